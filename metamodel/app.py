@@ -1,0 +1,54 @@
+"""The app document set: ``{"app", "entities", "forms", "views", "rules", "flows", "dashboards",
+"roles", "jobs"}``, each section keyed by item name (the public contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loom.metamodel.entity import EntitySpec
+from loom.metamodel.fields import ApiName, LocalizedText
+
+# Sections whose items have their own file when an app is exported to a folder.
+ITEM_SECTIONS = ("entities", "forms", "views", "rules", "flows", "dashboards", "roles", "jobs")
+
+
+class AppInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: LocalizedText
+    description: LocalizedText | None = None
+    default_locale: str = "zh-CN"
+    template: str | None = Field(default=None, description="Template this app was created from")
+    template_version: str | None = None
+
+
+class AppDocument(BaseModel):
+    """Everything an app is, as data. Sections other than entities are typed by their engines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    app: AppInfo
+    entities: dict[ApiName, EntitySpec] = Field(default_factory=dict)
+    forms: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    views: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    rules: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    flows: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    dashboards: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    roles: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    jobs: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+
+    def model_post_init(self, __context: Any) -> None:
+        for name, entity in self.entities.items():
+            if entity.name is None:
+                entity.name = name
+
+    def entity(self, name: str) -> EntitySpec | None:
+        return self.entities.get(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document as plain JSON data, without defaults that were never written."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True,
+                               by_alias=True) | {"app": self.app.model_dump(
+                                   mode="json", exclude_none=True)}

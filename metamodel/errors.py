@@ -1,0 +1,102 @@
+"""The platform's errors. Each one names what is wrong in words a business user reads.
+
+They are mapped to RFC 9457 problem+json in exactly one place (``loom.platform.api.problems``)
+and to CLI messages in the CLI; the engines only raise them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong: where (a field name or a dotted metadata path) and what."""
+
+    field: str | None
+    message: Message | str
+    code: str | None = None
+
+    def render(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+        item: dict[str, Any] = {"field": self.field, "message": localize(self.message, locale)}
+        if self.code:
+            item["code"] = self.code
+        return item
+
+
+class LoomError(Exception):
+    """Base of every error the platform reports to a person."""
+
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: Message | str | None = None,
+                 problems: list[Problem] | None = None) -> None:
+        self.detail = detail
+        self.problems = list(problems or [])
+        super().__init__(localize(detail, "en") if detail else self.title)
+
+    def render_detail(self, locale: str = DEFAULT_LOCALE) -> str:
+        return localize(self.detail, locale) if self.detail is not None else self.title
+
+
+class BadRequest(LoomError):
+    """The request itself cannot be understood (bad JSON, bad parameter)."""
+
+
+class ValidationFailed(LoomError):
+    status = 422
+    type_slug = "validation-failed"
+    title = "Validation failed"
+
+
+class MetadataInvalid(LoomError):
+    status = 422
+    type_slug = "metadata-invalid"
+    title = "Metadata is invalid"
+
+
+class SchemaChangeRefused(LoomError):
+    status = 422
+    type_slug = "schema-change-refused"
+    title = "Schema change refused"
+
+
+class NotAuthenticated(LoomError):
+    status = 401
+    type_slug = "not-authenticated"
+    title = "Not authenticated"
+
+
+class PermissionDenied(LoomError):
+    status = 403
+    type_slug = "permission-denied"
+    title = "Permission denied"
+
+
+class NotFound(LoomError):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(LoomError):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict"
+
+
+class PreconditionRequired(LoomError):
+    status = 428
+    type_slug = "precondition-required"
+    title = "Precondition required"
+
+
+class PayloadTooLarge(LoomError):
+    status = 413
+    type_slug = "payload-too-large"
+    title = "Payload too large"

@@ -1,0 +1,243 @@
+"""Validation of user-written metadata with messages a business user can act on.
+
+Three passes, all errors collected: JSON Schema (generated from the Pydantic models) for the
+shape, the Pydantic models for typed access, then the static checks of ``checks.py`` for
+references between items.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from pydantic import ValidationError as PydanticError
+
+from loom.metamodel.app import AppDocument
+from loom.metamodel.checks import check_document
+from loom.metamodel.errors import MetadataInvalid, Problem
+from loom.metamodel.i18n import message, register_messages
+
+# What an enum-valued property is called in a message ("… is not a field type").
+ENUM_NOUNS = {
+    "type": ("field type", "字段类型"),
+    "returns": ("field type", "字段类型"),
+    "on_delete": ("on-delete behaviour", "删除行为"),
+    "function": ("aggregate function", "汇总函数"),
+    "category": ("option category", "选项类别"),
+}
+
+JSON_TYPE_NAMES = {
+    "string": ("text", "文本"),
+    "integer": ("a whole number", "整数"),
+    "number": ("a number", "数字"),
+    "boolean": ("true or false", "布尔值"),
+    "object": ("an object", "对象"),
+    "array": ("a list", "列表"),
+    "null": ("empty", "空"),
+}
+
+register_messages({
+    "meta_not_one_of": {
+        "en": "'{value}' is not a {noun_en}{hint_en}",
+        "zh-CN": "“{value}”不是有效的{noun_zh}{hint_zh}",
+    },
+    "meta_unknown_property": {
+        "en": "'{name}' is not a known property here{hint_en}",
+        "zh-CN": "此处没有“{name}”这个属性{hint_zh}",
+    },
+    "meta_required": {"en": "'{name}' is required", "zh-CN": "缺少必填项“{name}”"},
+    "meta_wrong_type": {
+        "en": "must be {expected_en}, not {actual_en}",
+        "zh-CN": "应为{expected_zh}，而不是{actual_zh}",
+    },
+    "meta_bad_name": {
+        "en": "'{name}' is not a valid API name: use lowercase letters, digits and _, "
+        "starting with a letter (at most {max} characters)",
+        "zh-CN": "“{name}”不是有效的 API 名称：只能使用小写字母、数字和下划线，以字母开头（最多 {max} 个字符）",
+    },
+    "meta_pattern": {
+        "en": "'{value}' does not have the expected form",
+        "zh-CN": "“{value}”的格式不正确",
+    },
+    "meta_too_long": {"en": "is too long (at most {max})", "zh-CN": "过长（最多 {max}）"},
+    "meta_too_short": {"en": "is too short (at least {min})", "zh-CN": "过短（至少 {min}）"},
+    "meta_too_small": {"en": "must be at least {min}", "zh-CN": "不能小于 {min}"},
+    "meta_too_large": {"en": "must be at most {max}", "zh-CN": "不能大于 {max}"},
+    "meta_invalid": {"en": "{detail}", "zh-CN": "{detail}"},
+    "meta_not_object": {
+        "en": "the metadata must be a JSON object with an 'app' section",
+        "zh-CN": "元数据必须是包含 app 部分的 JSON 对象",
+    },
+})
+
+
+@lru_cache(maxsize=1)
+def app_json_schema() -> dict[str, Any]:
+    """The JSON Schema of an app document, generated from the Pydantic models."""
+    schema = _names_as_property_names(AppDocument.model_json_schema())
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Loom app metadata"
+    return schema
+
+
+def _names_as_property_names(node: Any) -> Any:
+    """Pydantic writes constrained dict keys as patternProperties, which lets other keys
+    through; restate the key pattern as propertyNames so a bad API name is reported."""
+    if isinstance(node, dict):
+        patterns = node.get("patternProperties")
+        if isinstance(patterns, dict) and len(patterns) == 1:
+            (pattern, value_schema), = patterns.items()
+            names = dict(node.get("propertyNames") or {})
+            names["pattern"] = pattern
+            node = {key: val for key, val in node.items() if key != "patternProperties"}
+            node["propertyNames"] = names
+            node["additionalProperties"] = value_schema
+        return {key: _names_as_property_names(val) for key, val in node.items()}
+    if isinstance(node, list):
+        return [_names_as_property_names(item) for item in node]
+    return node
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(app_json_schema())
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    """Render a JSON path as ``entities.lead.fields.options[2].value``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _hint(word: str, candidates: Iterable[str]) -> tuple[str, str]:
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
+    if not close:
+        return "", ""
+    return f"; did you mean '{close[0]}'?", f"；您是不是想用“{close[0]}”？"
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf, pick the branch error that got furthest (not the `null` branch)."""
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return error
+    candidates = [e for e in error.context
+                  if not (e.validator == "type" and e.validator_value == "null")]
+    if not candidates:
+        return error
+    best = max(candidates, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+    return _deepest(best)
+
+
+def _schema_problem(error: ValidationError) -> Problem:
+    error = _deepest(error)
+    path = list(error.absolute_path)
+    kind = error.validator
+    where = format_path(path)
+    if kind == "enum":
+        noun_en, noun_zh = ENUM_NOUNS.get(str(path[-1]) if path else "", ("valid choice", "选项"))
+        hint_en, hint_zh = _hint(error.instance, error.validator_value)
+        if not hint_en:
+            choices = ", ".join(str(v) for v in error.validator_value)
+            hint_en, hint_zh = f" (choose one of: {choices})", f"（可选：{choices}）"
+        return Problem(where, message("meta_not_one_of", value=error.instance, noun_en=noun_en,
+                                      noun_zh=noun_zh, hint_en=hint_en, hint_zh=hint_zh))
+    if kind == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        extras = [name for name in error.instance if name not in known]
+        name = extras[0] if extras else "?"
+        hint_en, hint_zh = _hint(name, known)
+        return Problem(format_path([*path, name]),
+                       message("meta_unknown_property", name=name, hint_en=hint_en,
+                               hint_zh=hint_zh))
+    if kind == "required":
+        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+        name = missing[0] if missing else "?"
+        return Problem(format_path([*path, name]), message("meta_required", name=name))
+    if kind == "type":
+        expected = error.validator_value
+        expected = expected[0] if isinstance(expected, list) else expected
+        actual = _json_type(error.instance)
+        exp_en, exp_zh = JSON_TYPE_NAMES.get(expected, (expected, expected))
+        act_en, act_zh = JSON_TYPE_NAMES.get(actual, (actual, actual))
+        return Problem(where, message("meta_wrong_type", expected_en=exp_en, expected_zh=exp_zh,
+                                      actual_en=act_en, actual_zh=act_zh))
+    if "propertyNames" in error.relative_schema_path:
+        # a bad key: jsonschema reports the parent's path; name the key itself
+        return Problem(format_path([*path, error.instance]),
+                       message("meta_bad_name", name=error.instance, max=40))
+    if kind == "pattern":
+        return Problem(where, message("meta_pattern", value=error.instance))
+    if kind in ("maxLength", "maxItems"):
+        return Problem(where, message("meta_too_long", max=error.validator_value))
+    if kind in ("minLength", "minItems"):
+        return Problem(where, message("meta_too_short", min=error.validator_value))
+    if kind in ("minimum", "exclusiveMinimum"):
+        return Problem(where, message("meta_too_small", min=error.validator_value))
+    if kind in ("maximum", "exclusiveMaximum"):
+        return Problem(where, message("meta_too_large", max=error.validator_value))
+    return Problem(where, message("meta_invalid", detail=error.message))
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def schema_problems(document: Any) -> list[Problem]:
+    """Every structural problem of ``document`` against the app JSON Schema."""
+    if not isinstance(document, dict):
+        return [Problem(None, message("meta_not_object"))]
+    problems: list[Problem] = []
+    for error in sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path)):
+        problems.append(_schema_problem(error))
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str | None, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.field, str(problem.message))
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
+def parse_document(document: Any) -> AppDocument:
+    """Validate a user-supplied app document; raise MetadataInvalid listing every problem."""
+    problems = schema_problems(document)
+    if problems:
+        raise MetadataInvalid("The metadata has problems", problems)
+    try:
+        parsed = AppDocument.model_validate(document)
+    except PydanticError as exc:  # the schema should have caught it; report, never crash
+        raise MetadataInvalid("The metadata has problems", [
+            Problem(format_path(err["loc"]), message("meta_invalid", detail=err["msg"]))
+            for err in exc.errors()]) from None
+    problems = check_document(parsed)
+    if problems:
+        raise MetadataInvalid("The metadata has problems", problems)
+    return parsed

@@ -1,0 +1,104 @@
+"""The database handle: one async engine, explicit read and write transactions.
+
+SQLite (aiosqlite) is the embedded default and PostgreSQL (asyncpg) production; both go
+through this one code path. On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` so
+two writers queue on the database lock instead of failing when a read lock is upgraded;
+read transactions stay deferred so they never block writers (WAL mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import simplejson
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+READONLY = "loom_readonly"
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for JSON columns: exact decimals, ISO dates, Chinese kept readable."""
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for ``url`` with the settings the platform relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, echo)
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        json_serializer=json_dumps,
+        connect_args={"server_settings": {"application_name": "loom"}},
+    )
+
+
+def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, json_serializer=json_dumps,
+                                 connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        readonly = connection.get_execution_options().get(READONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_postgres(engine_or_conn: AsyncEngine | AsyncConnection) -> bool:
+    return engine_or_conn.dialect.name == "postgresql"
+
+
+class Database:
+    """The platform's database: where transactions are opened, in one place."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres(self.engine)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed when the block ends, rolled back on error."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (deferred on SQLite, so it never blocks a writer)."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{READONLY: True})
+            async with conn.begin():
+                yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
