@@ -63,13 +63,15 @@ register_messages({
         "zh-CN": "{type} 类型的字段不能设置为唯一",
     },
     "check_serial_format": {
-        "en": "the serial format must contain {{seq}} or {{seq:N}}, e.g. HT-{{YYYY}}{{MM}}-{{seq:4}}",
+        "en": "the serial format must contain {{seq}} or {{seq:N}}, "
+        "e.g. HT-{{YYYY}}{{MM}}-{{seq:4}}",
         "zh-CN": "编号格式必须包含 {{seq}} 或 {{seq:N}}，例如 HT-{{YYYY}}{{MM}}-{{seq:4}}",
     },
     "check_formula_returns": {
         "en": "a formula may return text, integer, decimal, currency, percent, boolean, "
         "date or datetime, not {type}",
-        "zh-CN": "公式只能返回文本、整数、小数、金额、百分比、布尔、日期或日期时间，不能返回 {type}",
+        "zh-CN": "公式只能返回文本、整数、小数、金额、百分比、布尔、日期或日期时间，"
+        "不能返回 {type}",
     },
     "check_rollup_field_number": {
         "en": "a {function} roll-up needs a number field, and '{name}' is {type}",
@@ -171,9 +173,8 @@ def _check_field(doc: AppDocument, entity: EntitySpec, entity_key: str, name: st
                                                             type=spec.returns)))
     elif kind is FieldType.ROLLUP:
         problems += _check_rollup(doc, entity_key, spec, path)
-    elif kind is FieldType.SERIAL:
-        if not spec.format or not SERIAL_TOKEN.search(spec.format):
-            problems.append(Problem(f"{path}.format", _msg("check_serial_format")))
+    elif kind is FieldType.SERIAL and not SERIAL_TOKEN.search(spec.format or ""):
+        problems.append(Problem(f"{path}.format", _msg("check_serial_format")))
     if kind in NUMBER_TYPES and spec.scale is not None and spec.scale >= spec.decimal_digits():
         problems.append(Problem(f"{path}.scale", _msg("check_scale_digits", scale=spec.scale,
                                                       digits=spec.decimal_digits())))

@@ -121,7 +121,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh-CN": "{label}：不存在部门 {value}",
     },
     "bad_location": {
-        "en": "{label} must have a latitude between -90 and 90 and a longitude between -180 and 180",
+        "en": "{label} must have a latitude between -90 and 90 and a longitude "
+        "between -180 and 180",
         "zh-CN": "{label}必须包含 -90 到 90 之间的纬度和 -180 到 180 之间的经度",
     },
     "unknown_field": {
@@ -142,7 +143,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "stale_version": {
         "en": "This record was changed by someone else (now at version {current}, "
         "you sent {sent}). Reload it and apply your change again.",
-        "zh-CN": "该记录已被他人修改（当前版本 {current}，您提交的是版本 {sent}）。请刷新后重新修改。",
+        "zh-CN": "该记录已被他人修改（当前版本 {current}，您提交的是版本 {sent}）。"
+        "请刷新后重新修改。",
     },
     "not_found_record": {
         "en": "There is no {entity} with id {id}",

@@ -57,7 +57,8 @@ register_messages({
     "meta_bad_name": {
         "en": "'{name}' is not a valid API name: use lowercase letters, digits and _, "
         "starting with a letter (at most {max} characters)",
-        "zh-CN": "“{name}”不是有效的 API 名称：只能使用小写字母、数字和下划线，以字母开头（最多 {max} 个字符）",
+        "zh-CN": "“{name}”不是有效的 API 名称：只能使用小写字母、数字和下划线，"
+        "以字母开头（最多 {max} 个字符）",
     },
     "meta_pattern": {
         "en": "'{value}' does not have the expected form",

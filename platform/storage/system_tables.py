@@ -1,0 +1,128 @@
+"""The platform's own tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` create
+them; a test proves the migrations and these definitions agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from loom.platform.storage.types import ID, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+system_metadata = MetaData(naming_convention=NAMING)
+
+workspaces = Table(
+    "workspaces", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("slug", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+departments = Table(
+    "departments", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("parent_id", ID, ForeignKey("departments.id"), nullable=True),
+    Column("head_id", ID, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+)
+
+users = Table(
+    "users", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=True),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("manager_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("department_id", ID, ForeignKey("departments.id"), nullable=True),
+    Column("locale", String(10), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+apps = Table(
+    "apps", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("slug", String(40), nullable=False),
+    Column("label", JSON, nullable=False),
+    Column("current_version", Integer, nullable=True),
+    Column("draft", JSON, nullable=True),
+    Column("draft_revision", Integer, nullable=False, default=0),
+    Column("draft_updated_at", UTCDateTime, nullable=True),
+    Column("draft_updated_by", ID, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, ForeignKey("users.id"), nullable=True),
+    UniqueConstraint("workspace_id", "slug"),
+)
+
+metadata_versions = Table(
+    "metadata_versions", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("message", Text, nullable=True),
+    Column("author_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("app_id", "version"),
+)
+
+record_audit = Table(
+    "record_audit", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("record_id", ID, nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("actor_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("source", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Index("ix_record_audit_record", "app_id", "entity", "record_id"),
+)
+
+serial_counters = Table(
+    "serial_counters", system_metadata,
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity", String(40), primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("value", ID, nullable=False),
+)
