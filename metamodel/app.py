@@ -20,6 +20,8 @@ class AppInfo(BaseModel):
     label: LocalizedText
     description: LocalizedText | None = None
     default_locale: str = "zh-CN"
+    timezone: str = Field(default="Asia/Shanghai",
+                          description="Wall-clock times and 'today' are read in this zone")
     template: str | None = Field(default=None, description="Template this app was created from")
     template_version: str | None = None
 
@@ -48,7 +50,10 @@ class AppDocument(BaseModel):
         return self.entities.get(name)
 
     def to_json(self) -> dict[str, Any]:
-        """The document as plain JSON data, without defaults that were never written."""
-        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True,
-                               by_alias=True) | {"app": self.app.model_dump(
-                                   mode="json", exclude_none=True)}
+        """The document as plain JSON data: stable, without defaults nobody wrote and
+        without names that repeat their key."""
+        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        data["app"] = self.app.model_dump(mode="json", exclude_none=True)
+        for entity in data.get("entities", {}).values():
+            entity.pop("name", None)
+        return data

@@ -19,11 +19,14 @@ class Problem:
     field: str | None
     message: Message | str
     code: str | None = None
+    index: int | None = None  # position in a batch (bulk writes, imports)
 
     def render(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
         item: dict[str, Any] = {"field": self.field, "message": localize(self.message, locale)}
         if self.code:
             item["code"] = self.code
+        if self.index is not None:
+            item["index"] = self.index
         return item
 
 

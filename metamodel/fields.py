@@ -139,7 +139,7 @@ class FieldSpec(BaseModel):
     def decimal_scale(self) -> int:
         if self.scale is not None:
             return self.scale
-        return 2 if self.storage_type() in (FieldType.CURRENCY, FieldType.DECIMAL) else 4
+        return 4 if self.storage_type() is FieldType.DECIMAL else 2
 
     def decimal_digits(self) -> int:
         return self.digits or 18

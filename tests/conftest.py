@@ -76,3 +76,86 @@ async def empty_database(empty_database_url: str) -> AsyncIterator[Database]:
     database = Database(create_engine(empty_database_url, pool_size=4))
     yield database
     await database.dispose()
+
+
+# --- migrated databases, services and an authenticated API client -------------------------
+
+import shutil  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import httpx  # noqa: E402
+
+from loom.platform.api.app import build_services, create_app  # noqa: E402
+from loom.platform.api.context import Services  # noqa: E402
+from loom.platform.bootstrap import bootstrap  # noqa: E402
+from loom.platform.clock import FixedClock  # noqa: E402
+from loom.platform.settings import Settings  # noqa: E402
+from loom.platform.storage.migrate import upgrade  # noqa: E402
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-1"
+START = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
+_templates: dict[str, str] = {}
+
+
+async def _migrated_template(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database with the platform tables and the first admin, made once per session."""
+    if kind in _templates:
+        return _templates[kind]
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template')}/template.db"
+    else:
+        url = await create_pg_database()
+    database = Database(create_engine(url, pool_size=1))
+    await upgrade(database)
+    settings = Settings(admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+    await bootstrap(database, settings, FixedClock(START))
+    await database.dispose()
+    _templates[kind] = url
+    return url
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: object,
+                       tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A new database of each kind under test, migrated, with the first admin."""
+    template = await _migrated_template(request.param, tmp_path_factory)
+    if request.param == "sqlite":
+        source = make_url(template).database
+        target = f"{tmp_path}/loom.db"
+        shutil.copyfile(source, target)
+        return f"sqlite+aiosqlite:///{target}"
+    return await create_pg_database(template=make_url(template).database)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+async def services(database_url: str, clock: FixedClock) -> AsyncIterator[Services]:
+    settings = Settings(database_url=database_url, admin_email=ADMIN_EMAIL,
+                        admin_password=ADMIN_PASSWORD)
+    built = build_services(settings, clock, Database(create_engine(database_url,
+                                                                   pool_size=4)))
+    yield built
+    await built.database.dispose()
+
+
+@pytest.fixture
+async def anonymous(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://loom.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def api(anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client authenticated as the first administrator."""
+    response = await anonymous.post("/api/auth/token",
+                                    json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert response.status_code == 200, response.text
+    anonymous.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return anonymous

@@ -91,10 +91,12 @@ class _Planner:
         self.new = new
         self.postgres = conn.dialect.name == "postgresql"
         self.plan = SchemaPlan()
+        self.created: set[str] = set()
 
     def run(self, upgrade_ops: alembic_ops.UpgradeOps) -> SchemaPlan:
         for op in upgrade_ops.ops:
             if isinstance(op, alembic_ops.CreateTableOp):
+                self.created.add(op.table_name)
                 self.plan.operations.append(op)
                 self.plan.changes.append(f"create table {op.table_name}")
             elif isinstance(op, alembic_ops.DropTableOp):
@@ -120,7 +122,7 @@ class _Planner:
         elif isinstance(op, alembic_ops.AlterColumnOp):
             self._alter(entity, op)
         elif isinstance(op, alembic_ops.CreateIndexOp):
-            if op.unique:
+            if op.unique and table_name not in self.created:
                 self._check_duplicates(entity, table_name, list(op.columns))
             plan.operations.append(op)
             plan.changes.append(f"create index {op.index_name}")

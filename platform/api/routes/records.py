@@ -1,0 +1,137 @@
+"""Records of an app's entities: list/filter/sort/page, create (one or in bulk), read,
+change with optimistic versions, delete, history. Every write goes through the pipeline."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from loom.metamodel.errors import BadRequest
+from loom.platform.api.context import command, etag, if_match, json_body, services
+from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.records.audit import record_history
+from loom.platform.records.reads import (
+    DEFAULT_LIMIT,
+    ListQuery,
+    get_record,
+    list_records,
+)
+from loom.platform.security.permissions import authorize
+
+router = APIRouter(tags=["records"])
+PREFIX = "/api/apps/{app}/records/{entity}"
+OBJECT_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object"}}}}}
+LIST_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
+MAX_BULK = 1000
+
+
+def _parse_filter(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"filter is not valid JSON Logic: {exc.msg} (column {exc.colno})"
+                         ) from None
+    except RecursionError:
+        raise BadRequest("filter is nested too deeply") from None
+
+
+@router.get(PREFIX, summary="List records (filter, sort, keyset pages)")
+async def list_(request: Request, app: str, entity: str,
+                filter: str | None = Query(default=None, description="JSON Logic condition"),
+                sort: str | None = Query(default=None, description="e.g. -amount,name"),
+                limit: int = Query(default=DEFAULT_LIMIT),
+                cursor: str | None = None,
+                fields: str | None = Query(default=None, description="e.g. name,amount"),
+                count: bool = False) -> Any:
+    query = ListQuery(filter=_parse_filter(filter), sort=sort, limit=limit, cursor=cursor,
+                      fields=[f.strip() for f in fields.split(",") if f.strip()]
+                      if fields else None, count=count)
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        page = await list_records(conn, runtime, actor, entity, query, svc.clock.now())
+    body: dict[str, Any] = {"items": page.items, "next_cursor": page.next_cursor}
+    if page.count is not None:
+        body.update(count=page.count, count_capped=page.count_capped)
+    return LoomJSONResponse(body)
+
+
+@router.post(PREFIX, status_code=201, summary="Create a record", openapi_extra=OBJECT_BODY)
+async def create(request: Request, app: str, entity: str) -> Any:
+    data = await json_body(request)
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        record = await svc.pipeline.create(conn, runtime, actor, entity, data)
+    return LoomJSONResponse(record, status_code=201, headers={
+        "Location": f"/api/apps/{app}/records/{entity}/{record['id']}",
+        "ETag": etag(record["version"])})
+
+
+@router.post(PREFIX + "/_bulk", status_code=201, summary="Create many records, all or none",
+             openapi_extra=LIST_BODY)
+async def bulk(request: Request, app: str, entity: str) -> Any:
+    data = await json_body(request)
+    if not isinstance(data, list):
+        raise BadRequest("_bulk takes a JSON list of records")
+    if len(data) > MAX_BULK:
+        raise BadRequest(f"_bulk takes at most {MAX_BULK} records per request")
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        records = await svc.pipeline.create_many(conn, runtime, actor, entity, data)
+    return LoomJSONResponse({"items": records}, status_code=201)
+
+
+@router.get(PREFIX + "/{record_id}", summary="Read a record")
+async def read(request: Request, app: str, entity: str, record_id: int) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        record = await get_record(conn, runtime, actor, entity, record_id)
+    return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
+
+
+@router.patch(PREFIX + "/{record_id}", summary="Change a record (If-Match: version)",
+              openapi_extra=OBJECT_BODY)
+async def change(request: Request, app: str, entity: str, record_id: int) -> Any:
+    data = await json_body(request)
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        record = await svc.pipeline.update(conn, runtime, actor, entity, record_id, data,
+                                           expected_version=if_match(request))
+    return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
+
+
+@router.delete(PREFIX + "/{record_id}", status_code=204,
+               summary="Delete a record (If-Match: version)")
+async def remove(request: Request, app: str, entity: str, record_id: int) -> Response:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        await svc.pipeline.delete(conn, runtime, actor, entity, record_id,
+                                  expected_version=if_match(request))
+    return Response(status_code=204)
+
+
+@router.get(PREFIX + "/{record_id}/history", summary="Who changed what, and when")
+async def history(request: Request, app: str, entity: str, record_id: int) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        await get_record(conn, runtime, actor, entity, record_id)
+        access = authorize(actor, runtime, entity, "read")
+        items = await record_history(conn, runtime.app_id, entity, record_id)
+    for item in items:
+        item["changes"] = {name: values for name, values in item["changes"].items()
+                           if access.can_read(name)}
+    return LoomJSONResponse({"items": items})

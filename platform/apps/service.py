@@ -1,0 +1,298 @@
+"""Apps and their metadata lifecycle: create, draft, publish (atomic: metadata version +
+table changes in one transaction), versions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.metamodel.app import AppDocument
+from loom.metamodel.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    SchemaChangeRefused,
+    ValidationFailed,
+)
+from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.merge_patch import merge_patch
+from loom.metamodel.validation import parse_document
+from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
+from loom.platform.clock import Clock
+from loom.platform.security.actors import Actor
+from loom.platform.storage.entity_tables import EntityTables, Namespace
+from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
+from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
+
+SLUG = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
+LOCK_NOT_AVAILABLE = "55P03"
+
+register_messages({
+    "app_not_found": {"en": "There is no app '{slug}'", "zh-CN": "不存在应用“{slug}”"},
+    "app_exists": {"en": "An app '{slug}' already exists", "zh-CN": "应用“{slug}”已存在"},
+    "app_bad_slug": {
+        "en": "'{slug}' is not a valid app slug: 2–24 lowercase letters, digits or _, "
+        "starting with a letter",
+        "zh-CN": "“{slug}”不是有效的应用标识：2–24 个小写字母、数字或下划线，以字母开头",
+    },
+    "app_not_published": {"en": "The app '{slug}' has no published version yet",
+                          "zh-CN": "应用“{slug}”尚无已发布版本"},
+    "no_draft": {"en": "There is no draft to publish", "zh-CN": "没有可发布的草稿"},
+    "stale_draft": {
+        "en": "The draft changed since you read it (now at revision {current}); reload it",
+        "zh-CN": "草稿在您读取后已被修改（当前修订号 {current}），请重新加载",
+    },
+    "stale_publish": {
+        "en": "Version {current} was published since your draft was based on version {base}",
+        "zh-CN": "在您的草稿（基于版本 {base}）之后，已发布了版本 {current}",
+    },
+    "version_not_found": {"en": "The app has no version {version}",
+                          "zh-CN": "该应用没有版本 {version}"},
+    "admin_only": {"en": "Only an administrator may do this", "zh-CN": "只有管理员可以执行此操作"},
+    "draft_not_object": {"en": "The draft must be a JSON object",
+                         "zh-CN": "草稿必须是 JSON 对象"},
+    "schema_lock_timeout": {
+        "en": "the tables are busy (another transaction holds a lock); try publishing again",
+        "zh-CN": "数据表正忙（其他事务持有锁），请稍后重新发布",
+    },
+})
+
+
+@dataclass
+class PublishResult:
+    version: int
+    plan: SchemaPlan = field(default_factory=SchemaPlan)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"version": self.version, "changes": self.plan.changes, "kept": self.plan.kept}
+
+
+def require_admin(actor: Actor) -> None:
+    """Metadata administration is for administrators (app builders get roles later)."""
+    if not actor.is_admin:
+        raise PermissionDenied(message("admin_only"))
+
+
+class AppService:
+    """Where apps are created, looked up, drafted and published."""
+
+    def __init__(self, cache: RuntimeCache, clock: Clock, *, postgres: bool,
+                 ddl_lock_timeout_ms: int = 5000) -> None:
+        self.cache = cache
+        self.clock = clock
+        self.postgres = postgres
+        self.ddl_lock_timeout_ms = ddl_lock_timeout_ms
+
+    # --- lookup -----------------------------------------------------------------------
+
+    async def _row(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                   lock: bool = False) -> Any:
+        query = (select(apps, workspaces.c.slug.label("workspace_slug"))
+                 .join(workspaces, workspaces.c.id == apps.c.workspace_id)
+                 .where(apps.c.workspace_id == actor.workspace_id, apps.c.slug == slug))
+        if lock:
+            query = query.with_for_update(of=apps)
+        row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(message("app_not_found", slug=slug))
+        return row
+
+    async def runtime(self, conn: AsyncConnection, actor: Actor, slug: str) -> AppRuntime:
+        """The published version of an app, compiled (cached per version)."""
+        row = await self._row(conn, actor, slug)
+        if row["current_version"] is None:
+            raise NotFound(message("app_not_published", slug=slug))
+        return await self._runtime_for(conn, row, row["current_version"])
+
+    async def _runtime_for(self, conn: AsyncConnection, row: Any, version: int) -> AppRuntime:
+        cached = self.cache.get((row["id"], version))
+        if cached is not None:
+            return cached
+        document = await self._version_document(conn, row["id"], version)
+        runtime = build_runtime(row, row["workspace_slug"], version,
+                                AppDocument.model_validate(document), postgres=self.postgres)
+        self.cache.put(runtime)
+        return runtime
+
+    async def _version_document(self, conn: AsyncConnection, app_id: int,
+                                version: int) -> dict[str, Any]:
+        document = await conn.scalar(select(metadata_versions.c.document).where(
+            metadata_versions.c.app_id == app_id, metadata_versions.c.version == version))
+        if document is None:
+            raise NotFound(message("version_not_found", version=version))
+        return document
+
+    async def list(self, conn: AsyncConnection, actor: Actor) -> list[dict[str, Any]]:
+        rows = (await conn.execute(select(apps).where(apps.c.workspace_id == actor.workspace_id)
+                                   .order_by(apps.c.slug))).mappings().all()
+        return [self._describe(row) for row in rows]
+
+    async def describe(self, conn: AsyncConnection, actor: Actor, slug: str) -> dict[str, Any]:
+        return self._describe(await self._row(conn, actor, slug))
+
+    @staticmethod
+    def _describe(row: Any) -> dict[str, Any]:
+        return {"slug": row["slug"], "label": row["label"], "version": row["current_version"],
+                "has_draft": row["draft"] is not None, "draft_revision": row["draft_revision"],
+                "created_at": row["created_at"]}
+
+    # --- create / delete --------------------------------------------------------------
+
+    async def create(self, conn: AsyncConnection, actor: Actor, slug: str,
+                     document: dict[str, Any], note: str | None = None) -> PublishResult:
+        """Create an app and publish ``document`` as its version 1, in one transaction."""
+        require_admin(actor)
+        if not isinstance(slug, str) or not SLUG.match(slug):
+            raise ValidationFailed(message("app_bad_slug", slug=slug),
+                                   [Problem("slug", message("app_bad_slug", slug=slug))])
+        exists = await conn.scalar(select(apps.c.id).where(
+            apps.c.workspace_id == actor.workspace_id, apps.c.slug == slug))
+        if exists is not None:
+            raise Conflict(message("app_exists", slug=slug))
+        label = document.get("app", {}).get("label") if isinstance(document, dict) else None
+        await conn.execute(insert(apps).values(
+            workspace_id=actor.workspace_id, slug=slug, label=label or slug, draft=document,
+            draft_revision=1, draft_updated_at=self.clock.now(), draft_updated_by=actor.user_id,
+            created_at=self.clock.now(), created_by=actor.user_id))
+        return await self.publish(conn, actor, slug, note=note or "created")
+
+    async def delete(self, conn: AsyncConnection, actor: Actor, slug: str) -> None:
+        """Delete an app with all its versions, tables and records."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        namespace = Namespace.for_app(row["workspace_slug"], slug, postgres=self.postgres)
+        versions = (await conn.execute(select(metadata_versions.c.document).where(
+            metadata_versions.c.app_id == row["id"]))).scalars().all()
+        entities: set[str] = set()
+        for document in versions:
+            entities.update((document or {}).get("entities", {}))
+        await conn.run_sync(_drop_tables, namespace, sorted(entities))
+        await conn.execute(delete(apps).where(apps.c.id == row["id"]))
+
+    # --- drafts -------------------------------------------------------------------------
+
+    async def draft(self, conn: AsyncConnection, actor: Actor,
+                    slug: str) -> tuple[dict[str, Any], int]:
+        """The draft (or, when nobody is editing, the published document) and its revision."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug)
+        if row["draft"] is not None:
+            return row["draft"], row["draft_revision"]
+        if row["current_version"] is None:
+            return {"app": {"label": row["label"]}}, row["draft_revision"]
+        return (await self._version_document(conn, row["id"], row["current_version"]),
+                row["draft_revision"])
+
+    async def save_draft(self, conn: AsyncConnection, actor: Actor, slug: str,
+                         document: Any, *, patch: bool = False,
+                         if_revision: int | None = None) -> tuple[dict[str, Any], int]:
+        """Replace (PUT) or merge-patch (PATCH) the draft. Drafts may be incomplete; the
+        problems are reported by ``check_draft`` and enforced at publish."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        if if_revision is not None and if_revision != row["draft_revision"]:
+            raise Conflict(message("stale_draft", current=row["draft_revision"]))
+        if patch:
+            current, _ = await self.draft(conn, actor, slug)
+            document = merge_patch(current, document)
+        if not isinstance(document, dict):
+            raise ValidationFailed(message("draft_not_object"))
+        revision = row["draft_revision"] + 1
+        await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
+            draft=document, draft_revision=revision, draft_updated_at=self.clock.now(),
+            draft_updated_by=actor.user_id))
+        return document, revision
+
+    # --- publish ------------------------------------------------------------------------
+
+    async def publish(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                      note: str | None = None, base_version: int | None = None,
+                      dry_run: bool = False) -> PublishResult:
+        """Validate the draft, change the tables, store the new version — all or nothing.
+
+        ``base_version``: the version the publisher's draft started from; if someone else
+        published since, the publish is refused (409) instead of silently overwriting.
+        """
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        current = row["current_version"]
+        if base_version is not None and current is not None and base_version != current:
+            raise Conflict(message("stale_publish", current=current, base=base_version))
+        if row["draft"] is None:
+            raise Conflict(message("no_draft"))
+        new_doc = parse_document(row["draft"])
+        old_doc = None
+        if current is not None:
+            old_doc = (await self._runtime_for(conn, row, current)).doc
+        namespace = Namespace.for_app(row["workspace_slug"], slug, postgres=self.postgres)
+        tables = EntityTables(new_doc, namespace)
+        # a dry run plans and applies the change inside a savepoint it then rolls back,
+        # so it reports exactly what a real publish would meet
+        savepoint = await conn.begin_nested() if dry_run else None
+        try:
+            plan = await sync_schema(conn, tables, old_doc, new_doc,
+                                     lock_timeout_ms=self.ddl_lock_timeout_ms)
+        except DBAPIError as exc:
+            if _sqlstate(exc) == LOCK_NOT_AVAILABLE:
+                raise SchemaChangeRefused(message("schema_lock_timeout")) from None
+            raise
+        finally:
+            if savepoint is not None:
+                await savepoint.rollback()
+        version = (current or 0) + 1
+        if dry_run:
+            return PublishResult(version, plan)
+        await conn.execute(insert(metadata_versions).values(
+            app_id=row["id"], version=version, document=new_doc.to_json(), message=note,
+            author_id=actor.user_id, created_at=self.clock.now()))
+        await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
+            current_version=version, label=new_doc.app.label, draft=None,
+            draft_revision=row["draft_revision"] + 1))
+        return PublishResult(version, plan)
+
+    async def versions(self, conn: AsyncConnection, actor: Actor,
+                       slug: str) -> list[dict[str, Any]]:
+        row = await self._row(conn, actor, slug)
+        rows = (await conn.execute(
+            select(metadata_versions.c.version, metadata_versions.c.message,
+                   metadata_versions.c.author_id, metadata_versions.c.created_at)
+            .where(metadata_versions.c.app_id == row["id"])
+            .order_by(metadata_versions.c.version.desc()))).mappings().all()
+        return [dict(r) for r in rows]
+
+    async def version(self, conn: AsyncConnection, actor: Actor, slug: str,
+                      version: int) -> dict[str, Any]:
+        row = await self._row(conn, actor, slug)
+        return await self._version_document(conn, row["id"], version)
+
+    async def count(self, conn: AsyncConnection, actor: Actor) -> int:
+        return await conn.scalar(select(func.count()).select_from(apps).where(
+            apps.c.workspace_id == actor.workspace_id)) or 0
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    original = getattr(exc, "orig", None)
+    return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+
+
+def _drop_tables(conn: Any, namespace: Namespace, entities: list[str]) -> None:
+    if conn.dialect.name == "sqlite":
+        # tables may reference each other; check foreign keys only at commit, when all
+        # of them are gone
+        conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names(schema=namespace.schema))
+    quote = conn.dialect.identifier_preparer.quote
+    for entity in entities:
+        table = namespace.table_name(entity)
+        if table in existing:
+            qualified = f"{quote(namespace.schema)}.{quote(table)}" if namespace.schema \
+                else quote(table)
+            cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
+            conn.execute(text(f"DROP TABLE {qualified}{cascade}"))

@@ -1,0 +1,79 @@
+"""What one record write carries through the pipeline, and where engines plug in.
+
+Hooks are called at fixed points of the write pipeline (see DESIGN.md, "The write
+pipeline"): rules before and after the save, flows after it, and whatever they want done
+outside the database goes into ``outbox`` and is written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.metamodel.entity import EntitySpec
+from loom.metamodel.errors import Conflict
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.security.actors import Actor
+
+Operation = Literal["create", "update", "delete"]
+
+
+class WriteBudget:
+    """Bounds a chain of writes set off by one command (rules touching records that
+    trigger rules …): depth and number of writes."""
+
+    def __init__(self, max_depth: int = 8, max_writes: int = 500) -> None:
+        self.max_depth = max_depth
+        self.max_writes = max_writes
+        self.writes = 0
+        self.chain: list[str] = []
+
+    def enter(self, label: str) -> None:
+        self.writes += 1
+        self.chain.append(label)
+        if len(self.chain) > self.max_depth or self.writes > self.max_writes:
+            chain = " → ".join(self.chain[-self.max_depth:])
+            raise Conflict(f"Too many chained changes ({self.writes} writes, depth "
+                           f"{len(self.chain)}): {chain}")
+
+    def leave(self) -> None:
+        self.chain.pop()
+
+
+@dataclass
+class WriteContext:
+    conn: AsyncConnection
+    runtime: AppRuntime
+    entity: str
+    spec: EntitySpec
+    actor: Actor
+    now: datetime
+    operation: Operation
+    old: dict[str, Any] | None
+    new: dict[str, Any]
+    budget: WriteBudget
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def record_id(self) -> int | None:
+        return (self.new or self.old or {}).get("id")
+
+    def changed(self) -> set[str]:
+        """Fields whose value differs from before this save (all set fields on create)."""
+        if self.old is None:
+            return {name for name, value in self.new.items() if value is not None}
+        return {name for name in self.spec.fields
+                if name in self.new and self.new.get(name) != self.old.get(name)}
+
+
+class PipelineHook(Protocol):
+    """An engine taking part in record writes (rules, flows)."""
+
+    async def before_save(self, ctx: WriteContext) -> None:
+        """Change ``ctx.new`` (this record only) before validation."""
+
+    async def after_save(self, ctx: WriteContext) -> None:
+        """React to a committed-to-be change: other records, flows, outbox."""

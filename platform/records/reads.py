@@ -1,0 +1,174 @@
+"""Reading records: one record, or a page of a filtered, sorted list.
+
+Lists fetch only the columns asked for, page by keyset cursor, and never count more than
+COUNT_CAP rows (a list over millions of rows answers "10,000+" instead of scanning them all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from loom.engines.query.keyset import (
+    after_cursor,
+    decode_cursor,
+    encode_cursor,
+    order_by,
+    parse_sort,
+)
+from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
+from loom.metamodel.errors import BadRequest, NotFound
+from loom.metamodel.fields import FieldType
+from loom.metamodel.i18n import message, register_messages
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.security.actors import Actor
+from loom.platform.security.permissions import Access, authorize
+
+COUNT_CAP = 10_000
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 50
+
+register_messages({
+    "filter_not_sql": {
+        "en": "This filter cannot run in the database: {reason}",
+        "zh-CN": "该筛选条件无法在数据库中执行：{reason}",
+    },
+    "bad_limit": {"en": "limit must be between 1 and {max}",
+                  "zh-CN": "limit 必须在 1 到 {max} 之间"},
+    "unknown_list_field": {"en": "'{name}' is not a field of {entity}",
+                           "zh-CN": "“{name}”不是{entity}的字段"},
+})
+
+
+@dataclass
+class ListQuery:
+    filter: Any = None
+    sort: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    fields: list[str] | None = None
+    count: bool = False
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    count: int | None = None
+    count_capped: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def environment(runtime: AppRuntime, actor: Actor, now: datetime) -> Any:
+    """What conditions see of the world: the clock, the app's time zone, the user."""
+    from loom.engines.expressions import Env
+
+    zone = ZoneInfo(runtime.doc.app.timezone)
+    return Env(now=now, today=now.astimezone(zone).date(), timezone=zone,
+               user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.roles),
+                     "department": actor.department_id})
+
+
+def column_resolver(runtime: AppRuntime, entity: str) -> Any:
+    """Map a field path of a condition to SQL: a column, or through a lookup
+    (``customer.region``) a correlated subquery on the referenced table."""
+    from loom.engines.expressions import NotTranslatable
+
+    table = runtime.tables[entity]
+    spec = runtime.entity(entity)
+
+    def resolve(path: str) -> ColumnElement[Any]:
+        head, _, rest = path.partition(".")
+        if not rest:
+            if head in table.c and (head in spec.stored_fields() or head in SYSTEM_FIELDS):
+                return table.c[head]
+            raise NotTranslatable(f"'{path}' is not a stored field")
+        field_spec = spec.fields.get(head)
+        if field_spec is None or field_spec.type is not FieldType.LOOKUP or not field_spec.ref:
+            raise NotTranslatable(f"'{path}' does not go through a lookup")
+        target = runtime.tables[field_spec.ref]
+        inner = column_resolver(runtime, field_spec.ref)(rest)
+        return select(inner).where(target.c.id == table.c[head]).scalar_subquery()
+
+    return resolve
+
+
+def filter_clause(runtime: AppRuntime, entity: str, rule: Any,
+                  env: Any) -> ColumnElement[bool] | None:
+    """A JSON Logic filter as a WHERE clause; refused (400) when it has no SQL form."""
+    from loom.engines.expressions import NotTranslatable, Scope, compile_condition
+
+    if rule is None or rule == {} or rule is True:
+        return None
+    try:
+        compiled = compile_condition(rule, Scope.for_entity(runtime.doc, entity))
+        return compiled.to_sql(column_resolver(runtime, entity), env)
+    except NotTranslatable as exc:
+        raise BadRequest(message("filter_not_sql", reason=str(exc))) from None
+
+
+def visible(spec: EntitySpec, access: Access, record: dict[str, Any],
+            fields: list[str] | None = None) -> dict[str, Any]:
+    """The record as this reader may see it (hidden fields absent)."""
+    names = ["id", "version", "created_at", "updated_at", "created_by", "updated_by"]
+    names += [name for name in spec.stored_fields() if fields is None or name in fields]
+    return {name: record.get(name) for name in names
+            if name in SYSTEM_FIELDS or access.can_read(name)}
+
+
+async def get_record(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
+                     record_id: int) -> dict[str, Any]:
+    access = authorize(actor, runtime, entity, "read")
+    table = runtime.tables[entity]
+    row = (await conn.execute(select(table).where(table.c.id == record_id))).mappings().first()
+    if row is None:
+        raise NotFound(message("not_found_record", entity=runtime.entity(entity).label,
+                               id=record_id))
+    return visible(runtime.entity(entity), access, dict(row))
+
+
+async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
+                       query: ListQuery, now: datetime) -> Page:
+    access = authorize(actor, runtime, entity, "read")
+    spec = runtime.entity(entity)
+    table = runtime.tables[entity]
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise BadRequest(message("bad_limit", max=MAX_LIMIT))
+    if query.fields is not None:
+        for name in query.fields:
+            if name not in spec.stored_fields() and name not in SYSTEM_FIELDS:
+                raise BadRequest(message("unknown_list_field", name=name, entity=spec.label))
+    keys = parse_sort(query.sort, spec)
+    wanted = [name for name in visible(spec, access, {}, query.fields)]
+    columns = [table.c[name] for name in wanted]
+    columns += [table.c[k.field] for k in keys if k.field not in wanted]
+    where = None
+    if query.filter not in (None, {}, True):
+        where = filter_clause(runtime, entity, query.filter, environment(runtime, actor, now))
+    statement = select(*columns)
+    if where is not None:
+        statement = statement.where(where)
+    page = statement.order_by(*order_by(table.c, keys))
+    if query.cursor:
+        page = page.where(after_cursor(table.c, keys, decode_cursor(query.cursor, keys, spec)))
+    rows = (await conn.execute(page.limit(query.limit + 1))).mappings().all()
+    has_more = len(rows) > query.limit
+    rows = rows[:query.limit]
+    items = [{name: row[name] for name in wanted} for row in rows]
+    next_cursor = encode_cursor(keys, rows[-1]) if has_more and rows else None
+    result = Page(items, next_cursor)
+    if query.count:
+        capped = select(literal(1)).select_from(table)
+        if where is not None:
+            capped = capped.where(where)
+        total = await conn.scalar(select(func.count()).select_from(
+            capped.limit(COUNT_CAP + 1).subquery()))
+        result.count = min(total or 0, COUNT_CAP)
+        result.count_capped = (total or 0) > COUNT_CAP
+    return result
