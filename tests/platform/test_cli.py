@@ -1,0 +1,89 @@
+"""The ``loom`` command line, run as a user runs it (a separate process), on both databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DOC = {
+    "app": {"label": {"zh-CN": "演示", "en": "Demo"}},
+    "entities": {
+        "customer": {"label": {"zh-CN": "客户", "en": "Customer"},
+                     "fields": {"name": {"type": "text", "required": True, "unique": True}}},
+        "lead": {"label": {"zh-CN": "线索", "en": "Lead"},
+                 "fields": {"name": {"type": "text"},
+                            "customer": {"type": "lookup", "ref": "customer"}}},
+    },
+}
+
+
+def loom(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LOOM_DATABASE_URL": url, "LOOM_ADMIN_EMAIL": "boss@example.com",
+           "LOOM_ADMIN_PASSWORD": "boss-password", "LOOM_LOCALE": "en"}
+    return subprocess.run([sys.executable, "-m", "loom.platform.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_upgrade_create_export_import(empty_database_url: str, tmp_path: Path) -> None:
+    url = empty_database_url
+    not_ready = loom(url, "app", "create", "demo", "doc.json", cwd=tmp_path)
+    assert not_ready.returncode == 1
+
+    upgraded = loom(url, "db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "revision" in upgraded.stdout
+
+    (tmp_path / "doc.json").write_text(json.dumps(DOC, ensure_ascii=False), encoding="utf-8")
+    created = loom(url, "app", "create", "demo", "doc.json", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert "published version 1" in created.stdout
+
+    exported = loom(url, "app", "export", "demo", "out", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    files = sorted(p.relative_to(tmp_path / "out").as_posix()
+                   for p in (tmp_path / "out").rglob("*.json"))
+    assert files == ["app.json", "entities/customer.json", "entities/lead.json"]
+    lead = json.loads((tmp_path / "out/entities/lead.json").read_text(encoding="utf-8"))
+    assert lead["label"]["zh-CN"] == "线索"
+
+    imported = loom(url, "app", "import", "out", "--as", "copy", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    again = loom(url, "app", "export", "copy", "copy_out", cwd=tmp_path)
+    assert again.returncode == 0
+    for name in files:
+        assert (tmp_path / "out" / name).read_text(encoding="utf-8") == \
+            (tmp_path / "copy_out" / name).read_text(encoding="utf-8")
+
+
+def test_errors_are_messages_not_tracebacks(empty_database_url: str, tmp_path: Path) -> None:
+    url = empty_database_url
+    assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    bad = {**DOC, "entities": {"lead": {"label": "Lead",
+                                        "fields": {"amount": {"type": "decmal"}}}}}
+    (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    for args in (("app", "create", "demo", "bad.json"), ("app", "create", "demo", "broken.json"),
+                 ("app", "export", "missing", "out"), ("app", "create", "Bad Slug", "bad.json"),
+                 ("app", "create", "demo", "--template", "nope")):
+        result = loom(url, *args, cwd=tmp_path)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("error: "), result.stderr
+    result = loom(url, "app", "create", "demo", "bad.json", cwd=tmp_path)
+    assert "entities.lead.fields.amount.type: 'decmal' is not a field type; did you mean " \
+           "'decimal'?" in result.stderr
+
+
+def test_user_create(empty_database_url: str, tmp_path: Path) -> None:
+    url = empty_database_url
+    assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    made = loom(url, "user", "create", "li@example.com", "--name", "李四",
+                "--department", "销售部", "--manager", "boss@example.com", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "password:" in made.stdout
+    twice = loom(url, "user", "create", "li@example.com", "--name", "李四", cwd=tmp_path)
+    assert twice.returncode == 1
+    assert "already exists" in twice.stderr
