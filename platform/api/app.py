@@ -16,6 +16,7 @@ from loom.platform.apps.runtime import RuntimeCache
 from loom.platform.apps.service import AppService
 from loom.platform.clock import Clock
 from loom.platform.records.pipeline import RecordPipeline
+from loom.platform.records.rollups import RollupHook
 from loom.platform.settings import Settings
 from loom.platform.storage.database import Database, create_engine
 
@@ -26,8 +27,10 @@ def build_services(settings: Settings, clock: Clock | None = None,
     database = database or Database(create_engine(settings.resolved_database_url()))
     apps_service = AppService(RuntimeCache(), clock, postgres=database.is_postgres,
                               ddl_lock_timeout_ms=settings.ddl_lock_timeout_ms)
+    pipeline = RecordPipeline(clock)
+    pipeline.hooks.append(RollupHook(pipeline))
     return Services(settings=settings, database=database, clock=clock, apps=apps_service,
-                    pipeline=RecordPipeline(clock))
+                    pipeline=pipeline)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:

@@ -118,14 +118,17 @@ class RecordPipeline:
                      entity: str, record_id: int, data: Any, *,
                      expected_version: int | None = None,
                      budget: WriteBudget | None = None,
-                     access: Access | None = None) -> dict[str, Any]:
-        """Change a record. ``expected_version`` (from If-Match) makes a stale write a 409."""
+                     access: Access | None = None,
+                     computed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Change a record. ``expected_version`` (from If-Match) makes a stale write a 409.
+        ``computed``: values of computed fields (roll-ups, formulas) the platform sets."""
         access = access or authorize(actor, runtime, entity, "update")
         spec, tz, budget = runtime.entity(entity), _tz(runtime), budget or WriteBudget()
         current = await self.load(conn, runtime, entity, record_id, lock=True)
         _check_version(spec, current, expected_version)
         changes, found = read_changes(spec, data, access, tz=tz, current=current,
                                       trusted=actor.source in TRUSTED_SOURCES)
+        changes.update(computed or {})
         ctx = WriteContext(conn, runtime, entity, spec, actor, self.clock.now(), "update",
                            current, {**current, **changes}, budget)
         budget.enter(f"{entity}#{record_id}")

@@ -8,8 +8,10 @@ read transactions stay deferred so they never block writers (WAL mode).
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ READONLY = "loom_readonly"
 def json_dumps(value: Any) -> str:
     """JSON for JSON columns: exact decimals, ISO dates, Chinese kept readable."""
     return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, default=_json_default)
+
+
+def json_loads(text: str) -> Any:
+    """JSON columns read back with exact decimals, as they were written."""
+    return json.loads(text, parse_float=Decimal)
 
 
 def _json_default(value: Any) -> Any:
@@ -41,7 +48,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         return _sqlite_engine(url, echo)
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-        json_serializer=json_dumps,
+        json_serializer=json_dumps, json_deserializer=json_loads,
         connect_args={"server_settings": {"application_name": "loom"}},
     )
 
@@ -51,7 +58,7 @@ def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, echo=echo, json_serializer=json_dumps,
-                                 connect_args={"timeout": 30})
+                                 json_deserializer=json_loads, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
