@@ -6,7 +6,9 @@ import asyncio
 import functools
 import json
 import os
+import signal
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +21,7 @@ from loom.platform.apps.runtime import RuntimeCache
 from loom.platform.apps.service import AppService
 from loom.platform.apps.templates import load_template
 from loom.platform.bootstrap import bootstrap
-from loom.platform.clock import Clock
+from loom.platform.clock import Clock, FixedClock
 from loom.platform.security.actors import Actor, system_actor
 from loom.platform.security.users import DEFAULT_WORKSPACE, NewUser, create_user, ensure_workspace
 from loom.platform.settings import Settings
@@ -137,6 +139,55 @@ async def db_upgrade() -> None:
     if result.generated_password:
         typer.echo(f"First administrator: {result.admin_email} / password: "
                    f"{result.generated_password}  (shown once; change it after signing in)")
+
+
+@cli.command()
+def worker(once: bool = typer.Option(False, help="Do what is due, then exit"),
+           as_of: str = typer.Option(None, help="Act as if it were this moment (ISO 8601; "
+                                                "without an offset it is UTC); implies --once"),
+           poll: float = typer.Option(2.0, help="Seconds between rounds when idle")) -> None:
+    """Deliver email/webhooks and run whatever else is due (timers, scheduled rules)."""
+    from loom.platform.logging_setup import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_json)
+    moment = _parse_moment(as_of) if as_of else None
+    _run_worker(settings, moment, once or moment is not None, poll)
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"error: --as-of must be an ISO 8601 date or datetime, not {text!r}",
+                   err=True)
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@command
+async def _run_worker(settings: Settings, moment: datetime | None, once: bool,
+                      poll: float) -> None:
+    from loom.platform.services import build_services
+    from loom.platform.worker import Worker
+
+    clock = FixedClock(moment) if moment else Clock()
+    services = build_services(settings, clock)
+    try:
+        await _ready(services.database)
+        runner = Worker(services)
+        if once:
+            report = await runner.run_once(moment)
+            typer.echo(json.dumps({"as_of": (moment or clock.now()).isoformat(),
+                                   "done": report.done}))
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_name in ("SIGINT", "SIGTERM"):
+            loop.add_signal_handler(getattr(signal, signal_name), stop.set)
+        await runner.run(stop, poll)
+    finally:
+        await services.database.dispose()
 
 
 # --- apps -------------------------------------------------------------------------------------

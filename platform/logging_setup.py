@@ -28,3 +28,5 @@ def configure_logging(json_logs: bool = True, level: int = logging.INFO) -> None
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("uvicorn.access").disabled = True
+    # schema comparisons configure Alembic on every publish; its chatter is not news
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -85,10 +85,10 @@ from datetime import UTC, datetime  # noqa: E402
 
 import httpx  # noqa: E402
 
-from loom.platform.api.app import build_services, create_app  # noqa: E402
-from loom.platform.api.context import Services  # noqa: E402
+from loom.platform.api.app import create_app  # noqa: E402
 from loom.platform.bootstrap import bootstrap  # noqa: E402
 from loom.platform.clock import FixedClock  # noqa: E402
+from loom.platform.services import Services, build_services  # noqa: E402
 from loom.platform.settings import Settings  # noqa: E402
 from loom.platform.storage.migrate import upgrade  # noqa: E402
 

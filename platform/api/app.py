@@ -8,29 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from loom.platform.api import problems
-from loom.platform.api.context import Services
 from loom.platform.api.middleware import RequestContext
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.api.routes import apps, auth, health, records, users
-from loom.platform.apps.runtime import RuntimeCache
-from loom.platform.apps.service import AppService
-from loom.platform.clock import Clock
-from loom.platform.records.pipeline import RecordPipeline
-from loom.platform.records.rollups import RollupHook
+from loom.platform.api.routes import apps, auth, health, inbox, records, users
+from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
-from loom.platform.storage.database import Database, create_engine
-
-
-def build_services(settings: Settings, clock: Clock | None = None,
-                   database: Database | None = None) -> Services:
-    clock = clock or Clock()
-    database = database or Database(create_engine(settings.resolved_database_url()))
-    apps_service = AppService(RuntimeCache(), clock, postgres=database.is_postgres,
-                              ddl_lock_timeout_ms=settings.ddl_lock_timeout_ms)
-    pipeline = RecordPipeline(clock)
-    pipeline.hooks.append(RollupHook(pipeline))
-    return Services(settings=settings, database=database, clock=clock, apps=apps_service,
-                    pipeline=pipeline)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -51,7 +33,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   "app's record endpoints are described at /api/apps/{app}/openapi.json.")
     app.state.services = shared
     problems.install(app)
-    for module in (health, auth, users, apps, records):
+    for module in (health, auth, users, apps, records, inbox):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

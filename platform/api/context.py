@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,22 +13,9 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import BadRequest, NotAuthenticated, PayloadTooLarge
-from loom.platform.apps.service import AppService
-from loom.platform.clock import Clock
-from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.security.actors import Actor
 from loom.platform.security.tokens import actor_for_token
-from loom.platform.settings import Settings
-from loom.platform.storage.database import Database
-
-
-@dataclass
-class Services:
-    settings: Settings
-    database: Database
-    clock: Clock
-    apps: AppService
-    pipeline: RecordPipeline
+from loom.platform.services import Services
 
 
 def services(request: Request) -> Services:

@@ -55,6 +55,7 @@ class WriteContext:
     old: dict[str, Any] | None
     new: dict[str, Any]
     budget: WriteBudget
+    # side effects to deliver after commit: {"kind": "email"|"webhook", "key", "payload"}
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
     @property

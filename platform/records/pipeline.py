@@ -24,6 +24,7 @@ from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.clock import Clock
+from loom.platform.outbox.store import enqueue
 from loom.platform.records.audit import audit_row, field_changes, write_audit
 from loom.platform.records.checks import find_duplicates, resolve_references, unique_groups
 from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
@@ -258,6 +259,12 @@ class RecordPipeline:
     async def _after_save(self, ctx: WriteContext) -> None:
         for hook in self.hooks:
             await hook.after_save(ctx)
+        # side effects the hooks decided on are recorded in this same transaction
+        for item in ctx.outbox:
+            await enqueue(ctx.conn, workspace_id=ctx.runtime.workspace_id,
+                          app_id=ctx.runtime.app_id, kind=item["kind"], key=item["key"],
+                          payload=item["payload"], now=ctx.now)
+        ctx.outbox.clear()
 
     @staticmethod
     def _public(spec: EntitySpec, record: dict[str, Any]) -> dict[str, Any]:

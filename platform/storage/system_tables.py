@@ -126,3 +126,36 @@ serial_counters = Table(
     Column("period", String(20), primary_key=True),
     Column("value", ID, nullable=False),
 )
+
+outbox = Table(
+    "outbox", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("idempotency_key", String(300), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+notifications = Table(
+    "notifications", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=True),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=True),
+    Column("entity", String(40), nullable=True),
+    Column("record_id", ID, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    Index("ix_notifications_inbox", "user_id", "read_at"),
+)

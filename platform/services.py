@@ -1,0 +1,34 @@
+"""The platform's shared services, built once per process (server, worker, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loom.platform.apps.runtime import RuntimeCache
+from loom.platform.apps.service import AppService
+from loom.platform.clock import Clock
+from loom.platform.records.pipeline import RecordPipeline
+from loom.platform.records.rollups import RollupHook
+from loom.platform.settings import Settings
+from loom.platform.storage.database import Database, create_engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    clock: Clock
+    apps: AppService
+    pipeline: RecordPipeline
+
+
+def build_services(settings: Settings, clock: Clock | None = None,
+                   database: Database | None = None) -> Services:
+    clock = clock or Clock()
+    database = database or Database(create_engine(settings.resolved_database_url()))
+    apps_service = AppService(RuntimeCache(), clock, postgres=database.is_postgres,
+                              ddl_lock_timeout_ms=settings.ddl_lock_timeout_ms)
+    pipeline = RecordPipeline(clock)
+    pipeline.hooks.append(RollupHook(pipeline))
+    return Services(settings=settings, database=database, clock=clock, apps=apps_service,
+                    pipeline=pipeline)
