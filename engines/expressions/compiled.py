@@ -160,6 +160,8 @@ def _sql_problem(root: Expr, scope: Scope | None) -> str | None:
         return exc.reason
     except ExpressionError as exc:
         return str(exc)
+    except Exception as exc:  # SQLAlchemy refusing a construct: no SQL form either
+        return f"no SQL form ({exc})"
     return None
 
 

@@ -102,7 +102,9 @@ class SqlBuilder:
             return self.constant(expr)
         if expr.op == "var":
             return self.column(expr)
-        op = OPERATORS[expr.op]
+        op = OPERATORS.get(expr.op)
+        if op is None:
+            raise NotTranslatable(f"'{expr.op}' has no SQL form")
         if op.sql_value is not None:
             return op.sql_value(self, expr)
         if op.sql_predicate is not None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import column, exists, func, null, select, table
+from sqlalchemy import column, exists, func, select, table
 
 from loom.engines.expressions.env import RelatedQuery
 from loom.engines.expressions.errors import NotTranslatable
@@ -139,8 +139,6 @@ def sql_related(sql: SqlBuilder, expr: Expr) -> SqlValue:
         if spec.agg == "sum":
             aggregate = func.coalesce(aggregate, 0)
     query = select(aggregate).select_from(child_table).where(*conditions)
-    if sql.dry and sql.related is None:
-        return SqlValue(null(), expr.type, expr.scale)
     return SqlValue(query.scalar_subquery(), expr.type, expr.scale)
 
 
