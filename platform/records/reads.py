@@ -15,6 +15,13 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from loom.engines.expressions import (
+    Env,
+    NotTranslatable,
+    Scope,
+    check_condition,
+    compile_condition,
+)
 from loom.engines.query.keyset import (
     after_cursor,
     decode_cursor,
@@ -39,6 +46,7 @@ register_messages({
         "en": "This filter cannot run in the database: {reason}",
         "zh-CN": "该筛选条件无法在数据库中执行：{reason}",
     },
+    "filter_invalid": {"en": "The filter has problems", "zh-CN": "筛选条件有误"},
     "bad_limit": {"en": "limit must be between 1 and {max}",
                   "zh-CN": "limit 必须在 1 到 {max} 之间"},
     "unknown_list_field": {"en": "'{name}' is not a field of {entity}",
@@ -65,10 +73,8 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def environment(runtime: AppRuntime, actor: Actor, now: datetime) -> Any:
+def environment(runtime: AppRuntime, actor: Actor, now: datetime) -> Env:
     """What conditions see of the world: the clock, the app's time zone, the user."""
-    from loom.engines.expressions import Env
-
     zone = ZoneInfo(runtime.doc.app.timezone)
     return Env(now=now, today=now.astimezone(zone).date(), timezone=zone,
                user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.roles),
@@ -78,8 +84,6 @@ def environment(runtime: AppRuntime, actor: Actor, now: datetime) -> Any:
 def column_resolver(runtime: AppRuntime, entity: str) -> Any:
     """Map a field path of a condition to SQL: a column, or through a lookup
     (``customer.region``) a correlated subquery on the referenced table."""
-    from loom.engines.expressions import NotTranslatable
-
     table = runtime.tables[entity]
     spec = runtime.entity(entity)
 
@@ -99,16 +103,28 @@ def column_resolver(runtime: AppRuntime, entity: str) -> Any:
     return resolve
 
 
-def filter_clause(runtime: AppRuntime, entity: str, rule: Any,
-                  env: Any) -> ColumnElement[bool] | None:
-    """A JSON Logic filter as a WHERE clause; refused (400) when it has no SQL form."""
-    from loom.engines.expressions import NotTranslatable, Scope, compile_condition
+def related_source(runtime: AppRuntime) -> Any:
+    """For ``related`` aggregates: another entity's table and its column resolver."""
+    def source(entity: str) -> tuple[Any, Any]:
+        runtime.entity(entity)
+        return runtime.tables[entity], column_resolver(runtime, entity)
 
+    return source
+
+
+def filter_clause(runtime: AppRuntime, entity: str, rule: Any, env: Env, *,
+                  dialect: str | None = None) -> ColumnElement[bool] | None:
+    """A JSON Logic filter as a WHERE clause; refused (400) when it has no SQL form."""
     if rule is None or rule == {} or rule is True:
         return None
+    scope = Scope.for_entity(runtime.doc, entity)
+    problems = check_condition(rule, scope)
+    if problems:
+        raise BadRequest(message("filter_invalid"), problems)
     try:
-        compiled = compile_condition(rule, Scope.for_entity(runtime.doc, entity))
-        return compiled.to_sql(column_resolver(runtime, entity), env)
+        compiled = compile_condition(rule, scope)
+        return compiled.to_sql(column_resolver(runtime, entity), env, dialect=dialect,
+                               related=related_source(runtime))
     except NotTranslatable as exc:
         raise BadRequest(message("filter_not_sql", reason=str(exc))) from None
 
@@ -150,7 +166,8 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
     columns += [table.c[k.field] for k in keys if k.field not in wanted]
     where = None
     if query.filter not in (None, {}, True):
-        where = filter_clause(runtime, entity, query.filter, environment(runtime, actor, now))
+        where = filter_clause(runtime, entity, query.filter, environment(runtime, actor, now),
+                              dialect=conn.dialect.name)
     statement = select(*columns)
     if where is not None:
         statement = statement.where(where)

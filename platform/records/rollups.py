@@ -54,7 +54,8 @@ async def compute(ctx: WriteContext, parent_id: int, field: FieldSpec) -> Any:
     query = select(aggregate).where(child.c[rollup.link_field] == parent_id)
     if rollup.filter:
         where = filter_clause(ctx.runtime, rollup.entity, rollup.filter,
-                              environment(ctx.runtime, ctx.actor, ctx.now))
+                              environment(ctx.runtime, ctx.actor, ctx.now),
+                              dialect=ctx.conn.dialect.name)
         if where is not None:
             query = query.where(where)
     return _normalise(field, await ctx.conn.scalar(query))
