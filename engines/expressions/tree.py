@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from loom.engines.expressions.sql import SqlBuilder, SqlValue
 
 MAX_DEPTH = 64
-MAX_NODES = 5000
+MAX_NODES = 20_000
 
 # A compiled node: (current data, run state) -> value.
 Fn = Callable[[Any, Any], Any]

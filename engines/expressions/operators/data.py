@@ -57,7 +57,8 @@ def build_var(builder: Builder, args: list[Any], context: Any) -> Expr:
     if len(args) > 1:
         children.append(builder.read_child(args[1], context))
     if len(args) > 2:
-        children += [builder.read_child(arg, context) for arg in args[2:]]
+        builder.problem("expr_arity", position=context.position, fatal=True, name="var",
+                        expected="0–2", given=len(args))
     return Expr("var", children, value=spec, type=kind, scale=scale, reads_data=True)
 
 
@@ -212,7 +213,7 @@ def sql_var_value(sql: SqlBuilder, expr: Expr) -> SqlValue:
     return sql.column(expr)
 
 
-register(Operator("var", emit_var, arity=(0, 2), build=build_var, reads_data=True,
+register(Operator("var", emit_var, arity=(0, 3), build=build_var, reads_data=True,
                   sql_value=sql_var_value))
 register(Operator("missing", emit_missing, result=ValueType.LIST, prepare=prepare_missing,
                   reads_data=True, sql_predicate=sql_missing))

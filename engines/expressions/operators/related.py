@@ -39,7 +39,7 @@ class RelatedSpec:
 
 
 def build_related(builder: Builder, args: list[Any], context: Any) -> Expr:
-    from loom.engines.expressions.compiled import compile_condition
+    from loom.engines.expressions.compiled import build, compile_condition
 
     spec = args[0] if len(args) == 1 and isinstance(args[0], Mapping) else None
     position = context.position
@@ -62,7 +62,11 @@ def build_related(builder: Builder, args: list[Any], context: Any) -> Expr:
     where = spec.get("where")
     compiled = None
     if where is not None:
-        compiled = compile_condition(where, child_scope)
+        inner = build(where, child_scope)
+        builder.problems += inner.problems
+        builder.fatal += inner.fatal
+        if not inner.fatal:
+            compiled = compile_condition(where, child_scope)
     builder.note_read("id")
     return Expr("related", value=RelatedSpec(entity, via, agg, field, where, compiled),
                 type=kind, scale=scale, reads_data=True)
