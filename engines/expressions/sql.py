@@ -258,19 +258,23 @@ class ExactDecimal(FunctionElement[Decimal]):
     so the result is rounded to the scale the exact result has."""
 
     type = Numeric(asdecimal=True)
-    inherit_cache = True
+    inherit_cache = False  # the scale is part of the SQL text
     name = "exact_decimal"
+
+    def __init__(self, inner: Any, scale: int) -> None:
+        self.scale = int(scale)
+        super().__init__(inner)
 
 
 @compiles(ExactDecimal)
 def _exact_default(element: ExactDecimal, compiler: Any, **kw: Any) -> str:
-    inner, scale = element.clauses
-    return f"round({compiler.process(inner, **kw)}, {compiler.process(scale, **kw)})"
+    (inner,) = element.clauses
+    return f"round({compiler.process(inner, **kw)}, {element.scale})"
 
 
 @compiles(ExactDecimal, "postgresql")
 def _exact_pg(element: ExactDecimal, compiler: Any, **kw: Any) -> str:
-    inner, _scale = element.clauses
+    (inner,) = element.clauses
     return compiler.process(inner, **kw)
 
 
@@ -409,21 +413,27 @@ def fixed_offset(zone: tzinfo) -> int | None:
 class RoundHalfAway(FunctionElement[Decimal]):
     """ROUND(x, n) with halves away from zero. PostgreSQL's numeric round does exactly
     that; on SQLite's binary floats a tie is nudged by a tenth of the value's last decimal
-    place first, so 1.005 (scale 3) rounds to 1.01 as it does in Python."""
+    place first (``scale`` is the value's own scale), so 1.005 rounds to 1.01 as in Python."""
 
     type = Numeric(asdecimal=True)
-    inherit_cache = True
+    inherit_cache = False  # digits and scale are part of the SQL text
     name = "round_half_away"
+
+    def __init__(self, value: Any, digits: int, scale: int) -> None:
+        self.digits = int(digits)
+        self.nudge = format(Decimal(1).scaleb(-(int(scale) + 1)), "f")
+        super().__init__(value)
 
 
 @compiles(RoundHalfAway)
 def _round_default(element: RoundHalfAway, compiler: Any, **kw: Any) -> str:
-    value, digits, nudge = (compiler.process(c, **kw) for c in element.clauses)
+    (value,) = (compiler.process(c, **kw) for c in element.clauses)
+    nudge = element.nudge
     return (f"round({value} + (CASE WHEN {value} < 0 THEN -{nudge} ELSE {nudge} END), "
-            f"{digits})")
+            f"{element.digits})")
 
 
 @compiles(RoundHalfAway, "postgresql")
 def _round_pg(element: RoundHalfAway, compiler: Any, **kw: Any) -> str:
-    value, digits, _nudge = (compiler.process(c, **kw) for c in element.clauses)
-    return f"round({value}, {digits})"
+    (value,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"round({value}, {element.digits})"

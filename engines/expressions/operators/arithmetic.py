@@ -13,8 +13,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Numeric, literal
-
 from loom.engines.expressions.errors import NotTranslatable
 from loom.engines.expressions.python import Emitter, walk
 from loom.engines.expressions.scope import ValueType
@@ -309,7 +307,7 @@ def _numeric(sql: SqlBuilder, value: SqlValue, op: str) -> SqlValue:
 
 def _exact(result: Any, kind: ValueType, scale: int | None) -> SqlValue:
     if kind is ValueType.NUMBER and scale is not None:
-        result = ExactDecimal(result, literal(scale))
+        result = ExactDecimal(result, scale)
     return SqlValue(result, kind, scale)
 
 
@@ -386,8 +384,7 @@ def sql_round(sql: SqlBuilder, expr: Expr) -> SqlValue:
         raise NotTranslatable("round of a number of unknown scale has no exact SQL form")
     if value.scale <= digits.value:
         return value
-    nudge = literal(Decimal(1).scaleb(-(value.scale + 1)), Numeric(asdecimal=True))
-    return SqlValue(RoundHalfAway(value.sql, literal(digits.value), nudge), ValueType.NUMBER,
+    return SqlValue(RoundHalfAway(value.sql, digits.value, value.scale), ValueType.NUMBER,
                     digits.value)
 
 
