@@ -196,11 +196,29 @@ def _include_object(tables: EntityTables):
     return include
 
 
+def _include_name(tables: EntityTables):
+    """Which schemas and tables Alembic reflects at all: only this app's. (The object
+    filter above runs after reflection; without this, every publish would read the
+    structure of every table of every app and workspace in the database.)"""
+    namespace = tables.namespace
+
+    def include(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        if type_ == "schema":
+            return name == namespace.schema
+        if type_ == "table":
+            return bool(name) and namespace.owns(name) and \
+                parent_names.get("schema_name") == namespace.schema
+        return True
+
+    return include
+
+
 def _migration_context(conn: Connection, tables: EntityTables) -> MigrationContext:
     return MigrationContext.configure(conn, opts={
         "target_metadata": tables.metadata,
         "compare_type": True,
         "include_schemas": tables.namespace.schema is not None,
+        "include_name": _include_name(tables),
         "include_object": _include_object(tables),
     })
 
