@@ -92,6 +92,7 @@ class _Planner:
         self.postgres = conn.dialect.name == "postgresql"
         self.plan = SchemaPlan()
         self.created: set[str] = set()
+        self.added: set[tuple[str, str]] = set()  # (table, column) new in this publish
 
     def run(self, upgrade_ops: alembic_ops.UpgradeOps) -> SchemaPlan:
         for op in upgrade_ops.ops:
@@ -102,6 +103,8 @@ class _Planner:
             elif isinstance(op, alembic_ops.DropTableOp):
                 self.plan.kept.append(f"table {op.table_name} kept (entity removed)")
             elif isinstance(op, alembic_ops.ModifyTableOps):
+                self.added.update((op.table_name, sub.column.name) for sub in op.ops
+                                  if isinstance(sub, alembic_ops.AddColumnOp))
                 for sub in op.ops:
                     self._table_op(op.table_name, sub)
             else:
@@ -167,6 +170,8 @@ class _Planner:
         cols = [table.c[name] for name in names if name in table.c]
         if len(cols) != len(names):
             return
+        if any((table_name, name) in self.added for name in names):
+            return  # a new column holds only NULLs, which never collide (nor exist yet)
         dupes = (select(*cols, func.count().label("n")).where(*[c.is_not(None) for c in cols])
                  .group_by(*cols).having(func.count() > 1))
         rows = self.conn.execute(dupes.limit(5)).all()
