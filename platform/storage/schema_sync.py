@@ -27,6 +27,7 @@ from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import Problem, SchemaChangeRefused
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.storage import sqlite_rebuild
 from loom.platform.storage.entity_tables import EntityTables, column_type
 
 register_messages({
@@ -137,8 +138,12 @@ class _Planner:
                 plan.operations.append(op)
                 plan.changes.append(f"add reference {entity}.{','.join(op.local_cols)}")
         elif isinstance(op, alembic_ops.DropConstraintOp):
+            # only foreign keys come and go (unique rules are indexes): a removed lookup's
+            # column is kept, its reference to the other table is not
             plan.operations.append(op)
-            plan.changes.append(f"drop constraint {op.constraint_name}")
+            columns = ",".join(op.to_constraint().column_keys) \
+                if op.constraint_type == "foreignkey" else op.constraint_name
+            plan.changes.append(f"drop reference {entity}.{columns}")
 
     def _alter(self, entity: str, op: alembic_ops.AlterColumnOp) -> None:
         if op.modify_type is None:
@@ -153,14 +158,14 @@ class _Planner:
                 message("schema_leftover_column", entity=entity, field=op.column_name)))
             return
         # Whether the change is safe was decided on the metadata (check_field_changes).
-        # SQLite column types are affinities: stored values stay readable, so a safe change
-        # needs no table rebuild there.
+        # SQLite needs it applied too: a column's declared type is its affinity, which
+        # converts values on every write ("007" into a number column reads back as 7).
         if self.postgres:
             target = column_type(new).compile(dialect=self.conn.dialect)
             op.kw["postgresql_using"] = f'"{op.column_name}"::{target}'
-            self.plan.operations.append(op)
-            self.plan.changes.append(f"change type {entity}.{op.column_name} "
-                                     f"{old.storage_type()} -> {new.storage_type()}")
+        self.plan.operations.append(op)
+        self.plan.changes.append(f"change type {entity}.{op.column_name} "
+                                 f"{old.storage_type()} -> {new.storage_type()}")
 
     def _check_duplicates(self, entity: str, table_name: str, columns: list[Any]) -> None:
         table = self._table(table_name)
@@ -306,12 +311,17 @@ def _check_option_values(conn: Connection, tables: EntityTables, entity: str, na
 
 def _apply(conn: Connection, tables: EntityTables, plan: SchemaPlan) -> None:
     operations = Operations(_migration_context(conn, tables))
+    sqlite = conn.dialect.name == "sqlite"
     for op in plan.operations:
         if isinstance(op, alembic_ops.CreateForeignKeyOp):
             # NOT VALID: enforce for new writes without scanning (and locking) old rows
             constraint = op.to_constraint()
             ddl = AddConstraint(constraint).compile(dialect=conn.dialect)
             conn.exec_driver_sql(f"{ddl} NOT VALID")
+        elif sqlite and isinstance(op, alembic_ops.AlterColumnOp):
+            sqlite_rebuild.change_type(conn, operations, op)
+        elif sqlite and isinstance(op, alembic_ops.DropConstraintOp):
+            sqlite_rebuild.drop_reference(conn, operations, op)
         else:
             operations.invoke(op)
 
