@@ -77,3 +77,25 @@ def test_browser_gives_the_same_answers() -> None:
 def test_the_browser_file_defines_the_operators(name: str) -> None:
     source = (ROOT / "engines/expressions/static/loom-logic.js").read_text(encoding="utf-8")
     assert f'"{name}"' in source
+
+
+def test_the_browser_file_installs_itself_on_window_json_logic() -> None:
+    node = shutil.which("node")
+    assert node, "Node.js is needed for this test"
+    script = """
+        const vm = require("vm"), fs = require("fs");
+        const window = {jsonLogic: require("json-logic-js")};
+        window.self = window;
+        vm.createContext(window);
+        vm.runInContext(fs.readFileSync(process.argv[1], "utf8"), window);
+        window.loomLogic.setEnv({today: "2025-03-01"});
+        process.stdout.write(JSON.stringify([
+            window.jsonLogic.apply({"today": []}),
+            window.jsonLogic.apply({"<": [null, 1]}),
+            typeof window.module]));
+    """
+    finished = subprocess.run(
+        [node, "-e", script, str(ROOT / "engines/expressions/static/loom-logic.js")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout) == ["2025-03-01", False, "undefined"]
