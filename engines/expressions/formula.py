@@ -20,8 +20,8 @@ from typing import Any
 
 from loom.engines.expressions.compiled import Compiled, build, compile_tree
 from loom.engines.expressions.errors import ExpressionError
-from loom.engines.expressions.scope import Scope
-from loom.engines.expressions.tree import MAX_DEPTH, OPERATORS
+from loom.engines.expressions.scope import Scope, ValueType
+from loom.engines.expressions.tree import MAX_DEPTH, OPERATORS, describe
 from loom.engines.expressions.values import NUMBER_TEXT
 from loom.metamodel.errors import Problem
 from loom.metamodel.i18n import Message, message
@@ -302,13 +302,29 @@ def compile_formula(text: str, scope: Scope | None = None) -> Compiled:
     return compile_tree(tree, scope, formula=True, source=text, positions=positions)
 
 
-def check_formula(text: str, scope: Scope | None) -> list[Problem]:
-    """Everything wrong with a formula, each problem naming its column."""
+def check_formula(text: str, scope: Scope | None,
+                  returns: ValueType | None = None) -> list[Problem]:
+    """Everything wrong with a formula, each problem naming its column; with ``returns``,
+    also a result of the wrong kind (a text formula on a currency field)."""
     try:
         tree, positions, _keep = parse_formula(text)
     except ExpressionError as exc:
         return [Problem(None, exc.detail or "", code="expr_syntax")]
-    return build(tree, scope, formula=True, positions=positions).problems
+    builder = build(tree, scope, formula=True, positions=positions)
+    result = builder.root.type if builder.root is not None else ValueType.ANY
+    if returns is not None and not builder.fatal and not _fits(result, returns):
+        builder.problems.append(Problem(None, message(
+            "expr_needs_type", name=text if len(text) <= 40 else text[:37] + "…",
+            expected=describe(returns), given=describe(result)), code="expr_needs_type"))
+    return builder.problems
+
+
+def _fits(result: ValueType, returns: ValueType) -> bool:
+    if result in (ValueType.ANY, ValueType.NULL) or result == returns:
+        return True
+    if returns is ValueType.NUMBER and result is ValueType.INTEGER:
+        return True
+    return returns is ValueType.TEXT  # anything can be shown as text
 
 
 def formula_apply(text: str, data: Any = None, env: Any = None) -> Any:

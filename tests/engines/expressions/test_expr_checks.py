@@ -132,3 +132,14 @@ def test_related_checks_entity_and_link() -> None:
     problems = check_condition({"related": {"entity": "follow_up", "via": "opportunity",
                                             "where": {"==": [{"var": "knd"}, "call"]}}}, LEAD)
     assert messages(problems) == ["'knd' is not a field of Follow-up (did you mean kind?)"]
+
+
+def test_formula_result_must_fit_the_field() -> None:
+    assert check_formula("ROUND(amount * 2, 2)", LEAD, ValueType.NUMBER) == []
+    assert check_formula("quantity * 2", LEAD, ValueType.NUMBER) == []
+    assert check_formula("amount", LEAD, ValueType.TEXT) == []
+    problems = check_formula('IF(amount > 1, "big", "small")', LEAD, ValueType.NUMBER)
+    assert messages(problems) == [
+        'IF(amount > 1, "big", "small") needs a number, not text']
+    problems = check_formula("close_date + 1", LEAD, ValueType.BOOLEAN)
+    assert messages(problems, "zh-CN") == ["close_date + 1 需要布尔值，而不是日期"]
