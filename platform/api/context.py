@@ -44,6 +44,16 @@ async def command(request: Request, *, write: bool) -> AsyncIterator[tuple[Async
         yield conn, actor
 
 
+def _refuse_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON does not, and no field can hold them
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """Parse strict JSON, numbers with a fraction as exact decimals."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+
+
 async def json_body(request: Request) -> Any:
     """The request body as JSON, numbers with a fraction as exact decimals."""
     limit = services(request).settings.max_body_bytes
@@ -56,7 +66,7 @@ async def json_body(request: Request) -> Any:
     if not body.strip():
         raise BadRequest("The request needs a JSON body")
     try:
-        return json.loads(body, parse_float=Decimal)
+        return loads_exact(body)
     except UnicodeDecodeError:
         raise BadRequest("The request body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -64,6 +74,8 @@ async def json_body(request: Request) -> Any:
                          f"(line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise BadRequest("The request body is nested too deeply") from None
+    except ValueError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
 
 
 def if_match(request: Request) -> int | None:
@@ -75,7 +87,7 @@ def if_match(request: Request) -> int | None:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise BadRequest("If-Match must be the record's version, e.g. If-Match: \"3\"")
     return int(value)
 

@@ -4,14 +4,20 @@ change with optimistic versions, delete, history. Every write goes through the p
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from loom.metamodel.errors import BadRequest
-from loom.platform.api.context import command, etag, if_match, json_body, services
+from loom.platform.api.context import (
+    command,
+    etag,
+    if_match,
+    json_body,
+    loads_exact,
+    services,
+)
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records.audit import record_history
 from loom.platform.records.reads import (
@@ -35,12 +41,14 @@ def _parse_filter(text: str | None) -> Any:
     if not text:
         return None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return loads_exact(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"filter is not valid JSON Logic: {exc.msg} (column {exc.colno})"
                          ) from None
     except RecursionError:
         raise BadRequest("filter is nested too deeply") from None
+    except ValueError as exc:
+        raise BadRequest(f"filter is not valid JSON Logic: {exc}") from None
 
 
 @router.get(PREFIX, summary="List records (filter, sort, keyset pages)")
