@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from loom.metamodel.fields import FieldSpec, FieldType
+from loom.metamodel.i18n import register_messages
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{3,24}$")
@@ -24,7 +25,16 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "错", "假"})
 ADDRESS_KEYS = frozenset({"country", "province", "city", "district", "street", "postcode",
                           "detail"})
 MAX_TEXT = 100_000
+# Record ids are 64-bit integers in both databases: a larger number names no record, and
+# sending it to the database would fail instead of finding nothing.
+MAX_ID = 2**63 - 1
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+register_messages({
+    "nul_character": {"en": "{label} contains a NUL character, which cannot be stored",
+                      "zh-CN": "{label}包含无法保存的 NUL 字符"},
+})
 
 
 class BadValue(Exception):
@@ -34,6 +44,11 @@ class BadValue(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+def is_record_id(value: Any) -> bool:
+    """Could ``value`` be the id of a stored row?"""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def is_blank(value: Any) -> bool:
@@ -61,7 +76,14 @@ def _text(spec: FieldSpec, value: Any, _tz: tzinfo) -> str:
     limit = spec.max_length or MAX_TEXT
     if len(value) > limit:
         raise BadValue("too_long", max=limit)
+    _refuse_nul(value)
     return value
+
+
+def _refuse_nul(text: str) -> None:
+    # PostgreSQL text cannot hold U+0000; refuse it on every database alike
+    if "\x00" in text:
+        raise BadValue("nul_character")
 
 
 def _email(spec: FieldSpec, value: Any, tz: tzinfo) -> str:
@@ -212,8 +234,9 @@ def _reference(_spec: FieldSpec, value: Any, _tz: tzinfo) -> int | str:
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        if value.isdigit():
+        if value.isascii() and value.isdigit():  # not "²", which isdigit() but int() refuses
             return int(value)
+        _refuse_nul(value)
         return value
     raise BadValue("not_an_integer")
 

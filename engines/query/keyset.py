@@ -11,15 +11,16 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, false, or_
 from sqlalchemy.sql import ColumnElement
 
-from loom.engines.forms.values import BadValue, coerce, to_json
+from loom.engines.forms.values import BadValue, coerce, is_record_id, to_json
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest
-from loom.metamodel.fields import FieldSpec, FieldType
+from loom.metamodel.fields import REFERENCE_TYPES, FieldSpec, FieldType
 from loom.metamodel.i18n import message, register_messages
 
 UNSORTABLE = frozenset({FieldType.MULTISELECT, FieldType.JSON, FieldType.ADDRESS,
@@ -104,7 +105,18 @@ def encode_cursor(keys: list[SortKey], row: Any) -> str:
 
 
 def _system_spec(name: str) -> FieldSpec:
+    if name == "version":  # a 32-bit column
+        return FieldSpec(type=FieldType.INTEGER, min=Decimal(1), max=Decimal(2**31 - 1))
     return FieldSpec(type=SYSTEM_FIELDS[name])
+
+
+def _cursor_value(field: FieldSpec, raw: Any) -> Any:
+    """A sort value read back from a cursor. Cursors come back from clients, so each value
+    must fit its column: out of range, the database would fail instead of finding rows."""
+    value = coerce(field, raw)
+    if field.type in REFERENCE_TYPES and not is_record_id(value):
+        raise ValueError("not a record id")
+    return value
 
 
 def decode_cursor(text: str, keys: list[SortKey], spec: EntitySpec) -> list[Any]:
@@ -116,7 +128,7 @@ def decode_cursor(text: str, keys: list[SortKey], spec: EntitySpec) -> list[Any]
         values = []
         for key, value in zip(keys, payload["v"], strict=True):
             field = spec.fields.get(key.field) or _system_spec(key.field)
-            values.append(None if value is None else coerce(field, value))
+            values.append(None if value is None else _cursor_value(field, value))
         return values
     except (ValueError, KeyError, TypeError, binascii.Error, BadValue, UnicodeDecodeError):
         raise BadRequest(message("bad_cursor")) from None

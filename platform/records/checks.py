@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import FieldType
@@ -39,7 +40,7 @@ async def resolve_references(conn: AsyncConnection, runtime: AppRuntime, spec: E
         if field.type is FieldType.LOOKUP:
             target = runtime.tables[field.ref or ""]
             known = await _existing(conn, target.c.id, None, {v for _, v in given
-                                                              if isinstance(v, int)})
+                                                              if is_record_id(v)})
             found = {v: v for v in known}
             key = "missing_reference"
         elif field.type is FieldType.USER:
@@ -78,13 +79,15 @@ async def _by_key(conn: AsyncConnection, id_column: Any, key_column: Any,
                   given: list[tuple[int, Any]], condition: Any, *,
                   lower: bool = False) -> dict[Any, int]:
     """Map given ids and keys (email, name) to ids that exist under ``condition``."""
-    ids = {v for _, v in given if isinstance(v, int)}
+    ids = {v for _, v in given if is_record_id(v)}
     keys = {(v.lower() if lower else v) for _, v in given if isinstance(v, str)}
     clauses = []
     if ids:
         clauses.append(id_column.in_(ids))
     if keys:
         clauses.append(key_column.in_(keys))
+    if not clauses:  # nothing that could match (e.g. ids out of range)
+        return {}
     rows = (await conn.execute(select(id_column, key_column)
                                .where(condition, or_(*clauses)))).all()
     found: dict[Any, int] = {}

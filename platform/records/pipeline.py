@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.forms.validation import missing_required
+from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import FieldType
@@ -232,10 +233,12 @@ class RecordPipeline:
     async def load(self, conn: AsyncConnection, runtime: AppRuntime, entity: str,
                    record_id: int, *, lock: bool = False) -> dict[str, Any]:
         table = runtime.tables[entity]
-        query = select(table).where(table.c.id == record_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await conn.execute(query)).mappings().first()
+        row = None
+        if is_record_id(record_id):  # beyond the id range the database would fail, not miss
+            query = select(table).where(table.c.id == record_id)
+            if lock:
+                query = query.with_for_update()
+            row = (await conn.execute(query)).mappings().first()
         if row is None:
             raise NotFound(message("not_found_record", entity=runtime.entity(entity).label,
                                    id=record_id))

@@ -22,6 +22,7 @@ from loom.engines.expressions import (
     check_condition,
     compile_condition,
 )
+from loom.engines.forms.values import is_record_id
 from loom.engines.query.keyset import (
     after_cursor,
     decode_cursor,
@@ -142,7 +143,10 @@ async def get_record(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, e
                      record_id: int) -> dict[str, Any]:
     access = authorize(actor, runtime, entity, "read")
     table = runtime.tables[entity]
-    row = (await conn.execute(select(table).where(table.c.id == record_id))).mappings().first()
+    row = None
+    if is_record_id(record_id):  # beyond the id range the database would fail, not miss
+        row = (await conn.execute(select(table).where(table.c.id == record_id))
+               ).mappings().first()
     if row is None:
         raise NotFound(message("not_found_record", entity=runtime.entity(entity).label,
                                id=record_id))
