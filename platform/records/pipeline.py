@@ -57,6 +57,8 @@ class RecordPipeline:
                           single: bool = False) -> list[dict[str, Any]]:
         """Create records, all or none. Checks and the insert are set-based over the batch."""
         access = authorize(actor, runtime, entity, "create")
+        if not items:  # an INSERT of no rows would be one row of defaults
+            return []
         spec, tz, budget = runtime.entity(entity), _tz(runtime), budget or WriteBudget()
         now = self.clock.now()
         contexts: list[WriteContext] = []
@@ -69,7 +71,7 @@ class RecordPipeline:
                                budget)
             for hook in self.hooks:
                 await hook.before_save(ctx)
-            problems[position] = found + missing_required(spec, ctx.new)
+            problems[position] = _with_required(spec, found, ctx.new)
             contexts.append(ctx)
         batch = [(pos, ctx.new) for pos, ctx in enumerate(contexts)]
         changed = {pos: ctx.changed() for pos, ctx in enumerate(contexts)}
@@ -138,7 +140,7 @@ class RecordPipeline:
             for hook in self.hooks:
                 await hook.before_save(ctx)
             changed = ctx.changed()
-            problems = {0: found + missing_required(spec, ctx.new)}
+            problems = {0: _with_required(spec, found, ctx.new)}
             await self._check_database(conn, runtime, entity, spec, [(0, ctx.new)],
                                        {0: changed}, problems)
             _raise_problems(problems, single=True)
@@ -299,6 +301,15 @@ def _tz(runtime: AppRuntime) -> ZoneInfo:
 def _check_version(spec: EntitySpec, current: dict[str, Any], expected: int | None) -> None:
     if expected is not None and current["version"] != expected:
         raise Conflict(message("stale_version", current=current["version"], sent=expected))
+
+
+def _with_required(spec: EntitySpec, found: list[Problem],
+                   record: dict[str, Any]) -> list[Problem]:
+    """The input's problems, then the required fields left blank. A field whose value was
+    refused is blank too, but is reported once: for what was wrong with the value."""
+    refused = {problem.field for problem in found}
+    return found + [problem for problem in missing_required(spec, record)
+                    if problem.field not in refused]
 
 
 def _raise_problems(problems: dict[int, list[Problem]], single: bool) -> None:
