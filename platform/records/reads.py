@@ -132,8 +132,10 @@ def filter_clause(runtime: AppRuntime, entity: str, rule: Any, env: Env, *,
 
 def visible(spec: EntitySpec, access: Access, record: dict[str, Any],
             fields: list[str] | None = None) -> dict[str, Any]:
-    """The record as this reader may see it (hidden fields absent)."""
-    names = ["id", "version", "created_at", "updated_at", "created_by", "updated_by"]
+    """The record as this reader may see it (hidden fields absent). With ``fields``, only
+    those, plus the id and version that name the row and guard a change of it."""
+    names = [name for name in SYSTEM_FIELDS
+             if fields is None or name in ("id", "version") or name in fields]
     names += [name for name in spec.stored_fields() if fields is None or name in fields]
     return {name: record.get(name) for name in names
             if name in SYSTEM_FIELDS or access.can_read(name)}
