@@ -38,6 +38,11 @@ def lab_document() -> dict[str, Any]:
                 "topic": {"type": "text", "label": label("主题", "Topic")},
                 "customer": {"type": "lookup", "ref": "customer", "on_delete": "cascade",
                              "label": label("客户", "Customer")}}},
+            # a visit's report keeps its visit (restrict), even when the visit would go
+            # with its customer
+            "visit_report": {"label": label("拜访报告", "Visit report"), "fields": {
+                "summary": {"type": "text", "label": label("摘要", "Summary")},
+                "visit": {"type": "lookup", "ref": "visit", "label": label("拜访", "Visit")}}},
             "contract": {"label": label("合同", "Contract"), "fields": {
                 "title": {"type": "text", "label": label("标题", "Title"), "required": True},
                 "number": {"type": "serial", "format": "HT-{YYYY}{MM}-{seq:4}",
