@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from loom.platform.api import problems
-from loom.platform.api.middleware import RequestContext
+from loom.platform.api.middleware import BodyLimit, RequestContext
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes import apps, auth, health, inbox, records, users
 from loom.platform.services import Services, build_services
@@ -35,5 +35,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     problems.install(app)
     for module in (health, auth, users, apps, records, inbox):
         app.include_router(module.router)
+    app.add_middleware(BodyLimit, settings=shared.settings)
     app.add_middleware(RequestContext)
     return app

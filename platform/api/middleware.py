@@ -1,4 +1,5 @@
-"""Request ids, one structured log line per request, and baseline security headers."""
+"""Request ids, one structured log line per request, baseline security headers, and a bound
+on request bodies."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from loom.platform.settings import Settings
 
 log = logging.getLogger("loom.access")
 
@@ -53,3 +57,36 @@ class RequestContext:
                 "request_id": request_id, "method": scope.get("method"),
                 "path": scope.get("path"), "status": status["code"],
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``settings.max_body_bytes`` (413), whichever route
+    reads it, and without holding more than that in memory: the routes that parse their
+    body with a model (login, users, apps) read it before any code of ours runs."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.settings.max_body_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        received = {"bytes": 0}
+
+        def too_large() -> HTTPException:
+            return HTTPException(413, f"The request body is larger than {limit} bytes")
+
+        async def bounded_receive() -> Message:
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large()
+            message = await receive()
+            if message["type"] == "http.request":
+                received["bytes"] += len(message.get("body", b""))
+                if received["bytes"] > limit:
+                    raise too_large()
+            return message
+
+        await self.app(scope, bounded_receive, send)
