@@ -1,0 +1,108 @@
+"""The OpenAPI documents: the platform's, and each app's with the real field schemas — which
+the records the API returns and the bodies it accepts actually satisfy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator, FormatChecker
+from lab_app import LAB, create, lab_document
+
+ENTITIES = sorted(lab_document()["entities"])
+
+
+def validator(schema: dict[str, Any]) -> Draft202012Validator:
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+async def test_the_platform_document(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/openapi.json")  # public, like the docs page
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    for path in ("/api/health", "/api/auth/token", "/api/users", "/api/apps",
+                 "/api/apps/{app}/records/{entity}", "/api/apps/{app}/records/{entity}/_bulk",
+                 "/api/apps/{app}/records/{entity}/{record_id}",
+                 "/api/apps/{app}/records/{entity}/{record_id}/history",
+                 "/api/apps/{app}/openapi.json"):
+        assert path in document["paths"], path
+    for schema in document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    record = document["paths"]["/api/apps/{app}/records/{entity}"]
+    assert record["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "type": "object"}
+
+
+async def test_an_apps_document_describes_its_entities(lab: httpx.AsyncClient) -> None:
+    response = await lab.get("/api/apps/lab/openapi.json")
+    assert response.status_code == 200, response.text
+    document = response.json()
+    assert document["openapi"] == "3.1.0" and document["info"]["version"] == "1"
+    schemas = document["components"]["schemas"]
+    for entity in ENTITIES:
+        for suffix in ("", "_create", "_update"):
+            Draft202012Validator.check_schema(schemas[entity + suffix])
+        base = f"{LAB}/{entity}"
+        assert set(document["paths"][base]) == {"get", "post"}
+        assert set(document["paths"][f"{base}/{{record_id}}"]) == {
+            "parameters", "get", "patch", "delete"}
+        assert "post" in document["paths"][f"{base}/_bulk"]
+
+    read, create_schema, update = (schemas["sample"], schemas["sample_create"],
+                                   schemas["sample_update"])
+    assert create_schema["required"] == ["title"]
+    assert "required" not in update
+    assert create_schema["additionalProperties"] is update["additionalProperties"] is False
+    props = create_schema["properties"]
+    assert props["stage"]["enum"] == ["new", "won", None]
+    assert props["tags"]["items"]["enum"] == ["vip", "hot", "new"]
+    assert props["quantity"]["type"] == ["integer", "null"]
+    assert (props["quantity"]["minimum"], props["quantity"]["maximum"]) == (0, 1000)
+    assert props["title"]["maxLength"] == 20 and props["title"]["title"] == "Title"
+    assert props["price"]["type"] == ["number", "null"]
+    assert props["meeting"]["format"] == "date-time" and props["due"]["format"] == "date"
+    assert props["locked"]["readOnly"] is True
+    assert set(read["properties"]) >= {"id", "version", "created_at", "updated_by"}
+    assert read["properties"]["id"]["readOnly"] is True
+    assert set(read["properties"]) - {"id", "version", "created_at", "updated_at",
+                                      "created_by", "updated_by"} == set(props)
+    # computed fields are read, never written; line items are not columns
+    contract = schemas["contract"]["properties"]
+    assert contract["number"]["readOnly"] is True
+    assert "number" not in schemas["contract_update"]["properties"]
+    assert "lines" not in contract
+
+
+async def test_what_the_api_returns_fits_the_documented_schema(
+        lab: httpx.AsyncClient) -> None:
+    schemas = (await lab.get("/api/apps/lab/openapi.json")).json()["components"]["schemas"]
+    customer = await create(lab, "customer", {"name": "华为"})
+    body = {"title": "全字段", "code": "S-1", "notes": "n", "body": "<p>b</p>",
+            "quantity": 3, "weight": 1.5, "price": 9.99, "discount": 15, "active": True,
+            "due": "2026-02-28", "meeting": "2026-01-02T09:30:00+08:00", "stage": "won",
+            "tags": ["vip", "hot"], "email": "a@example.com", "phone": "+86 138 0013 8000",
+            "website": "https://example.com", "owner": customer["created_by"],
+            "customer": customer["id"],
+            "attachments": [{"name": "a.pdf", "url": "https://files/a.pdf", "size": 3}],
+            "photo": [{"name": "p.png", "key": "k"}], "signature": {"image": "data:,x"},
+            "address": {"city": "深圳"}, "location": {"lat": 22.5, "lng": 114.1},
+            "rating": 5, "extra": {"free": ["form"]}}
+    validator(schemas["sample_create"]).validate(body)
+    record = await create(lab, "sample", body)
+    blank = await create(lab, "sample", {"title": "空"})
+    read = validator(schemas["sample"])
+    for item in [record, blank, *(await lab.get(f"{LAB}/sample")).json()["items"]]:
+        read.validate(item)
+    validator(schemas["customer"]).validate(customer)
+    contract = await create(lab, "contract", {"title": "合同"})
+    validator(schemas["contract"]).validate(contract)
+    # and what it refuses, the schema refuses too
+    create_validator = validator(schemas["sample_create"])
+    for bad in ({"title": "x", "stage": "lost"}, {"title": "x", "tags": ["cold"]},
+                {"title": "x", "quantity": 1001}, {"title": "x", "colour": "red"},
+                {"stage": "won"}, {"title": "x" * 21},
+                {"title": "x", "location": {"lat": 91, "lng": 0}}):
+        assert not create_validator.is_valid(bad), bad
+        assert (await lab.post(f"{LAB}/sample", json=bad)).status_code == 422, bad
