@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, literal, or_
 from sqlalchemy.sql import ColumnElement
 
 from loom.engines.forms.values import BadValue, coerce, is_record_id, to_json
@@ -76,7 +76,9 @@ def order_by(columns: Any, keys: list[SortKey]) -> list[Any]:
 def _after(column: ColumnElement[Any], value: Any, descending: bool) -> ColumnElement[bool]:
     if value is None:
         return false()  # blanks come last: nothing but other blanks follows a blank
-    beyond = column < value if descending else column > value
+    # bound as a value of the column's type: SQLAlchemy refuses `column > True` itself
+    bound = literal(value, column.type)
+    beyond = column < bound if descending else column > bound
     return or_(beyond, column.is_(None))
 
 
