@@ -9,6 +9,7 @@ All of it runs on the caller's connection, inside the caller's transaction.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from loom.platform.outbox.store import enqueue
 from loom.platform.records.audit import audit_row, field_changes, write_audit
 from loom.platform.records.checks import find_duplicates, resolve_references, unique_groups
 from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
-from loom.platform.records.prepare import literal_defaults, read_changes
+from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.serials import next_serial
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize
@@ -69,8 +70,7 @@ class RecordPipeline:
             values = literal_defaults(spec, changes, tz=tz) | changes
             ctx = WriteContext(conn, runtime, entity, spec, actor, now, "create", None, values,
                                budget)
-            for hook in self.hooks:
-                await hook.before_save(ctx)
+            found += await self._before_save(ctx, tz)
             problems[position] = _with_required(spec, found, ctx.new)
             contexts.append(ctx)
         batch = [(pos, ctx.new) for pos, ctx in enumerate(contexts)]
@@ -137,8 +137,7 @@ class RecordPipeline:
                            current, {**current, **changes}, budget)
         budget.enter(f"{entity}#{record_id}")
         try:
-            for hook in self.hooks:
-                await hook.before_save(ctx)
+            found += await self._before_save(ctx, tz)
             changed = ctx.changed()
             problems = {0: _with_required(spec, found, ctx.new)}
             await self._check_database(conn, runtime, entity, spec, [(0, ctx.new)],
@@ -260,6 +259,13 @@ class RecordPipeline:
             for pos, found in (await find_duplicates(conn, runtime, entity, spec, batch,
                                                      changed)).items():
                 problems.setdefault(pos, []).extend(found)
+
+    async def _before_save(self, ctx: WriteContext, tz: ZoneInfo) -> list[Problem]:
+        """Run the before-save hooks; what they set is checked like any input."""
+        before = copy.deepcopy(ctx.new)  # deep: a hook may change a list in place
+        for hook in self.hooks:
+            await hook.before_save(ctx)
+        return check_set_values(ctx.spec, before, ctx.new, tz=tz)
 
     async def _after_save(self, ctx: WriteContext) -> None:
         for hook in self.hooks:

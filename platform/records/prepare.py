@@ -79,6 +79,24 @@ def read_changes(spec: EntitySpec, data: Any, access: Access, *, tz: tzinfo,
     return changes, problems
 
 
+def check_set_values(spec: EntitySpec, before: Mapping[str, Any], record: dict[str, Any], *,
+                     tz: tzinfo) -> list[Problem]:
+    """Type and check, like input, the values set on ``record`` since ``before`` (by rules
+    before the save): the pipeline validates whatever the source. A refused value is
+    cleared so the checks that follow never see it."""
+    problems: list[Problem] = []
+    for name, value in list(record.items()):
+        field = spec.fields.get(name)
+        if field is None or field.computed or not field.has_column or value == before.get(name):
+            continue
+        try:
+            record[name] = coerce(field, value, tz=tz)
+        except BadValue as error:
+            problems.append(field_problem(spec, name, error))
+            record[name] = None
+    return problems
+
+
 def _unknown(spec: EntitySpec, name: str) -> Problem:
     close = difflib.get_close_matches(str(name), list(spec.fields), n=1, cutoff=0.6)
     hint_en = f"; did you mean '{close[0]}'?" if close else ""
