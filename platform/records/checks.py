@@ -135,12 +135,13 @@ async def find_duplicates(conn: AsyncConnection, runtime: AppRuntime, entity: st
             if clash:
                 name = group[0]
                 problems[pos].append(Problem(name, message(
-                    "not_unique", label=_group_label(spec, group),
+                    "not_unique", label=group_label(spec, group),
                     value="/".join(str(v) for v in key)), code="unique"))
     return problems
 
 
-def _group_label(spec: EntitySpec, group: tuple[str, ...]) -> Any:
+def group_label(spec: EntitySpec, group: tuple[str, ...]) -> Any:
+    """The label of a unique field, or of a group of fields unique together."""
     if len(group) == 1:
         return spec.field_label(group[0])
     return {locale: "+".join(localize(spec.field_label(name), locale) for name in group)

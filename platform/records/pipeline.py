@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,7 +28,12 @@ from loom.platform.apps.runtime import AppRuntime
 from loom.platform.clock import Clock
 from loom.platform.outbox.store import enqueue
 from loom.platform.records.audit import audit_row, field_changes, write_audit
-from loom.platform.records.checks import find_duplicates, resolve_references, unique_groups
+from loom.platform.records.checks import (
+    find_duplicates,
+    group_label,
+    resolve_references,
+    unique_groups,
+)
 from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
 from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.serials import next_serial
@@ -107,7 +112,8 @@ class RecordPipeline:
             result = await conn.execute(
                 insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         except IntegrityError as exc:
-            raise _integrity_problem(exc, spec) from None
+            raise _integrity_problem(exc, table, spec,
+                                     contexts[0].new if len(contexts) == 1 else None) from None
         return list(result.scalars())
 
     async def _fill_serials(self, ctx: WriteContext, tz: ZoneInfo) -> None:
@@ -166,7 +172,7 @@ class RecordPipeline:
                                     table.c.version == old_version)
                 .values(**values).returning(table.c.version))
         except IntegrityError as exc:
-            raise _integrity_problem(exc, ctx.spec) from None
+            raise _integrity_problem(exc, table, ctx.spec, ctx.new) from None
         version = result.scalar_one_or_none()
         if version is None:  # changed between load and write (only without row locks)
             raise Conflict(message("stale_version", current="?", sent=old_version))
@@ -325,13 +331,20 @@ def _raise_problems(problems: dict[int, list[Problem]], single: bool) -> None:
         raise ValidationFailed(message("validation_failed", count=len(found)), found)
 
 
-def _integrity_problem(exc: IntegrityError, spec: EntitySpec) -> ValidationFailed:
-    """A constraint the database caught (a concurrent write slipped past the checks)."""
+def _integrity_problem(exc: IntegrityError, table: Table, spec: EntitySpec,
+                       record: dict[str, Any] | None = None) -> ValidationFailed:
+    """A constraint the database caught (a concurrent write slipped past the checks). The
+    unique index the error names says which field; ``record`` (a single write) its value."""
     text = str(exc.orig)
-    for name in spec.fields:
-        if name in text and ("unique" in text.lower() or "duplicate" in text.lower()):
+    for index in table.indexes:
+        group = tuple(column.name for column in index.columns)
+        # PostgreSQL names the index, SQLite the columns ("UNIQUE constraint failed: t.a")
+        sqlite_says = "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{name}"
+                                                               for name in group)
+        if index.unique and (f'"{index.name}"' in text or text.strip().endswith(sqlite_says)):
+            value = "/".join(str(record.get(name)) for name in group) if record else "?"
             return ValidationFailed(message("validation_failed", count=1), [Problem(
-                name, message("not_unique", label=spec.field_label(name), value="?"),
+                group[0], message("not_unique", label=group_label(spec, group), value=value),
                 code="unique")])
     return ValidationFailed(message("validation_failed", count=1), [Problem(
         None, message("missing_reference", label="", target="", value="?"))])
