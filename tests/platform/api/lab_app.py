@@ -24,7 +24,9 @@ def lab_document() -> dict[str, Any]:
             "customer": {"label": label("客户", "Customer"), "fields": {
                 "name": {"type": "text", "label": label("名称", "Name"), "required": True,
                          "unique": True},
-                "region": {"type": "text", "label": label("区域", "Region")}}},
+                "region": {"type": "text", "label": label("区域", "Region")},
+                "short_name": {"type": "text", "label": label("简称", "Short name"),
+                               "unique": True}}},
             # a contact may not lose its customer (restrict, the default)
             "contact": {"label": label("联系人", "Contact"), "fields": {
                 "name": {"type": "text", "label": label("姓名", "Name")},

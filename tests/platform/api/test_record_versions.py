@@ -151,3 +151,21 @@ async def test_serial_numbers_count_per_month_in_the_apps_zone(
                                               "limit": 100})
     all_numbers = [c["number"] for c in listed.json()["items"]]
     assert len(all_numbers) == len(set(all_numbers)) == 8
+
+
+async def test_concurrent_creates_keep_values_unique(lab: httpx.AsyncClient) -> None:
+    """Writers racing for one unique value: one wins; the others are told which field
+    (on PostgreSQL the unique index decides, after both passed the checks)."""
+    responses = await asyncio.gather(*[
+        lab.post(f"{LAB}/customer", headers=EN, json={"name": f"客户{n}", "short_name": "HW"})
+        for n in range(4)])
+    assert sorted(r.status_code for r in responses) == [201, 422, 422, 422]
+    for response in responses:
+        if response.status_code == 422:
+            assert problem_of(response, 422)["errors"] == [{
+                "field": "short_name", "code": "unique",
+                "message": "Short name 'HW' is already used by another record"}]
+    contracts = await asyncio.gather(*[
+        lab.post(f"{LAB}/contract", json={"title": f"c{n}"}) for n in range(6)])
+    numbers = sorted(r.json()["number"] for r in contracts)
+    assert numbers == [f"HT-202611-{n:04d}" for n in range(1, 7)]

@@ -25,6 +25,8 @@ LEDGER = {
             "party": {"type": "lookup", "ref": "party"},
             "owner": {"type": "user"},
             "code": {"type": "text", "unique": True},
+            "barcode": {"type": "text", "unique": True,
+                        "label": {"zh-CN": "条码", "en": "Barcode"}},
             "checked": {"type": "boolean", "readonly": True},
             "status": {"type": "select", "options": [{"value": "draft"},
                                                      {"value": "posted"}]}}},

@@ -159,6 +159,35 @@ async def test_chains_of_writes_are_bounded(ledger: Ledger) -> None:
         ("loop", 0, 1)]
 
 
+async def test_a_duplicate_the_checks_missed_is_named_by_the_database(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A concurrent writer can slip past the checks; the unique index then refuses, and
+    the problem names the field it guards (not another whose name it contains)."""
+    from loom.platform.records import pipeline
+
+    async def nothing_found(*args: Any) -> dict[int, list[Any]]:
+        return {}
+
+    [first] = await ledger.create_many("entry", [{"code": "C-1", "barcode": "690123"}])
+    monkeypatch.setattr(pipeline, "find_duplicates", nothing_found)
+    cases = [({"barcode": "690123"}, "barcode", "Barcode '690123' is already used by another "
+              "record"), ({"code": "C-1"}, "code", "code 'C-1' is already used by another record")]
+    for data, field, text in cases:
+        with pytest.raises(ValidationFailed) as refused:
+            await ledger.create_many("entry", [data])
+        [problem] = refused.value.problems
+        assert (problem.field, problem.code) == (field, "unique")
+        assert problem.message.render("en") == text
+        [second] = await ledger.create_many("entry", [{"memo": "other"}])
+        with pytest.raises(ValidationFailed) as refused:
+            await ledger.update("entry", second["id"], data)
+        assert refused.value.problems[0].message.render("en") == text
+    with pytest.raises(ValidationFailed) as refused:
+        await ledger.create_many("entry", [{"barcode": "1"}, {"barcode": "1"}])
+    assert refused.value.problems[0].field == "barcode"
+    assert first["barcode"] == "690123"
+
+
 async def test_counts_stop_at_the_cap(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
     from loom.platform.records import reads
 
