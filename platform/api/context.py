@@ -38,6 +38,9 @@ async def command(request: Request, *, write: bool) -> AsyncIterator[tuple[Async
     of the block, rolled back on any error)."""
     svc = services(request)
     token = bearer_token(request)
+    if any("\x00" in str(value) for value in request.path_params.values()):
+        # no slug or name holds one, and PostgreSQL would fail on it instead of missing
+        raise BadRequest("The address contains a NUL character (%00)")
     transaction = svc.database.write() if write else svc.database.read()
     async with transaction as conn:
         actor = await actor_for_token(conn, token, svc.clock)

@@ -3,9 +3,9 @@ versions, and each app's own OpenAPI document."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,8 @@ from loom.platform.apps.templates import load_template
 from loom.renderers.openapi import app_openapi
 
 router = APIRouter(tags=["apps"])
+# Version numbers are a 32-bit column: a larger one would fail in the database, not miss.
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A published version")]
 
 
 class AppIn(BaseModel):
@@ -139,7 +141,7 @@ async def versions(request: Request, app: str) -> Any:
 
 
 @router.get("/api/apps/{app}/metadata/versions/{version}", summary="One published version")
-async def version(request: Request, app: str, version: int) -> Any:
+async def version(request: Request, app: str, version: VersionNumber) -> Any:
     async with command(request, write=False) as (conn, actor):
         document = await services(request).apps.version(conn, actor, app, version)
     return LoomJSONResponse(document, headers={"ETag": etag(version)})
