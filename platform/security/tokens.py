@@ -36,8 +36,10 @@ async def issue_token(conn: AsyncConnection, user_id: int, clock: Clock, *, name
 async def login(conn: AsyncConnection, email: str, password: str, clock: Clock,
                 days: int) -> str:
     """Exchange email + password for a bearer token; one vague error for every failure."""
-    row = (await conn.execute(select(users).where(
-        users.c.email == (email or "").strip().lower()))).mappings().first()
+    email = (email or "").strip().lower()
+    # no stored email holds U+0000, and PostgreSQL would fail on it instead of missing
+    row = None if "\x00" in email else (await conn.execute(
+        select(users).where(users.c.email == email))).mappings().first()
     ok = verify_password(row["password_hash"] if row else None, password or "")
     if row is None or not ok or not row["active"]:
         raise NotAuthenticated("The email or password is wrong")

@@ -18,6 +18,8 @@ from loom.platform.storage.system_tables import departments, users, workspaces
 DEFAULT_WORKSPACE = "default"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+# the sizes of the users and departments columns
+TEXT_LIMITS = {"email": 320, "name": 200, "manager": 320, "department": 200, "locale": 10}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,12 @@ def _check_new_user(new: NewUser) -> list[Problem]:
         problems.append(Problem("email", "a valid email address is required"))
     if not (new.name or "").strip():
         problems.append(Problem("name", "a name is required"))
+    for field, longest in TEXT_LIMITS.items():
+        text = getattr(new, field) or ""
+        if len(text) > longest:  # the column's size: PostgreSQL would refuse, not cut
+            problems.append(Problem(field, f"at most {longest} characters"))
+        if "\x00" in text:  # PostgreSQL text cannot hold U+0000
+            problems.append(Problem(field, "must not contain a NUL character"))
     if new.password is not None and len(new.password) < MIN_PASSWORD:
         problems.append(Problem("password", f"the password needs at least {MIN_PASSWORD} "
                                             "characters"))
