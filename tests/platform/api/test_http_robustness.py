@@ -108,6 +108,15 @@ async def test_paths_and_methods(lab: httpx.AsyncClient) -> None:
         response = await lab.request(method, path, headers=en,
                                      json=[] if method == "POST" else None)
         assert problem_of(response, 404)["detail"] == detail, path
+    for path in ("/api/apps/lab%00/records/sample", f"{LAB}/sample%00", "/api/apps/%00",
+                 f"{SAMPLE}/%00", "/api/apps/lab%00/openapi.json"):
+        refused = await lab.get(path)
+        assert refused.status_code in (400, 404, 422), path
+        problem_of(refused, refused.status_code)
+    for version in ("0", "-1", str(2**31), "9" * 30, "v1"):
+        refused = problem_of(await lab.get(f"/api/apps/lab/metadata/versions/{version}"), 422)
+        assert refused["errors"][0]["field"] == "path.version"
+    problem_of(await lab.get("/api/apps/lab/metadata/versions/2"), 404)
     problem_of(await lab.get("/api/nothing-here"), 404)
     problem_of(await lab.put(f"{SAMPLE}/{record['id']}", json={"title": "y"}), 405)
     problem_of(await lab.delete(SAMPLE), 405)

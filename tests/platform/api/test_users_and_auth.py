@@ -55,6 +55,17 @@ async def test_admins_create_users(api: httpx.AsyncClient) -> None:
          "manager"),
         ({"email": "n@example.com"}, 422, "name"),
         ({"email": "n@example.com", "name": "n", "is_admin": "perhaps"}, 422, "is_admin"),
+        # what the columns cannot hold is refused, not sent to the database
+        ({"email": "n\x00@example.com", "name": "n"}, 422, "email"),
+        ({"email": "n@example.com", "name": "n\x00"}, 422, "name"),
+        ({"email": "n@example.com", "name": "n", "department": "部\x00"}, 422, "department"),
+        ({"email": "n@example.com", "name": "n", "manager": "boss\x00@example.com"}, 422,
+         "manager"),
+        ({"email": "n@example.com", "name": "长" * 201}, 422, "name"),
+        ({"email": "n" * 310 + "@example.com", "name": "n"}, 422, "email"),
+        ({"email": "n@example.com", "name": "n", "department": "部" * 201}, 422,
+         "department"),
+        ({"email": "n@example.com", "name": "n", "locale": "zh-Hans-CN-x"}, 422, "locale"),
     ]
     for body, status, field in refusals:
         refused = problem_of(await api.post("/api/users", json=body), status)
@@ -107,7 +118,8 @@ async def test_a_failed_login_says_one_vague_thing(api: httpx.AsyncClient,
     attempts = [("clerk@example.com", "wrong-password"), ("ghost@example.com", "whatever"),
                 ("nopass@example.com", ""), ("nopass@example.com", "anything"),
                 ("clerk@example.com", ""), ("", "clerk-password"),
-                ("clerk@example.com", "CLERK-PASSWORD")]
+                ("clerk@example.com", "CLERK-PASSWORD"), ("clerk\x00@example.com", "x"),
+                ("clerk@example.com\x00", "clerk-password")]
     details = set()
     for email, password in attempts:
         response = await login(anonymous, email, password)
