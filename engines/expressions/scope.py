@@ -144,6 +144,13 @@ class Scope:
         return FieldInfo(path, kind, found.field_type, found.scale, found.options, found.ref,
                          found.child, found.label)
 
+    def through_lookup(self, path: str) -> bool:
+        """Whether ``path`` leaves the record through a lookup (``customer.region``): such
+        a value is not inside the record, and the caller supplies it under the whole path."""
+        head, _, rest = path.partition(".")
+        info = self.fields.get(head)
+        return bool(rest) and info is not None and info.ref is not None
+
     def suggest(self, path: str) -> str | None:
         """The closest known field name, for 'did you mean'."""
         head, _, rest = path.partition(".")

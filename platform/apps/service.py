@@ -11,9 +11,11 @@ from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.checks import check_app
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import (
     Conflict,
+    MetadataInvalid,
     NotFound,
     PermissionDenied,
     Problem,
@@ -43,6 +45,7 @@ register_messages({
     },
     "app_not_published": {"en": "The app '{slug}' has no published version yet",
                           "zh-CN": "应用“{slug}”尚无已发布版本"},
+    "metadata_invalid": {"en": "The metadata has problems", "zh-CN": "元数据有误"},
     "no_draft": {"en": "There is no draft to publish", "zh-CN": "没有可发布的草稿"},
     "stale_draft": {
         "en": "The draft changed since you read it (now at revision {current}); reload it",
@@ -227,6 +230,9 @@ class AppService:
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
         new_doc = parse_document(row["draft"])
+        problems = check_app(new_doc)
+        if problems:
+            raise MetadataInvalid(message("metadata_invalid"), problems)
         old_doc = None
         if current is not None:
             old_doc = (await self._runtime_for(conn, row, current)).doc

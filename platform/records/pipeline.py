@@ -10,6 +10,7 @@ All of it runs on the caller's connection, inside the caller's transaction.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,11 +36,13 @@ from loom.platform.records.checks import (
     unique_groups,
 )
 from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
+from loom.platform.records.evaluation import prepare, record_env
 from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.serials import next_serial
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize
 
+log = logging.getLogger("loom.records")
 TRUSTED_SOURCES = frozenset({"rule", "flow", "system"})
 REFERENCE_TYPES = (FieldType.LOOKUP, FieldType.USER, FieldType.DEPARTMENT)
 
@@ -73,10 +76,12 @@ class RecordPipeline:
             changes, found = read_changes(spec, item, access, tz=tz,
                                           trusted=actor.source in TRUSTED_SOURCES)
             values = literal_defaults(spec, changes, tz=tz) | changes
+            values = runtime.expressions[entity].default_values(
+                spec, values, record_env(runtime, actor, now), tz=tz) | values
             ctx = WriteContext(conn, runtime, entity, spec, actor, now, "create", None, values,
                                budget)
             found += await self._before_save(ctx, tz)
-            problems[position] = _with_required(spec, found, ctx.new)
+            problems[position] = _with_required(spec, found, ctx.new, ctx.required)
             contexts.append(ctx)
         batch = [(pos, ctx.new) for pos, ctx in enumerate(contexts)]
         changed = {pos: ctx.changed() for pos, ctx in enumerate(contexts)}
@@ -145,7 +150,7 @@ class RecordPipeline:
         try:
             found += await self._before_save(ctx, tz)
             changed = ctx.changed()
-            problems = {0: _with_required(spec, found, ctx.new)}
+            problems = {0: _with_required(spec, found, ctx.new, ctx.required)}
             await self._check_database(conn, runtime, entity, spec, [(0, ctx.new)],
                                        {0: changed}, problems)
             _raise_problems(problems, single=True)
@@ -269,9 +274,30 @@ class RecordPipeline:
     async def _before_save(self, ctx: WriteContext, tz: ZoneInfo) -> list[Problem]:
         """Run the before-save hooks; what they set is checked like any input."""
         before = copy.deepcopy(ctx.new)  # deep: a hook may change a list in place
+        ctx.recompute = lambda: self._compute(ctx, tz)
+        await self._compute(ctx, tz)
         for hook in self.hooks:
             await hook.before_save(ctx)
-        return check_set_values(ctx.spec, before, ctx.new, tz=tz)
+        found = check_set_values(ctx.spec, before, ctx.new, tz=tz)
+        await self._compute(ctx, tz)
+        return found
+
+    async def _compute(self, ctx: WriteContext, tz: ZoneInfo) -> None:
+        """Formula fields from the record as it stands, and which fields its conditions
+        make required (DESIGN.md: formulas are recomputed after every change)."""
+        exprs = ctx.runtime.expressions[ctx.entity]
+        compiled = exprs.compiled()
+        if not compiled:
+            return
+        data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, ctx.new, compiled,
+                                  ctx.actor, ctx.now, prior=ctx.old, changed=ctx.changed())
+        values, failures = exprs.compute(data, env, tz=tz)
+        for name, reason in failures:
+            log.warning("formula failed", extra={"entity": ctx.entity, "field": name,
+                                                 "reason": reason})
+        ctx.new.update(values)
+        data.update(values)
+        ctx.required = exprs.required(data, env)
 
     async def _after_save(self, ctx: WriteContext) -> None:
         for hook in self.hooks:
@@ -315,12 +341,14 @@ def _check_version(spec: EntitySpec, current: dict[str, Any], expected: int | No
         raise Conflict(message("stale_version", current=current["version"], sent=expected))
 
 
-def _with_required(spec: EntitySpec, found: list[Problem],
-                   record: dict[str, Any]) -> list[Problem]:
-    """The input's problems, then the required fields left blank. A field whose value was
-    refused is blank too, but is reported once: for what was wrong with the value."""
+def _with_required(spec: EntitySpec, found: list[Problem], record: dict[str, Any],
+                   required_now: set[str]) -> list[Problem]:
+    """The input's problems, then the required fields left blank (``required_now``: those
+    whose ``required_if`` holds). A field whose value was refused is blank too, but is
+    reported once: for what was wrong with the value."""
     refused = {problem.field for problem in found}
-    return found + [problem for problem in missing_required(spec, record)
+    return found + [problem for problem in missing_required(spec, record,
+                                                            required_now.__contains__)
                     if problem.field not in refused]
 
 

@@ -51,6 +51,11 @@ def build_var(builder: Builder, args: list[Any], context: Any) -> Expr:
     else:
         parts = split_path(head)
         path = ".".join(parts) if parts else None
+        scope = builder.frame_scope
+        if path and scope is not None and scope.through_lookup(path):
+            # a value through a lookup is not in the record: the caller supplies it under
+            # the whole path (``{"customer.region": …}``); SQL reaches it by a subquery
+            parts = (path,)
         spec = VarSpec(path, parts, has_default=len(args) > 1)
         kind, scale = (builder.field_type(path, context.position) if path
                        else (ValueType.ANY, None))

@@ -1,0 +1,13 @@
+"""Static checks of an app document that need the engines' languages: formulas, conditions
+and (as engines grow) rules and flows. The publish runs them after the schema checks;
+any problem refuses the publish with the whole list."""
+
+from __future__ import annotations
+
+from loom.engines.forms import computed
+from loom.metamodel.app import AppDocument
+from loom.metamodel.errors import Problem
+
+
+def check_app(doc: AppDocument) -> list[Problem]:
+    return computed.check_document(doc)
