@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import ApiName, LocalizedText
+from loom.metamodel.rules import RuleSpec
 
 # Sections whose items have their own file when an app is exported to a folder.
 ITEM_SECTIONS = ("entities", "forms", "views", "rules", "flows", "dashboards", "roles", "jobs")
@@ -35,7 +36,7 @@ class AppDocument(BaseModel):
     entities: dict[ApiName, EntitySpec] = Field(default_factory=dict)
     forms: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     views: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
-    rules: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    rules: dict[ApiName, RuleSpec] = Field(default_factory=dict)
     flows: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     dashboards: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     roles: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
@@ -45,6 +46,9 @@ class AppDocument(BaseModel):
         for name, entity in self.entities.items():
             if entity.name is None:
                 entity.name = name
+        for name, rule in self.rules.items():
+            if rule.name is None:
+                rule.name = name
 
     def entity(self, name: str) -> EntitySpec | None:
         return self.entities.get(name)
@@ -54,6 +58,7 @@ class AppDocument(BaseModel):
         without names that repeat their key."""
         data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
         data["app"] = self.app.model_dump(mode="json", exclude_none=True)
-        for entity in data.get("entities", {}).values():
-            entity.pop("name", None)
+        for section in ("entities", "rules"):
+            for item in data.get(section, {}).values():
+                item.pop("name", None)
         return data

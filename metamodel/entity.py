@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loom.metamodel.fields import ApiName, FieldSpec, FieldType, LocalizedText
 from loom.metamodel.i18n import localize
+from loom.metamodel.rules import RecordAction
 
 # Columns every entity table has; field names may not take them.
 SYSTEM_FIELDS: dict[str, FieldType] = {
@@ -54,7 +55,7 @@ class EntitySpec(BaseModel):
         default=None, description="The field that names a record (defaults to `name`)")
     owner_field: ApiName | None = Field(
         default=None, description="The user field that says who owns a record ('own' scope)")
-    actions: dict[ApiName, dict[str, Any]] = Field(
+    actions: dict[ApiName, RecordAction] = Field(
         default_factory=dict, description="Record actions (buttons) defined in metadata")
 
     def field(self, name: str) -> FieldSpec | None:

@@ -9,6 +9,8 @@ from loom.platform.apps.service import AppService
 from loom.platform.clock import Clock
 from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.records.rollups import RollupHook
+from loom.platform.rules.actions import ActionRunner
+from loom.platform.rules.hook import RuleExecutor, RuleHook
 from loom.platform.settings import Settings
 from loom.platform.storage.database import Database, create_engine
 
@@ -20,6 +22,7 @@ class Services:
     clock: Clock
     apps: AppService
     pipeline: RecordPipeline
+    rules: RuleExecutor
 
 
 def build_services(settings: Settings, clock: Clock | None = None,
@@ -30,5 +33,7 @@ def build_services(settings: Settings, clock: Clock | None = None,
                               ddl_lock_timeout_ms=settings.ddl_lock_timeout_ms)
     pipeline = RecordPipeline(clock)
     pipeline.hooks.append(RollupHook(pipeline))
+    runner = ActionRunner(pipeline)
+    pipeline.hooks.append(RuleHook(runner))
     return Services(settings=settings, database=database, clock=clock, apps=apps_service,
-                    pipeline=pipeline)
+                    pipeline=pipeline, rules=RuleExecutor(pipeline, runner))

@@ -7,6 +7,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from loom.engines.forms.computed import EntityExpressions, compile_entity
+from loom.engines.rules.compiler import RuleSet
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import NotFound
@@ -28,6 +30,8 @@ class AppRuntime:
     version: int
     doc: AppDocument
     tables: EntityTables
+    expressions: dict[str, EntityExpressions]
+    rules: RuleSet
 
     def entity(self, name: str) -> EntitySpec:
         spec = self.doc.entities.get(name)
@@ -61,4 +65,6 @@ def build_runtime(app_row: Any, workspace_slug: str, version: int, doc: AppDocum
     namespace = Namespace.for_app(workspace_slug, app_row["slug"], postgres=postgres)
     return AppRuntime(app_id=app_row["id"], slug=app_row["slug"],
                       workspace_id=app_row["workspace_id"], workspace_slug=workspace_slug,
-                      version=version, doc=doc, tables=EntityTables(doc, namespace))
+                      version=version, doc=doc, tables=EntityTables(doc, namespace),
+                      expressions={name: compile_entity(doc, name) for name in doc.entities},
+                      rules=RuleSet.compile(doc))

@@ -7,6 +7,7 @@ outside the database goes into ``outbox`` and is written in the same transaction
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -25,11 +26,22 @@ class WriteBudget:
     """Bounds a chain of writes set off by one command (rules touching records that
     trigger rules …): depth and number of writes."""
 
-    def __init__(self, max_depth: int = 8, max_writes: int = 500) -> None:
+    def __init__(self, max_depth: int = 8, max_writes: int = 500,
+                 max_rule_runs: int = 200) -> None:
         self.max_depth = max_depth
         self.max_writes = max_writes
+        self.max_rule_runs = max_rule_runs
         self.writes = 0
+        self.rule_runs = 0
         self.chain: list[str] = []
+
+    def rule_run(self, rule: str) -> None:
+        """Count one rule firing; a runaway chain of rules stops with its names."""
+        self.rule_runs += 1
+        if self.rule_runs > self.max_rule_runs:
+            chain = " → ".join(self.chain[-self.max_depth:])
+            raise Conflict(f"Too many rule runs ({self.rule_runs}; the last was '{rule}') "
+                           f"in one change: {chain}")
 
     def enter(self, label: str) -> None:
         self.writes += 1
@@ -57,6 +69,12 @@ class WriteContext:
     budget: WriteBudget
     # side effects to deliver after commit: {"kind": "email"|"webhook", "key", "payload"}
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    # fields whose required_if holds for the record as it stands
+    required: set[str] = field(default_factory=set)
+    # recomputes formulas after a hook changed the record (set by the pipeline)
+    recompute: Callable[[], Awaitable[None]] | None = None
+    # rules that fired before the save; their other actions run after it
+    fired: list[Any] = field(default_factory=list)
 
     @property
     def record_id(self) -> int | None:

@@ -159,3 +159,90 @@ notifications = Table(
     Column("read_at", UTCDateTime, nullable=True),
     Index("ix_notifications_inbox", "user_id", "read_at"),
 )
+
+role_members = Table(
+    "role_members", system_metadata,
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(40), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id"), primary_key=True),
+)
+
+rule_runs = Table(
+    "rule_runs", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("app_version", Integer, nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("record_id", ID, nullable=True),
+    Column("trigger", String(20), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("source", String(20), nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("error", Text, nullable=True),
+    Index("ix_rule_runs_record", "app_id", "entity", "record_id"),
+    Index("ix_rule_runs_rule", "app_id", "rule"),
+)
+
+# What a timed rule has done, so running the worker twice fires nothing twice: one row per
+# (rule, record, moment); record_id 0 marks a schedule's tick as done.
+rule_firings = Table(
+    "rule_firings", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("record_id", ID, nullable=False),
+    Column("slot", String(40), nullable=False),
+    Column("fired_at", UTCDateTime, nullable=False),
+    UniqueConstraint("app_id", "rule", "record_id", "slot"),
+)
+
+# Round-robin assignment: the last user chosen per rule action and candidate group.
+assignment_pointers = Table(
+    "assignment_pointers", system_metadata,
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("last_user_id", ID, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+tasks = Table(
+    "tasks", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("entity", String(40), nullable=True),
+    Column("record_id", ID, nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("notes", Text, nullable=True),
+    Column("assignee_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("source_rule", String(40), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("completed_by", ID, ForeignKey("users.id"), nullable=True),
+    Index("ix_tasks_inbox", "assignee_id", "status"),
+    Index("ix_tasks_record", "app_id", "entity", "record_id"),
+)
+
+timers = Table(
+    "timers", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("fired_at", UTCDateTime, nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Index("ix_timers_due", "status", "due_at"),
+)

@@ -1,0 +1,1 @@
+"""Rules in the running platform: the write-pipeline hook, actions, traces, timed rules."""

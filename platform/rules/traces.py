@@ -1,0 +1,52 @@
+"""Rule traces: every firing leaves a row an administrator can read — which rule, on which
+record, why (the values its condition read) and what each action did, or why it failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.engines.forms.values import to_json
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.security.actors import Actor
+from loom.platform.storage.system_tables import rule_runs
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_json(v) for v in value]
+    value = to_json(value)
+    return str(value) if not isinstance(value, str | int | float | bool | type(None)) \
+        else value
+
+
+async def write_trace(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, *,
+                      rule: str, entity: str, record_id: int | None, trigger: str,
+                      status: str, now: datetime, inputs: dict[str, Any],
+                      actions: list[dict[str, Any]], error: str | None = None) -> None:
+    await conn.execute(insert(rule_runs).values(
+        workspace_id=runtime.workspace_id, app_id=runtime.app_id, app_version=runtime.version,
+        rule=rule, entity=entity, record_id=record_id, trigger=trigger, status=status, at=now,
+        actor_id=actor.user_id, source=actor.source, inputs=_json(inputs),
+        actions=_json(actions), error=error[:2000] if error else None))
+
+
+async def list_traces(conn: AsyncConnection, app_id: int, *, entity: str | None = None,
+                      record_id: int | None = None, rule: str | None = None,
+                      limit: int = 100) -> list[dict[str, Any]]:
+    query = select(rule_runs).where(rule_runs.c.app_id == app_id)
+    for column, value in ((rule_runs.c.entity, entity), (rule_runs.c.record_id, record_id),
+                          (rule_runs.c.rule, rule)):
+        if value is not None:
+            query = query.where(column == value)
+    rows = await conn.execute(query.order_by(rule_runs.c.id.desc()).limit(limit))
+    return [{"id": r["id"], "rule": r["rule"], "entity": r["entity"],
+             "record_id": r["record_id"], "trigger": r["trigger"], "status": r["status"],
+             "at": r["at"], "version": r["app_version"], "actor_id": r["actor_id"],
+             "source": r["source"], "inputs": r["inputs"], "actions": r["actions"],
+             "error": r["error"]} for r in rows.mappings()]

@@ -1,0 +1,2 @@
+"""Tasks (to-dos and, with the flow engine, approvals) and the timers that remind and
+escalate them."""
