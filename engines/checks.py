@@ -5,9 +5,10 @@ any problem refuses the publish with the whole list."""
 from __future__ import annotations
 
 from loom.engines.forms import computed
+from loom.engines.rules.checks import check_rules
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import Problem
 
 
 def check_app(doc: AppDocument) -> list[Problem]:
-    return computed.check_document(doc)
+    return computed.check_document(doc) + check_rules(doc)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, Undefined
+from jinja2 import TemplateSyntaxError, Undefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from loom.metamodel.i18n import localize
@@ -31,6 +31,21 @@ class LinkedRecord(dict):
 @lru_cache(maxsize=512)
 def _template(text: str) -> Any:
     return _ENV.from_string(text)
+
+
+def template_names(*texts: Any) -> set[str]:
+    """The top-level names the templates read (``customer`` of ``{{ customer.name }}``)."""
+    names: set[str] = set()
+    for text in texts:
+        values = text.values() if isinstance(text, Mapping) else [text]
+        for value in values:
+            if value is None:
+                continue
+            try:
+                names |= meta.find_undeclared_variables(_ENV.parse(str(value)))
+            except TemplateSyntaxError:
+                continue
+    return names
 
 
 def check_template(text: Any) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.expressions import Env
 from loom.engines.forms.values import to_json
 from loom.engines.rules.compiler import CompiledAction, CompiledRule, is_created_ref
-from loom.engines.rules.templates import render
+from loom.engines.rules.templates import LinkedRecord, render, template_names
 from loom.engines.timing import parse_duration
 from loom.metamodel.errors import NotFound, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
@@ -88,8 +88,22 @@ class Run:
     def locale(self) -> str:
         return self.runtime.doc.app.default_locale
 
-    def template_context(self) -> dict[str, Any]:
+    async def template_context(self, *texts: Any) -> dict[str, Any]:
+        """The record for templates; a lookup the templates name reads as the record it
+        points at (shown by its title, its fields reachable: ``{{ customer.phone }}``)."""
         context = {k: to_json(v) for k, v in self.data.items()}
+        spec = self.runtime.entity(self.entity)
+        for name in template_names(*texts):
+            field_spec = spec.fields.get(name)
+            if field_spec is None or not field_spec.ref or self.data.get(name) is None:
+                continue
+            table = self.runtime.tables[field_spec.ref]
+            row = (await self.conn.execute(select(table).where(
+                table.c.id == self.data[name]))).mappings().first()
+            if row is not None:
+                title = self.runtime.entity(field_spec.ref).title()
+                context[name] = LinkedRecord({k: to_json(v) for k, v in row.items()},
+                                             row.get(title) if title else None)
         context["user"] = {"name": self.actor.name, "email": self.actor.email}
         return context
 
@@ -153,9 +167,9 @@ class ActionRunner:
             return {"type": spec.type, "updated": await self._update_related(run, action)}
         if isinstance(spec, Notify):
             ids = await self._user_ids(run, spec.to)
-            title = render(spec.title, run.template_context(), run.locale())
-            body = render(spec.body, run.template_context(), run.locale()) if spec.body \
-                else None
+            context = await run.template_context(spec.title, spec.body)
+            title = render(spec.title, context, run.locale())
+            body = render(spec.body, context, run.locale()) if spec.body else None
             await notify(run.conn, workspace_id=run.runtime.workspace_id, user_ids=ids,
                          title=title, body=body, now=run.now, app_id=run.runtime.app_id,
                          entity=run.entity, record_id=run.record.get("id"))
@@ -262,7 +276,7 @@ class ActionRunner:
         to = [address for r in spec.to for address in await resolver.emails(r)]
         cc = [address for r in spec.cc for address in await resolver.emails(r)]
         locale = spec.locale or run.locale()
-        context = run.template_context()
+        context = await run.template_context(spec.subject, spec.body)
         payload = {"to": sorted(set(to)), "cc": sorted(set(cc) - set(to)),
                    "subject": render(spec.subject, context, locale),
                    "text": render(spec.body, context, locale)}
@@ -275,7 +289,7 @@ class ActionRunner:
         assignees = await run.recipients().user_ids(spec.assignee)
         assignee = assignees[0] if assignees else None
         due = parse_duration(spec.due).after(run.now) if spec.due else None
-        context = run.template_context()
+        context = await run.template_context(spec.title, spec.notes)
         title = render(spec.title, context, run.locale())
         notes = render(spec.notes, context, run.locale()) if spec.notes else None
         workspace, app = run.runtime.workspace_id, run.runtime.app_id
