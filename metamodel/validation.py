@@ -126,19 +126,60 @@ def _hint(word: str, candidates: Iterable[str]) -> tuple[str, str]:
     return f"; did you mean '{close[0]}'?", f"；您是不是想用“{close[0]}”？"
 
 
+def _branch(error: ValidationError) -> list[ValidationError] | None:
+    """For a union with a discriminator (rule actions by ``type``): the errors of the
+    branch the instance names, or None when it names none."""
+    discriminator = error.schema.get("discriminator") if isinstance(error.schema, dict) \
+        else None
+    if not discriminator or not isinstance(error.instance, dict):
+        return None
+    target = discriminator.get("mapping", {}).get(error.instance.get(
+        discriminator.get("propertyName")))
+    branches = error.schema.get(error.validator, [])
+    for index, branch in enumerate(branches):
+        if branch.get("$ref") == target:
+            return [e for e in error.context if e.relative_schema_path
+                    and e.relative_schema_path[0] == index]
+    return None
+
+
 def _deepest(error: ValidationError) -> ValidationError:
     """For anyOf/oneOf, pick the branch error that got furthest (not the `null` branch)."""
     if error.validator not in ("anyOf", "oneOf") or not error.context:
         return error
-    candidates = [e for e in error.context
-                  if not (e.validator == "type" and e.validator_value == "null")]
+    candidates = _branch(error) or [e for e in error.context
+                                    if not (e.validator == "type"
+                                            and e.validator_value == "null")]
     if not candidates:
         return error
     best = max(candidates, key=lambda e: (len(e.absolute_path), e.validator != "type"))
     return _deepest(best)
 
 
+def _unknown_kind(error: ValidationError) -> Problem | None:
+    """A union member chosen by a property (``"type": "set_fild"``) that names none."""
+    discriminator = error.schema.get("discriminator") if isinstance(error.schema, dict) \
+        else None
+    if not discriminator or not isinstance(error.instance, dict):
+        return None
+    name = discriminator.get("propertyName")
+    choices = sorted(discriminator.get("mapping", {}))
+    value = error.instance.get(name)
+    if value in choices:
+        return None
+    hint_en, hint_zh = _hint(value, choices)
+    if not hint_en:
+        hint_en, hint_zh = f" (choose one of: {', '.join(choices)})", \
+            f"（可选：{'、'.join(choices)}）"
+    return Problem(format_path([*error.absolute_path, name]), message(
+        "meta_not_one_of", value=value, noun_en=f"valid {name}", noun_zh="有效类型",
+        hint_en=hint_en, hint_zh=hint_zh))
+
+
 def _schema_problem(error: ValidationError) -> Problem:
+    unknown = _unknown_kind(error)
+    if unknown is not None:
+        return unknown
     error = _deepest(error)
     path = list(error.absolute_path)
     kind = error.validator

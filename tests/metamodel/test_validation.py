@@ -171,3 +171,18 @@ def test_normalised_json_is_stable_and_round_trips() -> None:
     assert "name" not in data["entities"]["customer"]
     assert "required" not in data["entities"]["contract"]["fields"]["amount"]
     assert parse_document(data).to_json() == data
+
+
+def test_rule_actions_are_read_by_their_type() -> None:
+    document = copy.deepcopy(BASE)
+    document["rules"] = {"welcome": {"entity": "contract", "trigger": {"on": "create"},
+                                     "actions": [{"type": "set_fild", "field": "status"},
+                                                 {"type": "notify", "to": [], "title": "x"},
+                                                 {"type": "tag", "add": ["a"], "colour": 1}]}}
+    with pytest.raises(MetadataInvalid) as caught:
+        parse_document(document)
+    found = {p.field: p.render("en")["message"] for p in caught.value.problems}
+    assert "did you mean 'set_field'?" in found["rules.welcome.actions[0].type"]
+    assert "at least 1" in found["rules.welcome.actions[1].to"]
+    assert "colour" in found["rules.welcome.actions[2].colour"]  # the tag's own keys only
+    assert "您是不是想用“set_field”" in caught.value.problems[0].render("zh-CN")["message"]
