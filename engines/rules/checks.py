@@ -264,6 +264,19 @@ def _writes(rule: RuleSpec, doc: AppDocument) -> list[tuple[str, str, frozenset[
     return found
 
 
+def _with_rollups(writes: list[tuple[str, str, frozenset[str], bool]],
+                  doc: AppDocument) -> list[tuple[str, str, frozenset[str], bool]]:
+    """A change of a child record also updates the parents that roll it up."""
+    found = list(writes)
+    for _operation, entity, _fields, _same in writes:
+        for parent, spec in doc.entities.items():
+            for name, field in spec.fields.items():
+                if field.type is FieldType.ROLLUP and field.rollup and \
+                        field.rollup.entity == entity:
+                    found.append(("update", parent, frozenset({name}), False))
+    return found
+
+
 def _sets_off(write: tuple[str, str, frozenset[str], bool], other: RuleSpec) -> bool:
     operation, entity, fields, same_save = write
     trigger = other.trigger
@@ -280,7 +293,8 @@ def rule_cycles(doc: AppDocument) -> list[Problem]:
     rules = {name: rule for name, rule in doc.rules.items()
              if rule.enabled and rule.entity in doc.entities}
     edges = {name: sorted(other for other, spec in rules.items()
-                          if any(_sets_off(w, spec) for w in _writes(rule, doc)))
+                          if any(_sets_off(w, spec)
+                                 for w in _with_rollups(_writes(rule, doc), doc)))
              for name, rule in rules.items()}
     problems, reported = [], set()
     for start in sorted(rules):

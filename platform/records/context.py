@@ -39,7 +39,7 @@ class WriteBudget:
         """Count one rule firing; a runaway chain of rules stops with its names."""
         self.rule_runs += 1
         if self.rule_runs > self.max_rule_runs:
-            chain = " → ".join(self.chain[-self.max_depth:])
+            chain = " → ".join(self.chain[-12:])
             raise Conflict(f"Too many rule runs ({self.rule_runs}; the last was '{rule}') "
                            f"in one change: {chain}")
 
@@ -47,7 +47,7 @@ class WriteBudget:
         self.writes += 1
         self.chain.append(label)
         if len(self.chain) > self.max_depth or self.writes > self.max_writes:
-            chain = " → ".join(self.chain[-self.max_depth:])
+            chain = " → ".join(self.chain[-12:])
             raise Conflict(f"Too many chained changes ({self.writes} writes, depth "
                            f"{len(self.chain)}): {chain}")
 

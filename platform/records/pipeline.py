@@ -98,8 +98,12 @@ class RecordPipeline:
         await write_audit(conn, [
             audit_row(ctx, ctx.new["id"], 1, field_changes(None, ctx.new, list(spec.fields)))
             for ctx in contexts])
-        for ctx in contexts:
-            await self._after_save(ctx)
+        budget.enter(f"new {entity}")
+        try:
+            for ctx in contexts:
+                await self._after_save(ctx)
+        finally:
+            budget.leave()
         return [self._public(spec, record) for record in records]
 
     async def _insert(self, conn: AsyncConnection, runtime: AppRuntime, entity: str,

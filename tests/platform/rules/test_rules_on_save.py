@@ -10,13 +10,17 @@ from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
+import pytest
 from aiosmtpd.controller import Controller
 from rules_app import sales_app
 from sqlalchemy import select
 
+from loom.metamodel.errors import Conflict
 from loom.platform.outbox.email import EmailTransport
+from loom.platform.records.context import WriteBudget
+from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import outbox, rule_runs, tasks
+from loom.platform.storage.system_tables import outbox, rule_runs, tasks, users
 from loom.platform.worker import Worker
 
 RECORDS = "/api/apps/sales/records"
@@ -312,3 +316,36 @@ async def test_publish_refuses_rule_cycles(api: httpx.AsyncClient) -> None:
     messages = sorted(e["message"] for e in response.json()["errors"])
     assert messages == ["rules set each other off in a circle: a → b → a",
                         "rules set each other off in a circle: c → d → c"]
+
+
+async def test_rollups_count_in_cycles_and_the_budget_stops_chains(
+        api: httpx.AsyncClient, services: Services) -> None:
+    document = sales_app({
+        "pay": {"entity": "contract", "trigger": {"on": "update"},
+                "actions": [{"type": "create_record", "entity": "payment",
+                             "values": {"contract": {"var": "id"}, "amount": 1}}]}})
+    document["entities"]["payment"] = {"label": "Payment", "fields": {
+        "contract": {"type": "lookup", "ref": "contract"}, "amount": {"type": "currency"}}}
+    document["entities"]["contract"]["fields"]["received"] = {
+        "type": "rollup", "rollup": {"entity": "payment", "link_field": "contract",
+                                     "field": "amount"}}
+    response = await api.post("/api/apps", json={"slug": "sales", "metadata": document},
+                              headers={"accept-language": "en"})
+    assert response.status_code == 422, response.text
+    assert [e["message"] for e in response.json()["errors"]] == [
+        "rules set each other off in a circle: pay → pay"]
+
+    # a chain of rules beyond the budget stops with the chain named, and writes nothing
+    await publish(api, {"convert": CONVERT})
+    lead = await post(api, "lead", {"name": "周八", "company": "美的"})
+    async with services.database.read() as conn:
+        actor = actor_from_row((await conn.execute(
+            select(users).where(users.c.email == "admin@example.com"))).mappings().one())
+    with pytest.raises(Conflict) as stopped:
+        async with services.database.write() as conn:
+            runtime = await services.apps.runtime(conn, actor, "sales")
+            await services.pipeline.update(conn, runtime, actor, "lead", lead["id"],
+                                           {"status": "qualified"},
+                                           budget=WriteBudget(max_depth=1))
+    assert "lead#1 → new customer" in str(stopped.value)
+    assert (await api.get(f"{RECORDS}/customer")).json()["items"] == []
