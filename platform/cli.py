@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 import typer
 
-from loom.metamodel.errors import LoomError, NotFound
-from loom.metamodel.i18n import pick_locale
+from loom.engines.checks import check_app
+from loom.metamodel.errors import LoomError, MetadataInvalid, NotFound
+from loom.metamodel.i18n import message, pick_locale
+from loom.metamodel.validation import parse_document
 from loom.platform.apps.folder import read_folder, write_folder
 from loom.platform.apps.runtime import RuntimeCache
 from loom.platform.apps.service import AppService
@@ -237,6 +239,24 @@ async def app_create(slug: str,
     finally:
         await database.dispose()
     _print_publish(slug, result)
+
+
+@app_cli.command("check")
+def app_check(source: Path = typer.Argument(..., help="app.json-style file or folder")) -> None:
+    """Check metadata without a database: the schema, references, formulas, conditions,
+    rules and their cycles — everything a publish would refuse."""
+    try:
+        document = parse_document(_document_from(source, None))
+        problems = check_app(document)
+        if problems:
+            raise MetadataInvalid(message("metadata_invalid"), problems)
+    except LoomError as error:
+        _fail(error)
+    except OSError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{source}: {len(document.entities)} entities, {len(document.rules)} rules — "
+               "no problems")
 
 
 @app_cli.command("export")

@@ -87,3 +87,21 @@ def test_user_create(empty_database_url: str, tmp_path: Path) -> None:
     twice = loom(url, "user", "create", "li@example.com", "--name", "李四", cwd=tmp_path)
     assert twice.returncode == 1
     assert "already exists" in twice.stderr
+
+
+def test_app_check_needs_no_database(tmp_path: Path) -> None:
+    good = {**DOC, "rules": {"mark": {
+        "entity": "lead", "trigger": {"on": "create"},
+        "condition": {"!": {"var": "customer"}},
+        "actions": [{"type": "set_field", "field": "name", "value": "?"}]}}}
+    (tmp_path / "good.json").write_text(json.dumps(good), encoding="utf-8")
+    checked = loom("sqlite:///nowhere/never.db", "app", "check", "good.json", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "2 entities, 1 rules — no problems" in checked.stdout
+    bad = {**good, "rules": {"mark": {**good["rules"]["mark"], "actions": [
+        {"type": "set_field", "field": "nmae", "value": "?"}]}}}
+    (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    refused = loom("sqlite:///nowhere/never.db", "app", "check", "bad.json", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "rules.mark.actions[0].field: Lead has no field 'nmae'" in refused.stderr
+    assert "Traceback" not in refused.stderr
