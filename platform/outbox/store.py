@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import NotFound
+from loom.platform.storage.leases import lease_due
 from loom.platform.storage.system_tables import outbox
 
 # Seconds to wait before attempt n+1; the last entry repeats until MAX_ATTEMPTS.
@@ -38,23 +39,15 @@ async def enqueue(conn: AsyncConnection, *, workspace_id: int, app_id: int | Non
     await conn.execute(statement)
 
 
-async def claim_due(conn: AsyncConnection, as_of: datetime, limit: int = 20) -> list[Any]:
+async def claim_due(conn: AsyncConnection, as_of: datetime,
+                    limit: int = 20) -> list[dict[str, Any]]:
     """Lease up to ``limit`` items due at ``as_of``; several workers never take the same
     item (SKIP LOCKED on PostgreSQL; SQLite serialises writers)."""
-    due = (select(outbox.c.id)
-           .where(outbox.c.status.in_(("pending", "failed")),
-                  outbox.c.next_attempt_at <= as_of,
-                  or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < as_of))
-           .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list((await conn.execute(due)).scalars())
-    if not ids:
-        return []
-    await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(
-        claimed_until=as_of + LEASE, attempts=outbox.c.attempts + 1))
-    rows = await conn.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
-    return list(rows.mappings())
+    return await lease_due(conn, outbox,
+                           and_(outbox.c.status.in_(("pending", "failed")),
+                                outbox.c.next_attempt_at <= as_of),
+                           [outbox.c.next_attempt_at, outbox.c.id], as_of, LEASE, limit,
+                           attempts=outbox.c.attempts + 1)
 
 
 async def mark_sent(conn: AsyncConnection, item_id: int, now: datetime) -> None:

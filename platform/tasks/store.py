@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.storage.leases import lease_due
 from loom.platform.storage.system_tables import tasks, timers
 
 LEASE = timedelta(minutes=5)
@@ -49,18 +50,9 @@ async def add_timer(conn: AsyncConnection, *, workspace_id: int, app_id: int, ki
 async def claim_due_timers(conn: AsyncConnection, as_of: datetime,
                            limit: int = 50) -> list[dict[str, Any]]:
     """Lease timers due at ``as_of`` (SKIP LOCKED on PostgreSQL, so workers share)."""
-    due = (select(timers.c.id).where(timers.c.status == "pending", timers.c.due_at <= as_of)
-           .where((timers.c.claimed_until.is_(None)) | (timers.c.claimed_until < as_of))
-           .order_by(timers.c.due_at, timers.c.id).limit(limit))
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list((await conn.execute(due)).scalars())
-    if not ids:
-        return []
-    await conn.execute(update(timers).where(timers.c.id.in_(ids))
-                       .values(claimed_until=as_of + LEASE))
-    rows = await conn.execute(select(timers).where(timers.c.id.in_(ids)).order_by(timers.c.id))
-    return [dict(row) for row in rows.mappings()]
+    return await lease_due(conn, timers, and_(timers.c.status == "pending",
+                                              timers.c.due_at <= as_of),
+                           [timers.c.due_at, timers.c.id], as_of, LEASE, limit)
 
 
 async def finish_timer(conn: AsyncConnection, timer_id: int, status: str,
