@@ -4,6 +4,7 @@ any problem refuses the publish with the whole list."""
 
 from __future__ import annotations
 
+from loom.engines.flows.checks import check_flows
 from loom.engines.forms import computed
 from loom.engines.rules.checks import check_rules
 from loom.metamodel.app import AppDocument
@@ -11,4 +12,4 @@ from loom.metamodel.errors import Problem
 
 
 def check_app(doc: AppDocument) -> list[Problem]:
-    return computed.check_document(doc) + check_rules(doc)
+    return computed.check_document(doc) + check_rules(doc) + check_flows(doc)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import ApiName, LocalizedText
+from loom.metamodel.flows import FlowSpec
 from loom.metamodel.rules import RuleSpec
 
 # Sections whose items have their own file when an app is exported to a folder.
@@ -37,7 +38,7 @@ class AppDocument(BaseModel):
     forms: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     views: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     rules: dict[ApiName, RuleSpec] = Field(default_factory=dict)
-    flows: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    flows: dict[ApiName, FlowSpec] = Field(default_factory=dict)
     dashboards: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     roles: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
     jobs: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
@@ -46,9 +47,10 @@ class AppDocument(BaseModel):
         for name, entity in self.entities.items():
             if entity.name is None:
                 entity.name = name
-        for name, rule in self.rules.items():
-            if rule.name is None:
-                rule.name = name
+        for section in (self.rules, self.flows):
+            for name, item in section.items():
+                if item.name is None:
+                    item.name = name
 
     def entity(self, name: str) -> EntitySpec | None:
         return self.entities.get(name)
@@ -56,9 +58,10 @@ class AppDocument(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The document as plain JSON data: stable, without defaults nobody wrote and
         without names that repeat their key."""
-        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True,
+                               by_alias=True)
         data["app"] = self.app.model_dump(mode="json", exclude_none=True)
-        for section in ("entities", "rules"):
+        for section in ("entities", "rules", "flows"):
             for item in data.get(section, {}).values():
                 item.pop("name", None)
         return data

@@ -55,7 +55,9 @@ register_messages({
 })
 
 
-class _Checker:
+class MetadataChecker:
+    """Collects the problems of metadata items that name fields, entities and people."""
+
     def __init__(self, doc: AppDocument) -> None:
         self.doc = doc
         self.problems: list[Problem] = []
@@ -322,7 +324,7 @@ def _cycle_from(start: str, edges: dict[str, list[str]]) -> list[str] | None:
 
 def check_rules(doc: AppDocument) -> list[Problem]:
     """Every problem of the app's rules and record actions."""
-    checker = _Checker(doc)
+    checker = MetadataChecker(doc)
     for name, rule in doc.rules.items():
         checker.rule(f"rules.{name}", rule)
     for entity_name, entity in doc.entities.items():

@@ -1,0 +1,1 @@
+"""The flow engine: approval and process flows (see metamodel/flows.py)."""
