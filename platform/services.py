@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from loom.platform.apps.runtime import RuntimeCache
 from loom.platform.apps.service import AppService
 from loom.platform.clock import Clock
+from loom.platform.flows.hook import FlowHook, flow_events, flow_starter
+from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.records.rollups import RollupHook
 from loom.platform.rules.actions import ActionRunner
@@ -23,6 +25,7 @@ class Services:
     apps: AppService
     pipeline: RecordPipeline
     rules: RuleExecutor
+    flows: FlowRuntime
 
 
 def build_services(settings: Settings, clock: Clock | None = None,
@@ -35,5 +38,9 @@ def build_services(settings: Settings, clock: Clock | None = None,
     pipeline.hooks.append(RollupHook(pipeline))
     runner = ActionRunner(pipeline)
     pipeline.hooks.append(RuleHook(runner))
+    executor = RuleExecutor(pipeline, runner)
+    flows = FlowRuntime(pipeline, runner, events=flow_events(executor))
+    runner.flow_starter = flow_starter(flows)
+    pipeline.hooks.append(FlowHook(flows))
     return Services(settings=settings, database=database, clock=clock, apps=apps_service,
-                    pipeline=pipeline, rules=RuleExecutor(pipeline, runner))
+                    pipeline=pipeline, rules=executor, flows=flows)

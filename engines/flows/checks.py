@@ -46,6 +46,9 @@ register_messages({
     "flow_quorum": {"en": "mode 'quorum' needs a quorum", "zh-CN": "“quorum”模式需要设置人数"},
     "flow_start_name": {"en": "'start' is the flow's implicit first node; name yours "
                               "differently", "zh-CN": "“start”是流程隐含的开始节点，请换一个名称"},
+    "flow_node_not_run": {
+        "en": "{kind} nodes are not run by this version of the flow engine yet",
+        "zh-CN": "当前版本的流程引擎尚不能运行{kind}节点"},
     "flow_start_edges": {"en": "the start needs exactly one edge going out",
                          "zh-CN": "开始节点需要恰好一条出口"},
 })
@@ -93,7 +96,9 @@ class _FlowChecker(MetadataChecker):
         elif isinstance(node, ActionNode):
             self.actions(path, flow.entity, node.actions, scope)
             self.duration(f"{path}.retry.backoff", node.retry.backoff)
-        elif isinstance(node, Wait):
+        elif isinstance(node, Wait | Subflow):
+            self.add(path, "flow_node_not_run", kind=node.type)
+        if isinstance(node, Wait):
             self.duration(f"{path}.duration", node.duration)
             self.duration(f"{path}.timeout", node.timeout)
             if node.until_field:
@@ -101,7 +106,7 @@ class _FlowChecker(MetadataChecker):
                            kinds=(FieldType.DATE, FieldType.DATETIME))
             if node.condition is not None:
                 self.expression(f"{path}.condition", node.condition, scope)
-        elif isinstance(node, Subflow) and node.flow not in self.doc.flows:
+        if isinstance(node, Subflow) and node.flow not in self.doc.flows:
             self.add(f"{path}.flow", "rule_no_flow", name=node.flow)
 
     def graph(self, path: str, flow: FlowSpec) -> None:

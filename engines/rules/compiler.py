@@ -158,6 +158,7 @@ class RuleSet:
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
         self.rules = sorted(rules, key=lambda r: (r.spec.order, r.name))
         self.by_name = {rule.name: rule for rule in self.rules}
+        self._record_actions: dict[tuple[str, str], CompiledRule] = {}
 
     @classmethod
     def compile(cls, doc: AppDocument) -> RuleSet:
@@ -169,6 +170,19 @@ class RuleSet:
         kinds = {"create": ("create", "field_change"), "update": ("update", "field_change"),
                  "delete": ("delete",)}[operation]
         return [r for r in self.rules if r.entity == entity and r.spec.trigger.on in kinds]
+
+    def record_action(self, doc: AppDocument, entity: str, name: str) -> CompiledRule | None:
+        """The record action (button) ``name`` of ``entity``, compiled on first use and kept
+        with this app version; None when the entity has no such action."""
+        key = (entity, name)
+        if key not in self._record_actions:
+            spec = doc.entities.get(entity)
+            button = spec.actions.get(name) if spec is not None else None
+            if button is None:
+                return None
+            self._record_actions[key] = compile_steps(name, entity, button.steps,
+                                                      button.condition, doc)
+        return self._record_actions[key]
 
     def timed(self) -> list[CompiledRule]:
         return [r for r in self.rules if r.spec.trigger.on in TIMED_TRIGGERS]

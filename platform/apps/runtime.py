@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from loom.engines.flows.navigator import CompiledFlow
 from loom.engines.forms.computed import EntityExpressions, compile_entity
 from loom.engines.rules.compiler import RuleSet
 from loom.metamodel.app import AppDocument
@@ -32,6 +33,7 @@ class AppRuntime:
     tables: EntityTables
     expressions: dict[str, EntityExpressions]
     rules: RuleSet
+    flows: dict[str, CompiledFlow]
 
     def entity(self, name: str) -> EntitySpec:
         spec = self.doc.entities.get(name)
@@ -67,4 +69,5 @@ def build_runtime(app_row: Any, workspace_slug: str, version: int, doc: AppDocum
                       workspace_id=app_row["workspace_id"], workspace_slug=workspace_slug,
                       version=version, doc=doc, tables=EntityTables(doc, namespace),
                       expressions={name: compile_entity(doc, name) for name in doc.entities},
-                      rules=RuleSet.compile(doc))
+                      rules=RuleSet.compile(doc),
+                      flows={name: CompiledFlow.compile(doc, name) for name in doc.flows})

@@ -113,6 +113,26 @@ class AppService:
             raise NotFound(message("app_not_published", slug=slug))
         return await self._runtime_for(conn, row, row["current_version"])
 
+    async def published_runtimes(self, conn: AsyncConnection) -> list[AppRuntime]:
+        """The current version of every published app of every workspace (the worker's
+        view: timed rules run wherever they are published)."""
+        rows = (await conn.execute(
+            select(apps, workspaces.c.slug.label("workspace_slug"))
+            .join(workspaces, workspaces.c.id == apps.c.workspace_id)
+            .where(apps.c.current_version.is_not(None)).order_by(apps.c.id))).mappings().all()
+        return [await self._runtime_for(conn, row, row["current_version"]) for row in rows]
+
+    async def runtime_at(self, conn: AsyncConnection, app_id: int,
+                         version: int) -> AppRuntime:
+        """An app at a given published version (flow instances stay on theirs)."""
+        row = (await conn.execute(
+            select(apps, workspaces.c.slug.label("workspace_slug"))
+            .join(workspaces, workspaces.c.id == apps.c.workspace_id)
+            .where(apps.c.id == app_id))).mappings().first()
+        if row is None:
+            raise NotFound(message("app_not_found", slug=app_id))
+        return await self._runtime_for(conn, row, version)
+
     async def _runtime_for(self, conn: AsyncConnection, row: Any, version: int) -> AppRuntime:
         cached = self.cache.get((row["id"], version))
         if cached is not None:

@@ -228,6 +228,11 @@ tasks = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
     Column("completed_by", ID, ForeignKey("users.id"), nullable=True),
+    # flow tasks: the activation they belong to, the candidates of a pool, the decision
+    Column("activation_id", ID, nullable=True),
+    Column("candidates", JSON, nullable=True),
+    Column("outcome", String(20), nullable=True),
+    Column("comment", Text, nullable=True),
     Index("ix_tasks_inbox", "assignee_id", "status"),
     Index("ix_tasks_record", "app_id", "entity", "record_id"),
 )
@@ -245,4 +250,55 @@ timers = Table(
     Column("fired_at", UTCDateTime, nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),
     Index("ix_timers_due", "status", "due_at"),
+)
+
+# --- flows: instances pinned to the app version they started on, the paths waiting at a
+# node (activations), and the append-only history ------------------------------------------
+
+flow_instances = Table(
+    "flow_instances", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("app_version", Integer, nullable=False),
+    Column("flow", String(40), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("record_id", ID, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("outcome", String(40), nullable=True),
+    Column("initiator_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("joins", JSON, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index("ix_flow_instances_record", "app_id", "entity", "record_id"),
+)
+
+flow_activations = Table(
+    "flow_activations", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("instance_id", ID, ForeignKey("flow_instances.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("node", String(40), nullable=False),
+    Column("branch", JSON, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
+flow_history = Table(
+    "flow_history", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("instance_id", ID, ForeignKey("flow_instances.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("node", String(40), nullable=True),
+    Column("event", String(20), nullable=False),
+    Column("actor_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("task_id", ID, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("details", JSON, nullable=False),
 )

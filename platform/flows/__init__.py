@@ -1,0 +1,1 @@
+"""Flows in the running platform: instances, tasks, the pipeline hook."""

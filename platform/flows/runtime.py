@@ -1,0 +1,486 @@
+"""Running flows. Each command (start, approve, reject, send back, transfer, add approver,
+claim, complete, withdraw) runs in the caller's transaction: it locks the instance, moves
+it to its next waiting points — tasks created, actions done, history appended — and
+commits with the record write that caused it (every waiting point is a transaction
+boundary). A stale command (a task already handled, a withdrawn instance) is a 409.
+
+The instance runs on the app version it started with; the navigator (engines/flows) decides
+where it goes, this module does it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.engines.expressions import Env
+from loom.engines.flows.navigator import Arrival, CompiledFlow, JoinState, Navigator
+from loom.engines.rules.compiler import compile_steps
+from loom.engines.timing import parse_duration
+from loom.metamodel.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from loom.metamodel.flows import START, ActionNode, End, UserTask
+from loom.metamodel.i18n import localize, message, register_messages
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.flows import store
+from loom.platform.flows.assignees import FlowAssignees
+from loom.platform.outbox.notifications import notify
+from loom.platform.records.context import WriteBudget
+from loom.platform.records.evaluation import prepare
+from loom.platform.rules.actions import LOCAL_ACTIONS, ActionRunner, Run
+from loom.platform.security.actors import Actor
+from loom.platform.security.permissions import FULL_ACCESS
+from loom.platform.storage.system_tables import flow_instances, tasks
+from loom.platform.tasks.store import create_task, get_task
+
+register_messages({
+    "flow_not_found": {"en": "The app has no flow '{name}'", "zh-CN": "应用中没有流程“{name}”"},
+    "flow_running": {"en": "Flow '{name}' is already running for this record (instance {id})",
+                     "zh-CN": "该记录已有运行中的流程“{name}”（实例 {id}）"},
+    "flow_not_assignee": {"en": "This task is not yours", "zh-CN": "这不是您的任务"},
+    "flow_bad_action": {"en": "'{action}' is not possible on this task; possible: {allowed}",
+                        "zh-CN": "此任务不能执行“{action}”；可执行：{allowed}"},
+    "flow_send_back_target": {
+        "en": "A task can be sent back only to the start or to a node already handled "
+              "({handled})", "zh-CN": "只能退回到发起人或已处理过的节点（{handled}）"},
+    "flow_needs_user": {"en": "Name the user (an email or id)",
+                        "zh-CN": "请指定用户（邮箱或编号）"},
+    "flow_no_withdraw": {"en": "This flow can no longer be withdrawn",
+                         "zh-CN": "该流程已不能撤回"},
+    "flow_only_initiator": {"en": "Only the initiator may withdraw the flow",
+                            "zh-CN": "只有发起人可以撤回流程"},
+    "flow_cc": {"en": "CC: {label}", "zh-CN": "抄送：{label}"},
+    "flow_resubmit": {"en": "Resubmit: {label}", "zh-CN": "重新提交：{label}"},
+})
+
+APPROVAL_ACTIONS = ("approve", "reject", "send_back", "transfer", "add_approver")
+TASK_ACTIONS = {"approval": APPROVAL_ACTIONS, "handle": ("complete", "send_back", "transfer"),
+                "fill": ("complete", "send_back", "transfer"), "resubmit": ("complete",)}
+
+
+@dataclass
+class Instance:
+    """An instance being moved by one command."""
+
+    conn: AsyncConnection
+    runtime: AppRuntime
+    actor: Actor
+    row: dict[str, Any]
+    flow: CompiledFlow
+    now: datetime
+    budget: WriteBudget
+
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
+
+    @property
+    def navigator(self) -> Navigator:
+        return Navigator(self.flow)
+
+
+class FlowRuntime:
+    def __init__(self, pipeline: Any, runner: ActionRunner, events: Any = None) -> None:
+        self.pipeline = pipeline
+        self.runner = runner
+        self.events = events  # fires flow_event rules: async (instance, event) -> None
+
+    # --- start ------------------------------------------------------------------------------
+
+    async def start(self, conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,
+                    record_id: int, now: datetime, *,
+                    budget: WriteBudget | None = None) -> int:
+        if name not in runtime.doc.flows:
+            raise NotFound(message("flow_not_found", name=name))
+        flow = runtime.flows[name]
+        entity = flow.spec.entity
+        await self.pipeline.load(conn, runtime, entity, record_id, lock=True)
+        running = await conn.scalar(select(flow_instances.c.id).where(
+            flow_instances.c.app_id == runtime.app_id, flow_instances.c.flow == name,
+            flow_instances.c.record_id == record_id, flow_instances.c.status == "running"))
+        if running is not None:
+            raise Conflict(message("flow_running", name=name, id=running))
+        instance_id = await store.insert_instance(
+            conn, workspace_id=runtime.workspace_id, app_id=runtime.app_id,
+            app_version=runtime.version, flow=name, entity=entity, record_id=record_id,
+            initiator_id=actor.user_id, started_at=now)
+        instance = Instance(conn, runtime, actor, await store.load_instance(
+            conn, runtime.workspace_id, instance_id, lock=True), flow, now,
+            budget or WriteBudget())
+        await store.record_history(conn, instance_id, now, "started", node=START,
+                                   actor_id=actor.user_id)
+        await self._fire_event(instance, "started")
+        await self._advance(instance, START, None, [])
+        return instance_id
+
+    async def instance_for(self, conn: AsyncConnection, runtime_of: Any, actor: Actor,
+                           instance_id: int, now: datetime) -> Instance:
+        """A running instance, locked, with the app version it is pinned to."""
+        row = await store.load_instance(conn, actor.workspace_id, instance_id, lock=True)
+        runtime = await runtime_of(row)
+        return Instance(conn, runtime, actor, row, runtime.flows[row["flow"]], now,
+                        WriteBudget())
+
+    # --- moving on --------------------------------------------------------------------------
+
+    async def _data(self, instance: Instance) -> tuple[dict[str, Any], Env]:
+        record = await self.pipeline.load(instance.conn, instance.runtime,
+                                          instance.flow.spec.entity, instance.row["record_id"])
+        return await prepare(instance.conn, instance.runtime, instance.flow.spec.entity,
+                             record, instance.flow.expressions(), instance.actor, instance.now)
+
+    async def _advance(self, instance: Instance, node: str, outcome: str | None,
+                       branch: list[str]) -> None:
+        """``node`` completed: on to the next waiting points."""
+        data, env = await self._data(instance)
+        joins = JoinState(dict(instance.row["joins"]))
+        step = instance.row["step"] + 1
+        arrivals = instance.navigator.leave(node, outcome, tuple(branch), data, env, joins,
+                                            step)
+        await store.save_instance(instance.conn, instance.row, joins=joins.arrived, step=step)
+        if not arrivals and outcome == "reject":
+            await self._finish(instance, "rejected", "rejected")
+            return
+        for arrival in arrivals:
+            if instance.row["status"] != "running":
+                return
+            await self._enter(instance, arrival, data)
+        await self._finish_if_idle(instance)
+
+    async def _enter(self, instance: Instance, arrival: Arrival, data: dict[str, Any]) -> None:
+        node = instance.flow.spec.nodes[arrival.node]
+        conn, now = instance.conn, instance.now
+        if isinstance(node, End):
+            await store.record_history(conn, instance.id, now, "reached", node=arrival.node)
+            if node.terminate:
+                await self._finish(instance, "completed", node.outcome)
+            else:
+                instance.row["outcome"] = node.outcome
+            return
+        if isinstance(node, ActionNode):
+            await self._run_actions(instance, arrival, node)
+            await self._advance(instance, arrival.node, None, list(arrival.branch))
+            return
+        if isinstance(node, UserTask):
+            await self._open_task(instance, arrival.node, node, list(arrival.branch), data)
+            return
+        raise BadRequest(f"node '{arrival.node}' of type {node.type} cannot run yet")
+
+    async def _run_actions(self, instance: Instance, arrival: Arrival,
+                           node: ActionNode) -> None:
+        runtime, entity = instance.runtime, instance.flow.spec.entity
+        rule = compile_steps(f"{instance.flow.spec.name}__{arrival.node}"[:40], entity,
+                             node.actions, None, runtime.doc)
+        key = f"flow:{instance.id}:{arrival.node}:{instance.row['step']}"
+        record = await self.pipeline.load(instance.conn, runtime, entity,
+                                          instance.row["record_id"])
+        compiled = rule.expressions()
+        data, env = await prepare(instance.conn, runtime, entity, record, compiled,
+                                  instance.actor, instance.now, paths=rule.paths)
+        run = Run(instance.conn, runtime, instance.actor, rule, record, data, env, instance.now,
+                  instance.budget, key)
+        changes: dict[str, Any] = {}
+        done = []
+        for index, action in enumerate(rule.actions):
+            if isinstance(action.spec, LOCAL_ACTIONS):
+                changes |= await self.runner.local_changes(run, action, {**record, **changes})
+            else:
+                if changes:
+                    record = await self._write(instance, changes)
+                    run.record, changes = dict(record), {}
+                done.append(await self.runner.run_action(run, action, index))
+        if changes:
+            await self._write(instance, changes)
+        await self._enqueue(instance, run.outbox)
+        await store.record_history(instance.conn, instance.id, instance.now, "action",
+                                   node=arrival.node, details={"actions": done})
+
+    async def _write(self, instance: Instance, changes: dict[str, Any]) -> dict[str, Any]:
+        return await self.pipeline.update(
+            instance.conn, instance.runtime, instance.actor.via("flow"),
+            instance.flow.spec.entity, instance.row["record_id"], changes,
+            budget=instance.budget, access=FULL_ACCESS)
+
+    async def _enqueue(self, instance: Instance, items: list[dict[str, Any]]) -> None:
+        from loom.platform.outbox.store import enqueue
+
+        for item in items:
+            await enqueue(instance.conn, workspace_id=instance.runtime.workspace_id,
+                          app_id=instance.runtime.app_id, kind=item["kind"], key=item["key"],
+                          payload=item["payload"], now=instance.now)
+
+    async def _open_task(self, instance: Instance, node_id: str, node: UserTask,
+                         branch: list[str], data: dict[str, Any],
+                         return_to: str | None = None) -> None:
+        resolver = FlowAssignees(instance.conn, instance.runtime, instance.actor,
+                                 instance.flow.spec.entity, data, instance.row["initiator_id"])
+        users: list[int] = []
+        pool = [a for a in node.assignees if a.kind == "pool"]
+        for assignee in node.assignees:
+            if assignee.kind != "pool":
+                users += [u for u in await resolver.resolve(assignee) if u not in users]
+        candidates = [u for a in pool for u in await resolver.resolve(a)]
+        if node.initiator_approves == "skip":
+            users = [u for u in users if u != instance.row["initiator_id"]]
+        if not users and not candidates:
+            if node.on_empty == "auto_approve":
+                await store.record_history(instance.conn, instance.id, instance.now,
+                                           "auto_approved", node=node_id)
+                await self._advance(instance, node_id, "approve", branch)
+                return
+            if node.on_empty == "fail":
+                await self._finish(instance, "failed", "no_assignee")
+                return
+            users = (await resolver.admins())[:1]
+        first = users[:1] if node.mode in ("single", "sequential") else users
+        state = {"mode": node.mode, "queue": users[1:] if node.mode == "sequential" else [],
+                 "needed": self._needed(node, users), "approved": 0, "return_to": return_to}
+        activation = await store.insert_activation(instance.conn, instance.id, node_id, branch,
+                                                   instance.now, state)
+        title = localize(node.label, instance.runtime.doc.app.default_locale)
+        due = parse_duration(node.due).after(instance.now) if node.due else None
+        if candidates and not users:
+            await self._task(instance, activation, node, title, None, due, candidates)
+        for user in first:
+            await self._task(instance, activation, node, title, user, due)
+        await self._cc(instance, node_id, node, resolver, title)
+
+    @staticmethod
+    def _needed(node: UserTask, users: list[int]) -> int:
+        if node.mode == "all":
+            return max(len(users), 1)
+        if node.mode == "quorum":
+            return min(node.quorum or 1, max(len(users), 1))
+        if node.mode == "sequential":
+            return max(len(users), 1)
+        return 1
+
+    async def _task(self, instance: Instance, activation: int, node: UserTask, title: str,
+                    user: int | None, due: datetime | None,
+                    candidates: list[int] | None = None, kind: str | None = None) -> int:
+        task_id = await create_task(
+            instance.conn, workspace_id=instance.runtime.workspace_id,
+            app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
+            record_id=instance.row["record_id"], title=title, assignee_id=user,
+            now=instance.now, due_at=due, kind=kind or node.kind)
+        await instance.conn.execute(update(tasks).where(tasks.c.id == task_id).values(
+            activation_id=activation, candidates=candidates))
+        await store.record_history(instance.conn, instance.id, instance.now, "task",
+                                   node=None, task_id=task_id,
+                                   details={"assignee": user, "candidates": candidates})
+        return task_id
+
+    async def _cc(self, instance: Instance, node_id: str, node: UserTask,
+                  resolver: FlowAssignees, title: str) -> None:
+        people = sorted({u for a in node.cc for u in await resolver.resolve(a)})
+        if not people:
+            return
+        text = localize(message("flow_cc", label=title), instance.runtime.doc.app.default_locale)
+        await notify(instance.conn, workspace_id=instance.runtime.workspace_id, user_ids=people,
+                     title=text, body=None, now=instance.now, app_id=instance.runtime.app_id,
+                     entity=instance.flow.spec.entity, record_id=instance.row["record_id"])
+        await store.record_history(instance.conn, instance.id, instance.now, "cc", node=node_id,
+                                   details={"to": people})
+
+    async def _finish_if_idle(self, instance: Instance) -> None:
+        if instance.row["status"] == "running" and not await store.active_activations(
+                instance.conn, instance.id):
+            await self._finish(instance, "completed", instance.row.get("outcome"))
+
+    async def _finish(self, instance: Instance, status: str, outcome: str | None) -> None:
+        conn, now = instance.conn, instance.now
+        for activation in await store.active_activations(conn, instance.id):
+            await store.end_activation(conn, activation, "cancelled", now)
+            await self._cancel_tasks(conn, activation["id"], now)
+        await store.save_instance(conn, instance.row, status=status, outcome=outcome,
+                                  ended_at=now)
+        await store.record_history(conn, instance.id, now, status,
+                                   details={"outcome": outcome})
+        event = {"completed": "completed", "rejected": "rejected",
+                 "withdrawn": "withdrawn"}.get(status)
+        if status == "completed" and outcome in ("approved", "rejected"):
+            event = outcome
+        if event:
+            await self._fire_event(instance, event)
+            if event != "completed" and status == "completed":
+                await self._fire_event(instance, "completed")
+
+    async def _cancel_tasks(self, conn: AsyncConnection, activation_id: int, now: datetime,
+                            keep: int | None = None) -> None:
+        query = update(tasks).where(tasks.c.activation_id == activation_id,
+                                    tasks.c.status == "open")
+        if keep is not None:
+            query = query.where(tasks.c.id != keep)
+        await conn.execute(query.values(status="cancelled", completed_at=now,
+                                        version=tasks.c.version + 1))
+
+    async def _fire_event(self, instance: Instance, event: str) -> None:
+        if self.events is not None:
+            await self.events(instance, event)
+
+    # --- task commands ----------------------------------------------------------------------
+
+    async def act(self, instance: Instance, task_id: int, action: str, *,
+                  comment: str | None = None, target_node: str | None = None,
+                  user: int | None = None, position: str = "parallel") -> dict[str, Any]:
+        conn, actor = instance.conn, instance.actor
+        task = await get_task(conn, actor.workspace_id, task_id, lock=True)
+        if task["status"] != "open":
+            raise Conflict(message("task_not_open", id=task_id, status=task["status"]))
+        allowed = (*TASK_ACTIONS.get(task["kind"], APPROVAL_ACTIONS), "claim")
+        if action not in allowed:
+            raise BadRequest(message("flow_bad_action", action=action,
+                                     allowed=", ".join(allowed)))
+        self._check_assignee(task, actor, action)
+        activation = await store.load_activation(conn, task["activation_id"])
+        if action == "claim":
+            await self._update_task(conn, task, assignee_id=actor.user_id)
+        elif action == "transfer":
+            if user is None:
+                raise BadRequest(message("flow_needs_user"))
+            await self._update_task(conn, task, assignee_id=user)
+        elif action == "add_approver":
+            await self._add_approver(instance, task, activation, user, position)
+        elif action == "send_back":
+            await self._close_task(conn, task, "send_back", comment, instance.now, actor)
+            await self._send_back(instance, activation, target_node or START)
+        elif action == "reject":
+            await self._close_task(conn, task, "reject", comment, instance.now, actor)
+            await store.end_activation(conn, activation, "done", instance.now)
+            await self._cancel_tasks(conn, activation["id"], instance.now)
+            await self._advance(instance, activation["node"], "reject", activation["branch"])
+        else:  # approve / complete
+            await self._close_task(conn, task, "approve" if action == "approve" else "complete",
+                                   comment, instance.now, actor)
+            await self._approved(instance, activation, task)
+        await store.record_history(conn, instance.id, instance.now, action,
+                                   node=activation["node"], actor_id=actor.user_id,
+                                   task_id=task_id, comment=comment,
+                                   details={"user": user} if user else {})
+        await store.save_instance(conn, instance.row)
+        return await get_task(conn, actor.workspace_id, task_id)
+
+    def _check_assignee(self, task: dict[str, Any], actor: Actor, action: str) -> None:
+        if action == "claim":
+            if task["assignee_id"] is None and (actor.user_id in (task["candidates"] or [])
+                                                or actor.is_admin):
+                return
+        elif task["assignee_id"] == actor.user_id or actor.is_admin:
+            return
+        raise PermissionDenied(message("flow_not_assignee"))
+
+    async def _update_task(self, conn: AsyncConnection, task: dict[str, Any],
+                           **values: Any) -> None:
+        await conn.execute(update(tasks).where(tasks.c.id == task["id"]).values(
+            version=task["version"] + 1, **values))
+
+    async def _close_task(self, conn: AsyncConnection, task: dict[str, Any], outcome: str,
+                          comment: str | None, now: datetime, actor: Actor) -> None:
+        await self._update_task(conn, task, status="done", outcome=outcome, comment=comment,
+                                completed_at=now, completed_by=actor.user_id)
+
+    async def _approved(self, instance: Instance, activation: dict[str, Any],
+                        task: dict[str, Any]) -> None:
+        conn, now = instance.conn, instance.now
+        if task["kind"] == "resubmit":
+            await store.end_activation(conn, activation, "done", now)
+            back = activation["state"].get("return_to")
+            if back:
+                await self._reopen(instance, back, activation["branch"])
+            else:
+                await self._advance(instance, START, None, [])
+            return
+        state = dict(activation["state"])
+        state["approved"] = state.get("approved", 0) + 1
+        node: UserTask = instance.flow.spec.nodes[activation["node"]]  # type: ignore[assignment]
+        if state["approved"] < state.get("needed", 1):
+            queue = list(state.get("queue") or [])
+            if state.get("mode") == "sequential" and queue:
+                title = localize(node.label, instance.runtime.doc.app.default_locale)
+                await self._task(instance, activation["id"], node, title, queue.pop(0),
+                                 task["due_at"])
+                state["queue"] = queue
+            await store.save_activation_state(conn, activation, state)
+            return
+        await store.end_activation(conn, activation, "done", now, state)
+        await self._cancel_tasks(conn, activation["id"], now)
+        if state.get("return_to"):  # sent back by a node that wants it straight back
+            await self._reopen(instance, state["return_to"], activation["branch"])
+            return
+        await self._advance(instance, activation["node"], "approve", activation["branch"])
+
+    async def _add_approver(self, instance: Instance, task: dict[str, Any],
+                            activation: dict[str, Any], user: int | None,
+                            position: str) -> None:
+        if user is None:
+            raise BadRequest(message("flow_needs_user"))
+        node: UserTask = instance.flow.spec.nodes[activation["node"]]  # type: ignore[assignment]
+        state = dict(activation["state"])
+        title = localize(node.label, instance.runtime.doc.app.default_locale)
+        if position == "after":  # the added approver comes once this task is approved
+            state["queue"] = [user, *state.get("queue", [])]
+            state["mode"] = "sequential"
+            state["needed"] = state.get("needed", 1) + 1
+        elif position == "before":  # the added approver first, then this task's assignee
+            await self._update_task(instance.conn, task, status="cancelled", outcome="deferred",
+                                    completed_at=instance.now)
+            state["queue"] = [task["assignee_id"], *state.get("queue", [])]
+            state["mode"] = "sequential"
+            state["needed"] = state.get("needed", 1) + 1
+            await self._task(instance, activation["id"], node, title, user, task["due_at"])
+        else:  # parallel: one more approval needed, at the same time
+            state["needed"] = state.get("needed", 1) + 1
+            await self._task(instance, activation["id"], node, title, user, task["due_at"])
+        await store.save_activation_state(instance.conn, activation, state)
+
+    async def _send_back(self, instance: Instance, activation: dict[str, Any],
+                         target: str) -> None:
+        conn, now = instance.conn, instance.now
+        handled = await self._handled_nodes(instance)
+        if target != START and target not in handled:
+            raise BadRequest(message("flow_send_back_target",
+                                     handled=", ".join([START, *sorted(handled)])))
+        for other in await store.active_activations(conn, instance.id):
+            await store.end_activation(conn, other, "cancelled", now)
+            await self._cancel_tasks(conn, other["id"], now)
+        node: UserTask = instance.flow.spec.nodes[activation["node"]]  # type: ignore[assignment]
+        return_to = activation["node"] if node.resubmit == "return_to_me" else None
+        await store.save_instance(conn, instance.row, joins={})
+        if target == START:
+            state = {"mode": "single", "queue": [], "needed": 1, "approved": 0,
+                     "return_to": return_to}
+            resubmit = await store.insert_activation(conn, instance.id, START, [], now, state)
+            title = localize(message("flow_resubmit", label=localize(
+                node.label, instance.runtime.doc.app.default_locale)),
+                instance.runtime.doc.app.default_locale)
+            await self._task(instance, resubmit, node, title, instance.row["initiator_id"],
+                             None, kind="resubmit")
+            return
+        await self._reopen(instance, target, [], return_to)
+
+    async def _reopen(self, instance: Instance, node_id: str, branch: list[str],
+                      return_to: str | None = None) -> None:
+        node = instance.flow.spec.nodes[node_id]
+        data, _env = await self._data(instance)
+        if isinstance(node, UserTask):
+            await self._open_task(instance, node_id, node, branch, data, return_to)
+
+    async def _handled_nodes(self, instance: Instance) -> set[str]:
+        done = [h for h in await store.history(instance.conn, instance.id)
+                if h["event"] in ("approve", "complete")]
+        return {h["node"] for h in done if h["node"] and h["node"] != START}
+
+    async def withdraw(self, instance: Instance, comment: str | None = None) -> None:
+        spec = instance.flow.spec
+        actor = instance.actor
+        if actor.user_id != instance.row["initiator_id"] and not actor.is_admin:
+            raise PermissionDenied(message("flow_only_initiator"))
+        if spec.withdraw == "never" or (spec.withdraw == "before_action"
+                                        and await self._handled_nodes(instance)):
+            raise Conflict(message("flow_no_withdraw"))
+        await store.record_history(instance.conn, instance.id, instance.now, "withdraw",
+                                   actor_id=actor.user_id, comment=comment)
+        await self._finish(instance, "withdrawn", "withdrawn")

@@ -1,0 +1,267 @@
+"""The flow runtime on both databases: a contract approval with an amount-dependent
+director, legal and finance countersigning in parallel, rejection, send-back and
+resubmission, transfer, added approvers, CC, withdrawal, stale commands, flows started by
+saves and by rules, and flow events firing rules."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+
+from loom.metamodel.errors import Conflict, PermissionDenied
+from loom.platform.security.actors import Actor
+from loom.platform.security.users import NewUser, actor_from_row, create_user
+from loom.platform.services import Services
+from loom.platform.storage.system_tables import notifications, role_members, tasks, users
+
+DOC: dict[str, Any] = {
+    "app": {"label": {"zh-CN": "合同", "en": "Contracts"}},
+    "entities": {"contract": {"label": {"zh-CN": "合同", "en": "Contract"}, "fields": {
+        "title": {"type": "text"}, "amount": {"type": "currency"}, "owner": {"type": "user"},
+        "status": {"type": "select", "options": [
+            {"value": "draft"}, {"value": "in_approval"}, {"value": "approved"},
+            {"value": "rejected"}]}}}},
+    "flows": {"approval": {
+        "entity": "contract",
+        "start": {"on": "field_change", "fields": ["status"],
+                  "condition": {"==": [{"var": "status"}, "in_approval"]}},
+        "nodes": {
+            "manager": {"type": "user_task", "label": {"zh-CN": "销售经理审批", "en": "Manager"},
+                        "assignees": [{"kind": "manager", "of": "initiator"}],
+                        "cc": [{"kind": "owner"}], "due": "PT48H"},
+            "by_amount": {"type": "gateway", "kind": "exclusive"},
+            "director": {"type": "user_task", "label": {"zh-CN": "销售总监审批"},
+                         "assignees": [{"kind": "role", "role": "sales_director"}]},
+            "split": {"type": "gateway", "kind": "parallel"},
+            "legal": {"type": "user_task", "label": {"zh-CN": "法务会签"}, "mode": "all",
+                      "assignees": [{"kind": "role", "role": "legal"}]},
+            "finance": {"type": "user_task", "label": {"zh-CN": "财务会签"},
+                        "assignees": [{"kind": "role", "role": "finance"}]},
+            "both": {"type": "join"},
+            "mark": {"type": "action", "actions": [
+                {"type": "set_field", "field": "status", "value": "approved"}]},
+            "approved": {"type": "end", "outcome": "approved"},
+            "rejected": {"type": "end", "outcome": "rejected"}},
+        "edges": [
+            {"from": "start", "to": "manager"},
+            {"from": "manager", "to": "by_amount", "outcome": "approve"},
+            {"from": "manager", "to": "rejected", "outcome": "reject"},
+            {"from": "by_amount", "to": "director",
+             "condition": {">": [{"var": "amount"}, 100000]}},
+            {"from": "by_amount", "to": "split", "default": True},
+            {"from": "director", "to": "split", "outcome": "approve"},
+            {"from": "director", "to": "rejected", "outcome": "reject"},
+            {"from": "split", "to": "legal"}, {"from": "split", "to": "finance"},
+            {"from": "legal", "to": "both", "outcome": "approve"},
+            {"from": "finance", "to": "both", "outcome": "approve"},
+            {"from": "legal", "to": "rejected", "outcome": "reject"},
+            {"from": "finance", "to": "rejected", "outcome": "reject"},
+            {"from": "both", "to": "mark"}, {"from": "mark", "to": "approved"}]}},
+    "rules": {"rejected": {
+        "entity": "contract", "trigger": {"on": "flow_event", "flow": "approval",
+                                          "event": "rejected"},
+        "actions": [{"type": "set_field", "field": "status", "value": "rejected"}]}},
+}
+
+
+class Office:
+    """The people of the tests and shortcuts to act as them."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.people: dict[str, Actor] = {}
+
+    async def setup(self, document: dict[str, Any]) -> None:
+        async with self.services.database.write() as conn:
+            admin = actor_from_row((await conn.execute(select(users).where(
+                users.c.email == "admin@example.com"))).mappings().one())
+            self.people["admin"] = admin
+            for name, manager in (("manager", None), ("rep", "manager"), ("director", None),
+                                  ("legal1", None), ("legal2", None), ("finance", None)):
+                row = await create_user(conn, admin.workspace_id, NewUser(
+                    email=f"{name}@example.com", name=name,
+                    manager=f"{manager}@example.com" if manager else None),
+                    self.services.clock)
+                self.people[name] = Actor(row["id"], f"{name}@example.com",
+                                          admin.workspace_id, name=name)
+            await self.services.apps.create(conn, admin, "deals", document)
+            runtime = await self.services.apps.runtime(conn, admin, "deals")
+            await conn.execute(insert(role_members), [
+                {"app_id": runtime.app_id, "role": role, "user_id": self.people[who].user_id}
+                for role, who in (("sales_director", "director"), ("legal", "legal1"),
+                                  ("legal", "legal2"), ("finance", "finance"))])
+
+    def id(self, name: str) -> int:
+        return int(self.people[name].user_id or 0)
+
+    async def contract(self, amount: str, *, submit: bool = True) -> int:
+        # record permissions for roles come with the security model; the rep writes as one
+        # who may, and is the flow's initiator
+        rep = dataclasses.replace(self.people["rep"], is_admin=True)
+        async with self.services.database.write() as conn:
+            runtime = await self.services.apps.runtime(conn, rep, "deals")
+            record = await self.services.pipeline.create(conn, runtime, rep.via("system"),
+                                                         "contract", {
+                "title": "服务器采购", "amount": amount, "owner": self.id("rep"),
+                "status": "draft"})
+            if submit:
+                await self.services.pipeline.update(conn, runtime, rep, "contract",
+                                                    record["id"], {"status": "in_approval"})
+        return int(record["id"])
+
+    async def open_tasks(self, name: str) -> list[dict[str, Any]]:
+        async with self.services.database.read() as conn:
+            rows = await conn.execute(select(tasks).where(
+                tasks.c.assignee_id == self.id(name), tasks.c.status == "open")
+                .order_by(tasks.c.id))
+            return [dict(r) for r in rows.mappings()]
+
+    async def act(self, name: str, action: str, task_id: int | None = None,
+                  **options: Any) -> dict[str, Any]:
+        task_id = task_id or (await self.open_tasks(name))[0]["id"]
+        actor = self.people[name]
+        async with self.services.database.write() as conn:
+            task = (await conn.execute(select(tasks).where(tasks.c.id == task_id))
+                    ).mappings().one()
+            instance = await self._instance(conn, actor, task)
+            return await self.services.flows.act(instance, task_id, action, **options)
+
+    async def _instance(self, conn: Any, actor: Actor, task: Any) -> Any:
+        from loom.platform.storage.system_tables import flow_activations
+
+        instance_id = await conn.scalar(select(flow_activations.c.instance_id).where(
+            flow_activations.c.id == task["activation_id"]))
+
+        async def runtime_of(row: Any) -> Any:
+            return await self.services.apps.runtime_at(conn, row["app_id"], row["app_version"])
+
+        return await self.services.flows.instance_for(conn, runtime_of, actor, instance_id,
+                                                      self.services.clock.now())
+
+    async def record(self, record_id: int) -> dict[str, Any]:
+        admin = self.people["admin"]
+        async with self.services.database.read() as conn:
+            runtime = await self.services.apps.runtime(conn, admin, "deals")
+            return await self.services.pipeline.load(conn, runtime, "contract", record_id)
+
+
+@pytest.fixture
+async def office(services: Services) -> Office:
+    office = Office(services)
+    await office.setup(DOC)
+    return office
+
+
+async def test_small_contract_goes_to_countersigning(office: Office) -> None:
+    contract = await office.contract("50000")
+    [task] = await office.open_tasks("manager")
+    assert (task["title"], task["record_id"], task["kind"]) == ("销售经理审批", contract,
+                                                                "approval")
+    assert (task["due_at"] - office.services.clock.now()).total_seconds() == 48 * 3600
+    async with office.services.database.read() as conn:  # the owner was CC'd
+        cc = (await conn.execute(select(notifications.c.title).where(
+            notifications.c.user_id == office.id("rep")))).scalars().all()
+    assert cc == ["抄送：销售经理审批"]
+    await office.act("manager", "approve", comment="同意")
+    assert await office.open_tasks("director") == []  # 50,000 needs no director
+    assert [t["title"] for t in await office.open_tasks("finance")] == ["财务会签"]
+    # legal countersigns: both legal members must approve
+    await office.act("legal1", "approve")
+    await office.act("finance", "approve")
+    assert (await office.record(contract))["status"] == "in_approval"
+    await office.act("legal2", "approve")
+    assert (await office.record(contract))["status"] == "approved"
+
+
+async def test_large_contract_needs_the_director_and_a_rejection_ends_it(
+        office: Office) -> None:
+    contract = await office.contract("150000")
+    await office.act("manager", "approve")
+    assert len(await office.open_tasks("director")) == 1
+    assert await office.open_tasks("legal1") == []
+    await office.act("director", "reject", comment="价格太低")
+    assert (await office.record(contract))["status"] == "rejected"  # the flow_event rule
+    assert await office.open_tasks("legal1") == []
+
+
+async def test_send_back_resubmit_transfer_and_add_approver(office: Office) -> None:
+    contract = await office.contract("150000")
+    await office.act("manager", "approve")
+    # the director sends it back to the submitter, who resubmits: the flow runs again
+    await office.act("director", "send_back", comment="请补充附件")
+    [resubmit] = await office.open_tasks("rep")
+    assert (resubmit["kind"], resubmit["title"]) == ("resubmit", "重新提交：销售总监审批")
+    with pytest.raises(Conflict):  # the director's task is gone
+        await office.act("director", "approve", task_id=(await _done(office, "director")))
+    await office.act("rep", "complete", task_id=resubmit["id"])
+    [again] = await office.open_tasks("manager")
+    # the manager transfers it to the director, who adds legal1 after himself
+    await office.act("manager", "transfer", task_id=again["id"], user=office.id("director"))
+    with pytest.raises(PermissionDenied):
+        await office.act("manager", "approve", task_id=again["id"])
+    await office.act("director", "approve", task_id=again["id"])
+    [director_task] = await office.open_tasks("director")
+    await office.act("director", "add_approver", task_id=director_task["id"],
+                     user=office.id("legal1"), position="after")
+    await office.act("director", "approve", task_id=director_task["id"])
+    [added] = await office.open_tasks("legal1")
+    assert added["title"] == "销售总监审批"
+    await office.act("legal1", "approve", task_id=added["id"])
+    assert len(await office.open_tasks("finance")) == 1
+    assert (await office.record(contract))["status"] == "in_approval"
+
+
+async def _done(office: Office, name: str) -> int:
+    async with office.services.database.read() as conn:
+        return int(await conn.scalar(select(tasks.c.id).where(
+            tasks.c.assignee_id == office.id(name)).order_by(tasks.c.id.desc()).limit(1)))
+
+
+async def test_withdraw_before_anyone_acted(office: Office) -> None:
+    from loom.platform.storage.system_tables import flow_instances
+
+    first = await office.contract("1000")
+    second = await office.contract("2000")
+    await office.act("manager", "approve",
+                     task_id=[t for t in await office.open_tasks("manager")
+                              if t["record_id"] == second][0]["id"])
+    async with office.services.database.write() as conn:
+        rows = (await conn.execute(select(flow_instances).order_by(flow_instances.c.id))
+                ).mappings().all()
+
+        async def runtime_of(row: Any) -> Any:
+            return await office.services.apps.runtime_at(conn, row["app_id"],
+                                                         row["app_version"])
+
+        flows = office.services.flows
+        now = office.services.clock.now()
+        await flows.withdraw(await flows.instance_for(conn, runtime_of, office.people["rep"],
+                                                      rows[0]["id"], now))
+        with pytest.raises(Conflict):  # the manager already approved the second one
+            await flows.withdraw(await flows.instance_for(
+                conn, runtime_of, office.people["rep"], rows[1]["id"], now))
+    assert [t["record_id"] for t in await office.open_tasks("manager")] == []
+    assert first != second
+
+
+async def test_a_rule_starts_the_flow_and_a_second_start_is_refused(
+        services: Services) -> None:
+    document = copy.deepcopy(DOC)
+    document["flows"]["approval"]["start"] = {"on": "manual"}
+    document["rules"]["submit"] = {
+        "entity": "contract", "trigger": {"on": "field_change", "fields": ["status"]},
+        "condition": {"==": [{"var": "status"}, "in_approval"]},
+        "actions": [{"type": "start_flow", "flow": "approval"}]}
+    office = Office(services)
+    await office.setup(document)
+    contract = await office.contract("10")
+    assert [t["record_id"] for t in await office.open_tasks("manager")] == [contract]
+    with pytest.raises(Conflict):
+        async with services.database.write() as conn:
+            runtime = await services.apps.runtime(conn, office.people["rep"], "deals")
+            await services.flows.start(conn, runtime, office.people["rep"], "approval",
+                                       contract, services.clock.now())
