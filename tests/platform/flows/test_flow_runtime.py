@@ -227,8 +227,8 @@ async def test_withdraw_before_anyone_acted(office: Office) -> None:
     first = await office.contract("1000")
     second = await office.contract("2000")
     await office.act("manager", "approve",
-                     task_id=[t for t in await office.open_tasks("manager")
-                              if t["record_id"] == second][0]["id"])
+                     task_id=next(t["id"] for t in await office.open_tasks("manager")
+                                  if t["record_id"] == second))
     async with office.services.database.write() as conn:
         rows = (await conn.execute(select(flow_instances).order_by(flow_instances.c.id))
                 ).mappings().all()
