@@ -1,5 +1,6 @@
-"""The worker: everything that happens because time passed — outbox deliveries now; timers
-and scheduled rules as the engines add their duties.
+"""The worker: everything that happens because time passed — timed rules (schedules and
+dates), task timers and outbox deliveries, in that order, so what the rules and timers
+queue goes out in the same round.
 
 ``run_once(as_of)`` does exactly what is due at ``as_of`` and nothing twice (what it has done
 is recorded), which is what ``loom worker --once --as-of …`` and simulations rely on. On
@@ -14,11 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
+from loom.platform.rules.timed import run_timed_rules
 from loom.platform.services import Services
+from loom.platform.tasks.timers import run_timers
 
 log = logging.getLogger("loom.worker")
 
@@ -42,7 +46,9 @@ class Worker:
         settings = services.settings
         self.email = email or EmailTransport(settings.smtp_url, settings.mail_from)
         self.webhooks = webhooks or WebhookTransport()
-        self.duties: dict[str, Duty] = {"outbox": self.deliver_outbox}
+        self.duties: dict[str, Duty] = {"rules": partial(run_timed_rules, services),
+                                        "timers": partial(run_timers, services),
+                                        "outbox": self.deliver_outbox}
 
     async def run_once(self, as_of: datetime | None = None) -> WorkReport:
         """Do everything due at ``as_of`` (default: now), duty by duty."""

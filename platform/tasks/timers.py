@@ -1,0 +1,93 @@
+"""The worker duty that fires due timers: a task's reminder and its overdue notice.
+
+Timers are UTC due times stored with their task, so a worker that was down fires them late
+but once: each timer is leased (``claim_due_timers``), then handled in its own transaction
+that re-reads the timer and locks the task. A timer whose task is no longer open is
+cancelled without a word; one that notifies is finished as ``fired`` in the transaction
+that writes the notifications, so a crash in between sends nothing twice. A timer of a kind
+this duty does not know keeps its lease until it runs out, for the engine that owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.metamodel.errors import NotFound
+from loom.metamodel.i18n import DEFAULT_LOCALE, message, register_messages
+from loom.platform.outbox.notifications import notify
+from loom.platform.storage.system_tables import timers, users
+from loom.platform.tasks.store import claim_due_timers, finish_timer, get_task
+
+if TYPE_CHECKING:
+    from loom.platform.services import Services
+
+log = logging.getLogger("loom.timers")
+
+# the timer kinds this duty handles, with the title each sends
+TITLES = {"task_remind": "timer_task_remind", "task_overdue": "timer_task_overdue"}
+
+register_messages({
+    "timer_task_remind": {"en": "Reminder: {title}", "zh-CN": "提醒：{title}"},
+    "timer_task_overdue": {"en": "Overdue: {title}", "zh-CN": "已逾期：{title}"},
+})
+
+
+async def run_timers(services: Services, as_of: datetime) -> int:
+    """Fire (or cancel) every task timer due at ``as_of``; returns how many it finished."""
+    finished = 0
+    while True:
+        async with services.database.write() as conn:
+            claimed = await claim_due_timers(conn, as_of)
+        if not claimed:
+            return finished
+        for timer in claimed:
+            if timer["kind"] not in TITLES:
+                log.warning("no handler for timer", extra={"timer_id": timer["id"],
+                                                           "kind": timer["kind"]})
+                continue
+            try:
+                async with services.database.write() as conn:
+                    finished += await _handle(conn, timer["id"], as_of)
+            except Exception:  # the lease runs out and a later round tries again
+                log.exception("timer failed", extra={"timer_id": timer["id"]})
+
+
+async def _handle(conn: AsyncConnection, timer_id: int, as_of: datetime) -> int:
+    timer = (await conn.execute(select(timers).where(
+        timers.c.id == timer_id, timers.c.status == "pending").with_for_update())
+    ).mappings().first()
+    if timer is None:  # cancelled (its task completed) since it was claimed
+        return 0
+    task = None
+    if timer["task_id"] is not None:
+        try:
+            task = await get_task(conn, timer["workspace_id"], timer["task_id"], lock=True)
+        except NotFound:
+            task = None
+    if task is None or task["status"] != "open":
+        await finish_timer(conn, timer_id, "cancelled", as_of)
+        return 1
+    await _notify(conn, TITLES[timer["kind"]], task, timer["payload"].get("to") or [], as_of)
+    await finish_timer(conn, timer_id, "fired", as_of)
+    return 1
+
+
+async def _notify(conn: AsyncConnection, key: str, task: dict[str, Any], to: list[int],
+                  as_of: datetime) -> None:
+    """One notification per recipient, titled in the recipient's language."""
+    rows = await conn.execute(select(users.c.id, users.c.locale).where(
+        users.c.id.in_(to), users.c.active.is_(True)))
+    by_locale: dict[str, list[int]] = defaultdict(list)
+    for user_id, locale in rows:
+        by_locale[locale or DEFAULT_LOCALE].append(user_id)
+    for locale, user_ids in sorted(by_locale.items()):
+        await notify(conn, workspace_id=task["workspace_id"], user_ids=user_ids,
+                     title=message(key, title=task["title"]).render(locale), body=task["notes"],
+                     now=as_of, app_id=task["app_id"], entity=task["entity"],
+                     record_id=task["record_id"])
