@@ -1,5 +1,6 @@
 """The app ``sales`` for rule engine tests: leads routed to teams, opportunities,
-contracts and customers, with rules over them."""
+contracts and customers, with rules over them, and lead buttons (claim from the pool,
+release back to it)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,22 @@ SALES: dict[str, Any] = {
                                                      {"value": "converted"}]},
             "tags": {"type": "multiselect", "options": [{"value": "vip"}, {"value": "hot"}]},
             "grade": {"type": "text"},
+            "next_follow_up": {"type": "date"},
+            "meeting_at": {"type": "datetime"},
             "converted_customer": {"type": "lookup", "ref": "customer",
-                                   "on_delete": "set_null"}}},
+                                   "on_delete": "set_null"}},
+            "actions": {
+                "claim": {"label": {"zh-CN": "领取", "en": "Claim"},
+                          "condition": {"is_blank": {"var": "owner"}},
+                          "steps": [{"type": "set_field", "field": "owner",
+                                     "value": {"current_user": "id"}},
+                                    {"type": "create_task", "assignee": {"kind": "actor"},
+                                     "title": {"zh-CN": "跟进 {{ name }}",
+                                               "en": "Follow up {{ name }}"}}]},
+                "release": {"label": {"zh-CN": "退回公海", "en": "Release"},
+                            "condition": {"==": [{"var": "owner"}, {"current_user": "id"}]},
+                            "steps": [{"type": "set_field", "field": "owner", "value": None},
+                                      {"type": "tag", "remove": ["hot"]}]}}},
         "customer": {"label": {"zh-CN": "客户", "en": "Customer"}, "fields": {
             "name": {"type": "text", "required": True},
             "tag": {"type": "select", "options": [{"value": "prospect"}, {"value": "formal"}]},

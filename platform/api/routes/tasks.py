@@ -1,0 +1,97 @@
+"""The task inbox of an app: ``GET /api/apps/{app}/tasks`` and acting on one task,
+``POST /api/apps/{app}/tasks/{id}/actions`` — a rule's to-do or a flow's task alike."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import ValidationError as PydanticError
+
+from loom.engines.forms.values import MAX_ID
+from loom.metamodel.errors import Problem, ValidationFailed
+from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.validation import format_path
+from loom.platform.api.context import command, etag, if_match, json_body, services
+from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.tasks.actions import TaskCommand, act_on_task, visible_tasks
+
+router = APIRouter(tags=["tasks"])
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+register_messages({
+    "task_request_invalid": {"en": "The task request has problems",
+                             "zh-CN": "任务请求有误"},
+    "task_bad_assignee": {"en": "assignee must be 'me' or a user id",
+                          "zh-CN": "assignee 必须是 me 或用户 id"},
+})
+
+
+class TaskActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=40, description="complete (a rule's to-do); flow tasks: "
+                        "approve, reject, send_back, transfer, add_approver, claim, complete")
+    comment: str | None = Field(default=None, max_length=4000)
+    target_node: str | None = Field(default=None, max_length=40,
+                                    description="send_back: the node (default: the start)")
+    user: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | Annotated[
+        str, Field(max_length=320)] | None = Field(
+        default=None, description="transfer / add_approver: a user's id or email")
+    position: Literal["before", "after", "parallel"] = Field(
+        default="parallel", description="add_approver: before, after or with this task")
+
+
+ACTION_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": TaskActionIn.model_json_schema()}}}}
+
+
+def _assignee(value: str | None, user_id: int | None) -> int | None:
+    if value is None:
+        return None
+    if value == "me":
+        return user_id if user_id is not None else -1
+    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    text = message("task_bad_assignee")
+    raise ValidationFailed(message("task_request_invalid"), [Problem("assignee", text)])
+
+
+@router.get("/api/apps/{app}/tasks", summary="Tasks (yours, or anyone's for admins)")
+async def list_app_tasks(request: Request, app: str,
+                         assignee: Annotated[str | None, Query(
+                             description="me, or a user id")] = None,
+                         status: Literal["open", "done"] | None = None,
+                         entity: str | None = None,
+                         record: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        items = await visible_tasks(conn, runtime, actor,
+                                    assignee_id=_assignee(assignee, actor.user_id),
+                                    status=status, entity=entity, record_id=record,
+                                    limit=limit)
+    return LoomJSONResponse({"items": items})
+
+
+@router.post("/api/apps/{app}/tasks/{task_id}/actions",
+             summary="Act on a task (complete; If-Match: version)", openapi_extra=ACTION_BODY)
+async def task_action(request: Request, app: str, task_id: TaskId) -> Any:
+    body = await json_body(request)
+    try:
+        wanted = TaskActionIn.model_validate(body)
+    except PydanticError as exc:
+        raise ValidationFailed(message("task_request_invalid"), [
+            Problem(format_path(err["loc"]) or None, err["msg"]) for err in exc.errors()
+        ]) from None
+    svc = services(request)
+    expected = if_match(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        task = await act_on_task(conn, runtime, actor, task_id,
+                                 TaskCommand(**wanted.model_dump()), now=svc.clock.now(),
+                                 flows=svc.flows, runtime_at=svc.apps.runtime_at,
+                                 expected_version=expected)
+    return LoomJSONResponse(task, headers={"ETag": etag(task["version"])})

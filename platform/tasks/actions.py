@@ -1,0 +1,153 @@
+"""What people may do with tasks: see their own (administrators: anyone's), and act on
+one they are assigned.
+
+Two kinds of task share the inbox. A to-do created by a rule can only be completed. A
+flow's task (it belongs to an activation) is handed to the flow runtime, which knows its
+node: approve, reject, send back, transfer, add an approver, claim from a pool, complete.
+For a flow task the instance is locked before the task — the order every flow command
+takes — so two commands never wait on each other in opposite order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.metamodel.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from loom.metamodel.i18n import message, register_messages
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.flows.runtime import APPROVAL_ACTIONS, FlowRuntime
+from loom.platform.flows.runtime import TASK_ACTIONS as FLOW_TASK_ACTIONS
+from loom.platform.security.actors import Actor
+from loom.platform.storage.system_tables import flow_activations, tasks, users
+from loom.platform.tasks.store import complete_task, get_task, list_tasks
+
+# The actions of a rule's to-do while it is open.
+TODO_ACTIONS: tuple[str, ...] = ("complete",)
+PUBLIC = ("id", "entity", "record_id", "kind", "title", "notes", "assignee_id", "candidates",
+          "status", "outcome", "comment", "due_at", "source_rule", "version", "created_at",
+          "completed_at", "completed_by")
+RuntimeAt = Callable[[AsyncConnection, int, int], Awaitable[AppRuntime]]
+
+register_messages({
+    "task_action_unknown": {
+        "en": "'{action}' is not an action of this task; it allows: {allowed}",
+        "zh-CN": "“{action}”不是此任务可执行的操作；可执行的操作：{allowed}",
+    },
+    "task_not_yours": {"en": "Only the task's assignee or an administrator may do this",
+                       "zh-CN": "只有任务的处理人或管理员可以执行此操作"},
+    "tasks_only_own": {"en": "You may only list your own tasks",
+                       "zh-CN": "您只能查看自己的任务"},
+    "task_no_user": {"en": "There is no active user '{user}'",
+                     "zh-CN": "不存在有效用户“{user}”"},
+})
+
+
+@dataclass(frozen=True)
+class TaskCommand:
+    """One action on a task, as a person asked for it."""
+
+    action: str
+    comment: str | None = None
+    target_node: str | None = None   # send_back: where to (default: the start)
+    user: int | str | None = None    # transfer / add_approver: an id or an email
+    position: str = "parallel"       # add_approver: before, after or parallel
+
+
+def allowed_actions(task: dict[str, Any]) -> list[str]:
+    """What may be done with the task now."""
+    if task["status"] != "open":
+        return []
+    if task.get("activation_id") is None:
+        return list(TODO_ACTIONS)
+    if task["assignee_id"] is None:
+        return ["claim"]
+    return list(FLOW_TASK_ACTIONS.get(task["kind"], APPROVAL_ACTIONS))
+
+
+def task_json(task: dict[str, Any]) -> dict[str, Any]:
+    """A task as its reader sees it, with the actions it allows now."""
+    body = {name: task.get(name) for name in PUBLIC}
+    body["flow_task"] = task.get("activation_id") is not None
+    body["actions"] = allowed_actions(task)
+    return body
+
+
+async def visible_tasks(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, *,
+                        assignee_id: int | None, status: str | None, entity: str | None,
+                        record_id: int | None, limit: int) -> list[dict[str, Any]]:
+    """The app's tasks matching the filters; someone who is not an administrator sees
+    only their own, whatever they ask for."""
+    if not actor.is_admin:
+        if assignee_id is not None and assignee_id != actor.user_id:
+            raise PermissionDenied(message("tasks_only_own"))
+        assignee_id = actor.user_id if actor.user_id is not None else -1
+    found = await list_tasks(conn, runtime.workspace_id, app_id=runtime.app_id,
+                             assignee_id=assignee_id, status=status, entity=entity,
+                             record_id=record_id, limit=limit)
+    return [task_json(task) for task in found]
+
+
+async def act_on_task(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                      task_id: int, command: TaskCommand, *, now: datetime,
+                      flows: FlowRuntime, runtime_at: RuntimeAt,
+                      expected_version: int | None = None) -> dict[str, Any]:
+    """Carry out ``command`` on a task of this app; returns the task afterwards."""
+    task = await get_task(conn, runtime.workspace_id, task_id)
+    if task["app_id"] != runtime.app_id:
+        raise NotFound(message("task_not_found", id=task_id))
+    if task["activation_id"] is not None:
+        return await _flow_action(conn, actor, task, command, now, flows, runtime_at,
+                                  expected_version)
+    if not actor.is_admin and task["assignee_id"] != actor.user_id:
+        raise PermissionDenied(message("task_not_yours"))
+    if command.action not in TODO_ACTIONS:
+        text = message("task_action_unknown", action=command.action,
+                       allowed=", ".join(TODO_ACTIONS))
+        raise ValidationFailed(text, [Problem("action", text, code="task_action")])
+    done = await complete_task(conn, runtime.workspace_id, task_id, actor.user_id, now,
+                               expected_version=expected_version)
+    await conn.execute(update(tasks).where(tasks.c.id == task_id).values(
+        outcome="complete", comment=command.comment))
+    return task_json({**done, "outcome": "complete", "comment": command.comment})
+
+
+async def _flow_action(conn: AsyncConnection, actor: Actor, task: dict[str, Any],
+                       command: TaskCommand, now: datetime, flows: FlowRuntime,
+                       runtime_at: RuntimeAt, expected_version: int | None) -> dict[str, Any]:
+    instance_id = await conn.scalar(select(flow_activations.c.instance_id).where(
+        flow_activations.c.id == task["activation_id"]))
+
+    async def runtime_of(row: Any) -> AppRuntime:  # the version the instance is pinned to
+        return await runtime_at(conn, row["app_id"], row["app_version"])
+
+    instance = await flows.instance_for(conn, runtime_of, actor, int(instance_id), now)
+    if expected_version is not None:
+        current = await get_task(conn, actor.workspace_id, task["id"], lock=True)
+        if current["version"] != expected_version:
+            raise Conflict(message("task_stale", id=task["id"], current=current["version"]))
+    user = await _user_id(conn, actor, command.user)
+    done = await flows.act(instance, task["id"], command.action, comment=command.comment,
+                           target_node=command.target_node, user=user,
+                           position=command.position)
+    return task_json(done)
+
+
+async def _user_id(conn: AsyncConnection, actor: Actor, user: int | str | None) -> int | None:
+    """A user of the caller's workspace named by id or email."""
+    if user is None:
+        return None
+    column = users.c.id if isinstance(user, int) else users.c.email
+    value = user if isinstance(user, int) else user.strip().lower()
+    found = await conn.scalar(select(users.c.id).where(
+        column == value, users.c.workspace_id == actor.workspace_id,
+        users.c.active.is_(True)))
+    if found is None:
+        text = message("task_no_user", user=user)
+        raise ValidationFailed(text, [Problem("user", text, code="unknown_user")])
+    return int(found)

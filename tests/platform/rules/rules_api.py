@@ -1,0 +1,70 @@
+"""Helpers of the rule API tests: publishing the ``sales`` app, records, and people with
+their own tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from rules_app import sales_app
+from sqlalchemy import func, select
+
+from loom.platform.security.tokens import issue_token
+from loom.platform.services import Services
+from loom.platform.storage.system_tables import (
+    notifications,
+    outbox,
+    rule_runs,
+    tasks,
+    timers,
+)
+
+APP = "/api/apps/sales"
+RECORDS = f"{APP}/records"
+
+
+async def publish(api: httpx.AsyncClient, rules: dict[str, Any]) -> None:
+    response = await api.post("/api/apps", json={"slug": "sales", "metadata": sales_app(rules)})
+    assert response.status_code == 201, response.text
+
+
+async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await api.post(f"{RECORDS}/{entity}", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def get(api: httpx.AsyncClient, entity: str, record_id: int) -> dict[str, Any]:
+    response = await api.get(f"{RECORDS}/{entity}/{record_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def person(api: httpx.AsyncClient, services: Services, email: str, *,
+                 admin: bool = False) -> tuple[int, dict[str, str]]:
+    """A new user of the workspace: their id and the headers that authenticate them."""
+    response = await api.post("/api/users", json={"email": email, "name": email.split("@")[0],
+                                                  "is_admin": admin})
+    assert response.status_code == 201, response.text
+    user_id = response.json()["id"]
+    async with services.database.write() as conn:
+        token = await issue_token(conn, user_id, services.clock)
+    return user_id, {"Authorization": f"Bearer {token}"}
+
+
+async def counts(services: Services) -> dict[str, int]:
+    """How many rows the side effects of rules have left, table by table."""
+    found = {}
+    async with services.database.read() as conn:
+        for table in (rule_runs, notifications, outbox, tasks, timers):
+            found[table.name] = await conn.scalar(select(func.count()).select_from(table))
+    return found
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of a refused request, checked to have its parts."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and isinstance(body["errors"], list)
+    return body
