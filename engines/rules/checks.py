@@ -294,8 +294,9 @@ def _sets_off(write: tuple[str, str, frozenset[str], bool], other: RuleSpec) -> 
 def rule_cycles(doc: AppDocument) -> list[Problem]:
     rules = {name: rule for name, rule in doc.rules.items()
              if rule.enabled and rule.entity in doc.entities}
+    # a rule fires at most once per save: setting its own trigger field is no loop
     edges = {name: sorted(other for other, spec in rules.items()
-                          if any(_sets_off(w, spec)
+                          if any(_sets_off(w, spec) and not (w[3] and other == name)
                                  for w in _with_rollups(_writes(rule, doc), doc)))
              for name, rule in rules.items()}
     problems, reported = [], set()

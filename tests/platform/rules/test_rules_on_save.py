@@ -349,3 +349,12 @@ async def test_rollups_count_in_cycles_and_the_budget_stops_chains(
                                            budget=WriteBudget(max_depth=1))
     assert "lead#1 → new customer" in str(stopped.value)
     assert (await api.get(f"{RECORDS}/customer")).json()["items"] == []
+
+
+async def test_a_rule_may_set_its_own_trigger_field(api: httpx.AsyncClient) -> None:
+    await publish(api, {"normalise": {
+        "entity": "lead", "trigger": {"on": "field_change", "fields": ["company"]},
+        "actions": [{"type": "set_field", "field": "company",
+                     "value": {"cat": [{"var": "company"}, " 有限公司"]}}]}})
+    lead = await post(api, "lead", {"name": "x", "company": "华为"})
+    assert lead["company"] == "华为 有限公司"  # once per save, not in a loop
