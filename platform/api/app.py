@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from loom.platform.api import problems
 from loom.platform.api.middleware import BodyLimit, RequestContext
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.api.routes import apps, auth, health, inbox, records, users
+from loom.platform.api.routes import (
+    apps,
+    auth,
+    flows,
+    health,
+    inbox,
+    record_actions,
+    records,
+    rules,
+    tasks,
+    users,
+)
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
 
@@ -33,7 +44,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   "app's record endpoints are described at /api/apps/{app}/openapi.json.")
     app.state.services = shared
     problems.install(app)
-    for module in (health, auth, users, apps, records, inbox):
+    for module in (health, auth, users, apps, records, record_actions, inbox, rules, tasks,
+                   flows):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, settings=shared.settings)
     app.add_middleware(RequestContext)

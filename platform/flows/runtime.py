@@ -336,6 +336,11 @@ class FlowRuntime:
                                      allowed=", ".join(allowed)))
         self._check_assignee(task, actor, action)
         activation = await store.load_activation(conn, task["activation_id"])
+        # the decision first, then what it sets off (a failure rolls both back)
+        await store.record_history(conn, instance.id, instance.now, action,
+                                   node=activation["node"], actor_id=actor.user_id,
+                                   task_id=task_id, comment=comment,
+                                   details={"user": user} if user else {})
         if action == "claim":
             await self._update_task(conn, task, assignee_id=actor.user_id)
         elif action == "transfer":
@@ -356,10 +361,6 @@ class FlowRuntime:
             await self._close_task(conn, task, "approve" if action == "approve" else "complete",
                                    comment, instance.now, actor)
             await self._approved(instance, activation, task)
-        await store.record_history(conn, instance.id, instance.now, action,
-                                   node=activation["node"], actor_id=actor.user_id,
-                                   task_id=task_id, comment=comment,
-                                   details={"user": user} if user else {})
         await store.save_instance(conn, instance.row)
         return await get_task(conn, actor.workspace_id, task_id)
 

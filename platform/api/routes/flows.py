@@ -1,0 +1,119 @@
+"""Flow instances: start one by hand, see a record's instances with their history, withdraw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from loom.metamodel.errors import NotFound, PermissionDenied
+from loom.metamodel.i18n import message
+from loom.platform.api.context import command, services
+from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.flows import store
+from loom.platform.security.permissions import authorize
+from loom.platform.storage.system_tables import tasks
+
+router = APIRouter(tags=["flows"])
+PREFIX = "/api/apps/{app}/flow-instances"
+
+
+class StartIn(BaseModel):
+    flow: str = Field(description="The flow's name")
+    record_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class WithdrawIn(BaseModel):
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+def _describe(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row[key] for key in ("id", "flow", "entity", "record_id", "status", "outcome",
+                                      "initiator_id", "app_version", "version", "started_at",
+                                      "ended_at")}
+
+
+async def _full(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
+    out = _describe(row)
+    out["history"] = await store.history(conn, row["id"])
+    activations = await store.active_activations(conn, row["id"])
+    out["waiting_at"] = [a["node"] for a in activations]
+    ids = [a["id"] for a in activations]
+    rows = (await conn.execute(select(tasks).where(tasks.c.activation_id.in_(ids),
+                                                   tasks.c.status == "open")
+                               .order_by(tasks.c.id))).mappings().all() if ids else []
+    out["open_tasks"] = [{"id": t["id"], "title": t["title"], "assignee_id": t["assignee_id"],
+                          "candidates": t["candidates"], "due_at": t["due_at"]} for t in rows]
+    return out
+
+
+@router.post(PREFIX, status_code=201, summary="Start a flow on a record")
+async def start_flow(request: Request, app: str, body: StartIn) -> Any:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        entity = runtime.flows[body.flow].spec.entity if body.flow in runtime.flows else None
+        if entity is not None:
+            authorize(actor, runtime, entity, "update")
+        instance_id = await svc.flows.start(conn, runtime, actor, body.flow, body.record_id,
+                                            svc.clock.now())
+        row = await store.load_instance(conn, actor.workspace_id, instance_id, running=False)
+        return LoomJSONResponse(await _full(conn, row), status_code=201)
+
+
+@router.get(PREFIX, summary="Flow instances of an app (or of one record)")
+async def list_instances(request: Request, app: str, entity: str | None = None,
+                         record: int | None = None, status: str | None = None) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        if entity is not None:
+            authorize(actor, runtime, entity, "read")
+        rows = await store.list_instances(conn, actor.workspace_id, runtime.app_id,
+                                          entity=entity, record_id=record, status=status)
+        visible = [row for row in rows if _may_read(actor, runtime, row["entity"])]
+        return LoomJSONResponse({"items": [await _full(conn, row) for row in visible]})
+
+
+def _may_read(actor: Any, runtime: Any, entity: str) -> bool:
+    try:
+        authorize(actor, runtime, entity, "read")
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _of_app(row: dict[str, Any], runtime: Any) -> dict[str, Any]:
+    if row["app_id"] != runtime.app_id:
+        raise NotFound(message("flow_instance_not_found", id=row["id"]))
+    return row
+
+
+@router.get(PREFIX + "/{instance_id}", summary="One flow instance with its history")
+async def get_instance(request: Request, app: str, instance_id: int) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        row = _of_app(await store.load_instance(conn, actor.workspace_id, instance_id,
+                                                running=False), runtime)
+        authorize(actor, runtime, row["entity"], "read")
+        return LoomJSONResponse(await _full(conn, row))
+
+
+@router.post(PREFIX + "/{instance_id}/withdraw", summary="Withdraw a running flow (撤回)")
+async def withdraw(request: Request, app: str, instance_id: int,
+                   body: WithdrawIn | None = None) -> Any:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        current = await svc.apps.runtime(conn, actor, app)
+
+        async def runtime_of(row: Any) -> Any:
+            _of_app(row, current)
+            return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
+
+        instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
+                                                svc.clock.now())
+        await svc.flows.withdraw(instance, body.comment if body else None)
+        return LoomJSONResponse(await _full(conn, instance.row))
