@@ -1,4 +1,4 @@
-"""Flow instances, activations and history; flow columns on tasks.
+"""Flow instances, activations and history; flow columns on tasks and timers.
 
 Revision ID: 0004
 Revises: 0003
@@ -82,9 +82,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("candidates", sa.JSON, nullable=True))
         batch.add_column(sa.Column("outcome", sa.String(20), nullable=True))
         batch.add_column(sa.Column("comment", sa.Text, nullable=True))
+    with op.batch_alter_table("timers") as batch:
+        batch.add_column(sa.Column("activation_id", ID, nullable=True))
+    op.create_index("ix_timers_activation_id", "timers", ["activation_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_timers_activation_id", "timers")
+    with op.batch_alter_table("timers") as batch:
+        batch.drop_column("activation_id")
     with op.batch_alter_table("tasks") as batch:
         for column in ("comment", "outcome", "candidates", "activation_id"):
             batch.drop_column(column)

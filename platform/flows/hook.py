@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from loom.platform.flows.runtime import FlowRuntime, Instance
+from loom.platform.flows.instance import Instance
+from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.records.context import WriteContext
 from loom.platform.records.evaluation import prepare
 from loom.platform.rules.actions import Run

@@ -244,6 +244,7 @@ timers = Table(
     Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(30), nullable=False),
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
+    Column("activation_id", ID, nullable=True, index=True),
     Column("due_at", UTCDateTime, nullable=False),
     Column("payload", JSON, nullable=False),
     Column("status", String(10), nullable=False),

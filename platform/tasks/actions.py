@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
-from loom.platform.flows.runtime import APPROVAL_ACTIONS, FlowRuntime
-from loom.platform.flows.runtime import TASK_ACTIONS as FLOW_TASK_ACTIONS
+from loom.platform.flows.commands import APPROVAL_ACTIONS
+from loom.platform.flows.commands import TASK_ACTIONS as FLOW_TASK_ACTIONS
+from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import flow_activations, tasks, users
 from loom.platform.tasks.store import complete_task, get_task, list_tasks

@@ -4,6 +4,7 @@ task is still open."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,19 +41,30 @@ async def create_task(conn: AsyncConnection, *, workspace_id: int, app_id: int,
 
 async def add_timer(conn: AsyncConnection, *, workspace_id: int, app_id: int, kind: str,
                     due_at: datetime, payload: dict[str, Any],
-                    task_id: int | None = None) -> int:
+                    task_id: int | None = None, activation_id: int | None = None) -> int:
     result = await conn.execute(insert(timers).values(
-        workspace_id=workspace_id, app_id=app_id, kind=kind, task_id=task_id, due_at=due_at,
-        payload=payload, status="pending").returning(timers.c.id))
+        workspace_id=workspace_id, app_id=app_id, kind=kind, task_id=task_id,
+        activation_id=activation_id, due_at=due_at, payload=payload, status="pending")
+        .returning(timers.c.id))
     return int(result.scalar_one())
 
 
-async def claim_due_timers(conn: AsyncConnection, as_of: datetime,
-                           limit: int = 50) -> list[dict[str, Any]]:
-    """Lease timers due at ``as_of`` (SKIP LOCKED on PostgreSQL, so workers share)."""
-    return await lease_due(conn, timers, and_(timers.c.status == "pending",
-                                              timers.c.due_at <= as_of),
-                           [timers.c.due_at, timers.c.id], as_of, LEASE, limit)
+async def claim_due_timers(conn: AsyncConnection, as_of: datetime, limit: int = 50, *,
+                           kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Lease timers (of ``kinds``) due at ``as_of`` (SKIP LOCKED on PostgreSQL, so
+    workers share)."""
+    due = and_(timers.c.status == "pending", timers.c.due_at <= as_of)
+    if kinds is not None:
+        due = and_(due, timers.c.kind.in_(sorted(kinds)))
+    return await lease_due(conn, timers, due, [timers.c.due_at, timers.c.id], as_of, LEASE,
+                           limit)
+
+
+async def cancel_timers(conn: AsyncConnection, activation_id: int, now: datetime) -> None:
+    """The timers of a flow node that is done waiting."""
+    await conn.execute(update(timers).where(timers.c.activation_id == activation_id,
+                                            timers.c.status == "pending")
+                       .values(status="cancelled", fired_at=now))
 
 
 async def finish_timer(conn: AsyncConnection, timer_id: int, status: str,

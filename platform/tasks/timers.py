@@ -43,7 +43,7 @@ async def run_timers(services: Services, as_of: datetime) -> int:
     finished = 0
     while True:
         async with services.database.write() as conn:
-            claimed = await claim_due_timers(conn, as_of)
+            claimed = await claim_due_timers(conn, as_of, kinds=TITLES)
         if not claimed:
             return finished
         for timer in claimed:
