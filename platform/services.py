@@ -39,7 +39,7 @@ def build_services(settings: Settings, clock: Clock | None = None,
     runner = ActionRunner(pipeline)
     pipeline.hooks.append(RuleHook(runner))
     executor = RuleExecutor(pipeline, runner)
-    flows = FlowRuntime(pipeline, runner, events=flow_events(executor))
+    flows = FlowRuntime(pipeline, runner, events=flow_events(executor), apps=apps_service)
     runner.flow_starter = flow_starter(flows)
     pipeline.hooks.append(FlowHook(flows))
     return Services(settings=settings, database=database, clock=clock, apps=apps_service,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
+from loom.platform.flows.timers import run_flow_timers
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
@@ -48,6 +49,7 @@ class Worker:
         self.webhooks = webhooks or WebhookTransport()
         self.duties: dict[str, Duty] = {"rules": partial(run_timed_rules, services),
                                         "timers": partial(run_timers, services),
+                                        "flows": partial(run_flow_timers, services),
                                         "outbox": self.deliver_outbox}
 
     async def run_once(self, as_of: datetime | None = None) -> WorkReport:

@@ -49,6 +49,10 @@ register_messages({
     "flow_node_not_run": {
         "en": "{kind} nodes are not run by this version of the flow engine yet",
         "zh-CN": "当前版本的流程引擎尚不能运行{kind}节点"},
+    "flow_wait_for": {"en": "a wait needs a duration, an until_field or a condition",
+                      "zh-CN": "等待节点需要设置时长、日期字段或条件"},
+    "flow_timeout_edge": {"en": "node '{name}' can time out but has no 'timeout' edge",
+                          "zh-CN": "节点“{name}”会超时，但没有“timeout”出口"},
     "flow_start_edges": {"en": "the start needs exactly one edge going out",
                          "zh-CN": "开始节点需要恰好一条出口"},
 })
@@ -96,9 +100,11 @@ class _FlowChecker(MetadataChecker):
         elif isinstance(node, ActionNode):
             self.actions(path, flow.entity, node.actions, scope)
             self.duration(f"{path}.retry.backoff", node.retry.backoff)
-        elif isinstance(node, Wait | Subflow):
+        elif isinstance(node, Subflow):
             self.add(path, "flow_node_not_run", kind=node.type)
         if isinstance(node, Wait):
+            if not (node.duration or node.until_field or node.condition is not None):
+                self.add(path, "flow_wait_for")
             self.duration(f"{path}.duration", node.duration)
             self.duration(f"{path}.timeout", node.timeout)
             if node.until_field:
@@ -127,6 +133,10 @@ class _FlowChecker(MetadataChecker):
             if isinstance(node, Gateway) and node.kind != "parallel" and not any(
                     edge.default or edge.condition is None for edge in out):
                 self.add(f"{path}.nodes.{name}", "flow_gateway_default", name=name)
+            times_out = (isinstance(node, Wait) and node.timeout) or (
+                isinstance(node, UserTask) and any(t.action == "timeout" for t in node.timers))
+            if times_out and not any(edge.outcome == "timeout" for edge in out):
+                self.add(f"{path}.nodes.{name}", "flow_timeout_edge", name=name)
             if isinstance(node, Join) and len(flow.incoming(name)) < 2:
                 self.add(f"{path}.nodes.{name}", "flow_join_inputs", name=name)
         forward = _reachable(START, lambda n: [e.to for e in flow.outgoing(n)])

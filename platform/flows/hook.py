@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from loom.metamodel.flows import Wait
+from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.records.context import WriteContext
@@ -27,6 +29,7 @@ class FlowHook:
     async def after_save(self, ctx: WriteContext) -> None:
         if ctx.operation == "delete":
             return
+        await self._recheck_waits(ctx)
         for name, flow in ctx.runtime.flows.items():
             start = flow.spec.start
             if flow.spec.entity != ctx.entity or start.on == "manual":
@@ -49,6 +52,27 @@ class FlowHook:
             if running is None:
                 await self.flows.start(ctx.conn, ctx.runtime, ctx.actor, name,
                                        int(ctx.record_id or 0), ctx.now, budget=ctx.budget)
+
+
+    async def _recheck_waits(self, ctx: WriteContext) -> None:
+        """Instances of this record waiting for a condition may go on now."""
+        if not any(isinstance(node, Wait) and node.condition is not None
+                   for flow in ctx.runtime.flows.values() for node in flow.spec.nodes.values()):
+            return  # the version this save runs on has none (older instances: next save)
+        ids = list((await ctx.conn.execute(select(flow_instances.c.id).where(
+            flow_instances.c.app_id == ctx.runtime.app_id,
+            flow_instances.c.entity == ctx.entity, flow_instances.c.record_id == ctx.record_id,
+            flow_instances.c.status == "running").order_by(flow_instances.c.id))).scalars())
+        apps = self.flows.apps
+        for instance_id in ids:
+            async def runtime_of(row: Any) -> Any:
+                return await apps.runtime_at(ctx.conn, row["app_id"], row["app_version"])
+
+            instance = await self.flows.instance_for(ctx.conn, runtime_of, ctx.actor,
+                                                     instance_id, ctx.now)
+            instance.budget = ctx.budget
+            await self.flows.recheck_waits(instance)
+            await store.save_instance(ctx.conn, instance.row)
 
 
 def flow_starter(flows: FlowRuntime) -> Any:

@@ -16,18 +16,19 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.expressions import Env
+from loom.engines.expressions import Env, ExpressionError
 from loom.engines.flows.navigator import Arrival, JoinState
 from loom.engines.rules.compiler import compile_steps
 from loom.engines.timing import parse_duration
-from loom.metamodel.errors import BadRequest, Conflict, NotFound
-from loom.metamodel.flows import START, ActionNode, End, UserTask
+from loom.metamodel.errors import BadRequest, Conflict, LoomError, NotFound
+from loom.metamodel.flows import START, ActionNode, End, UserTask, Wait
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.flows import store
 from loom.platform.flows.assignees import FlowAssignees
 from loom.platform.flows.commands import TaskCommands
 from loom.platform.flows.instance import Instance
+from loom.platform.flows.waiting import Waiting
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
@@ -58,10 +59,12 @@ register_messages({
 })
 
 
-class FlowRuntime(TaskCommands):
-    def __init__(self, pipeline: Any, runner: ActionRunner, events: Any = None) -> None:
+class FlowRuntime(TaskCommands, Waiting):
+    def __init__(self, pipeline: Any, runner: ActionRunner, events: Any = None,
+                 apps: Any = None) -> None:
         self.pipeline = pipeline
         self.runner = runner
+        self.apps = apps  # the AppService: instances run on the version they started on
         self.events = events  # fires flow_event rules: async (instance, event) -> None
 
     # --- start ------------------------------------------------------------------------------
@@ -126,7 +129,8 @@ class FlowRuntime(TaskCommands):
             await self._enter(instance, arrival, data)
         await self._finish_if_idle(instance)
 
-    async def _enter(self, instance: Instance, arrival: Arrival, data: dict[str, Any]) -> None:
+    async def _enter(self, instance: Instance, arrival: Arrival, data: dict[str, Any],
+                     attempt: int = 1) -> None:
         node = instance.flow.spec.nodes[arrival.node]
         conn, now = instance.conn, instance.now
         if isinstance(node, End):
@@ -137,13 +141,66 @@ class FlowRuntime(TaskCommands):
                 instance.row["outcome"] = node.outcome
             return
         if isinstance(node, ActionNode):
-            await self._run_actions(instance, arrival, node)
+            try:
+                async with conn.begin_nested():  # a failed action leaves nothing behind
+                    await self._run_actions(instance, arrival, node)
+            except (LoomError, ExpressionError) as exc:
+                await self._action_failed(instance, arrival, node, exc, attempt)
+                return
             await self._advance(instance, arrival.node, None, list(arrival.branch))
             return
         if isinstance(node, UserTask):
             await self._open_task(instance, arrival.node, node, list(arrival.branch), data)
             return
+        if isinstance(node, Wait):
+            await self._enter_wait(instance, arrival.node, node, list(arrival.branch), data)
+            return
         raise BadRequest(f"node '{arrival.node}' of type {node.type} cannot run yet")
+
+    async def _action_failed(self, instance: Instance, arrival: Arrival, node: ActionNode,
+                             error: Exception, attempt: int) -> None:
+        """An action node failed: its ``error`` edge if it has one; else it waits for a
+        retry with backoff, and after the last one it is an incident an admin retries."""
+        detail = str(error)
+        if isinstance(error, LoomError):
+            detail = "; ".join([error.render_detail("en"), *(
+                f"{p.field}: {localize(p.message, 'en')}" if p.field else localize(p.message, "en")
+                for p in error.problems)])
+        if any(e.outcome == "error" for e in instance.flow.spec.outgoing(arrival.node)):
+            await store.record_history(instance.conn, instance.id, instance.now, "error",
+                                       node=arrival.node, details={"error": detail})
+            await self._advance(instance, arrival.node, "error", list(arrival.branch))
+            return
+        retry = attempt <= node.retry.max
+        activation = await store.insert_activation(
+            instance.conn, instance.id, arrival.node, list(arrival.branch), instance.now,
+            {"failed": True, "error": detail, "attempts": attempt, "incident": not retry})
+        if retry:
+            backoff = parse_duration(node.retry.backoff)
+            due = instance.now + backoff.delta * attempt
+            await self._timer(instance, "flow_retry", activation, arrival.node, due)
+        await store.record_history(instance.conn, instance.id, instance.now,
+                                   "retrying" if retry else "incident", node=arrival.node,
+                                   details={"error": detail, "attempt": attempt})
+
+    async def _retry_action(self, instance: Instance, activation: dict[str, Any],
+                            attempt: int | None = None) -> None:
+        data, _env = await self._data(instance)
+        tries = attempt if attempt is not None else activation["state"].get("attempts", 0) + 1
+        await self._enter(instance, Arrival(activation["node"], tuple(activation["branch"])),
+                          data, tries)
+        await self._finish_if_idle(instance)
+
+    async def retry_incidents(self, instance: Instance) -> int:
+        """An administrator retries the failed action nodes (after fixing the cause)."""
+        count = 0
+        for activation in await store.active_activations(instance.conn, instance.id):
+            if activation["state"].get("failed"):
+                await store.end_activation(instance.conn, activation, "cancelled",
+                                           instance.now)
+                await self._retry_action(instance, activation, attempt=1)
+                count += 1
+        return count
 
     async def _run_actions(self, instance: Instance, arrival: Arrival,
                            node: ActionNode) -> None:
@@ -222,6 +279,7 @@ class FlowRuntime(TaskCommands):
             await self._task(instance, activation, node, title, None, due, candidates)
         for user in first:
             await self._task(instance, activation, node, title, user, due)
+        await self._task_timers(instance, activation, node_id, node, due)
         await self._cc(instance, node_id, node, resolver, title)
 
     @staticmethod

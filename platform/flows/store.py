@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import Conflict, NotFound
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.storage.system_tables import flow_activations, flow_history, flow_instances
+from loom.platform.tasks.store import cancel_timers
 
 register_messages({
     "flow_instance_not_found": {"en": "There is no flow instance {id}",
@@ -79,6 +80,7 @@ async def end_activation(conn: AsyncConnection, activation: dict[str, Any], stat
     await conn.execute(update(flow_activations).where(
         flow_activations.c.id == activation["id"]).values(**values))
     activation.update(values)
+    await cancel_timers(conn, activation["id"], now)  # the node no longer waits
 
 
 async def save_activation_state(conn: AsyncConnection, activation: dict[str, Any],

@@ -12,6 +12,7 @@ from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.apps.service import require_admin
 from loom.platform.flows import store
 from loom.platform.security.permissions import authorize
 from loom.platform.storage.system_tables import tasks
@@ -40,6 +41,10 @@ async def _full(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
     out["history"] = await store.history(conn, row["id"])
     activations = await store.active_activations(conn, row["id"])
     out["waiting_at"] = [a["node"] for a in activations]
+    out["incidents"] = [{"node": a["node"], "error": a["state"].get("error"),
+                         "attempts": a["state"].get("attempts"),
+                         "retrying": not a["state"].get("incident")}
+                        for a in activations if a["state"].get("failed")]
     ids = [a["id"] for a in activations]
     rows = (await conn.execute(select(tasks).where(tasks.c.activation_id.in_(ids),
                                                    tasks.c.status == "open")
@@ -117,3 +122,21 @@ async def withdraw(request: Request, app: str, instance_id: int,
                                                 svc.clock.now())
         await svc.flows.withdraw(instance, body.comment if body else None)
         return LoomJSONResponse(await _full(conn, instance.row))
+
+
+@router.post(PREFIX + "/{instance_id}/retry", summary="Retry failed action nodes (admin)")
+async def retry(request: Request, app: str, instance_id: int) -> Any:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        require_admin(actor)
+        current = await svc.apps.runtime(conn, actor, app)
+
+        async def runtime_of(row: Any) -> Any:
+            _of_app(row, current)
+            return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
+
+        instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
+                                                svc.clock.now())
+        retried = await svc.flows.retry_incidents(instance)
+        await store.save_instance(conn, instance.row)
+        return LoomJSONResponse({**await _full(conn, instance.row), "retried": retried})

@@ -104,3 +104,40 @@ async def test_withdraw_and_wrong_requests(api: httpx.AsyncClient, services: Ser
     assert (await api.post(f"{APP}/flow-instances/{instance['id']}/withdraw")
             ).status_code == 409
     assert (await api.get(f"{APP}/flow-instances/999999")).status_code == 404
+
+
+async def test_an_incident_is_visible_and_retried_by_an_admin(
+        api: httpx.AsyncClient, services: Services) -> None:
+    doc = {**DOC, "flows": {"review": {
+        "entity": "doc",
+        "nodes": {"stamp": {"type": "action", "retry": {"max": 0},
+                            "actions": [{"type": "set_field", "field": "title",
+                                         "value": {"cat": ["x", {"var": "title"}]}},
+                                        {"type": "create_record", "entity": "doc",
+                                         "values": {"title": {"var": "missing_in_doc"}}}]},
+                  "done": {"type": "end"}},
+        "edges": [{"from": "start", "to": "stamp"}, {"from": "stamp", "to": "done"}]}}}
+    response = await api.post("/api/apps", json={"slug": "review", "metadata": doc})
+    assert response.status_code == 422  # the unknown field is caught at publish
+    doc["flows"]["review"]["nodes"]["stamp"]["actions"][1]["values"] = {"title": "副本"}
+    doc["entities"] = {"doc": {**DOC["entities"]["doc"], "fields": {
+        "title": {"type": "text", "max_length": 3}}}}
+    assert (await api.post("/api/apps", json={"slug": "review", "metadata": doc})
+            ).status_code == 201
+    record = (await api.post(f"{APP}/records/doc", json={"title": "abc"})).json()
+    started = await api.post(f"{APP}/flow-instances", json={"flow": "review",
+                                                            "record_id": record["id"]})
+    assert started.status_code == 201, started.text
+    [incident] = started.json()["incidents"]
+    assert (incident["node"], incident["retrying"]) == ("stamp", False)
+    assert "title" in incident["error"]
+    # nothing of the failed node stayed: the title is unchanged, no copy was made
+    assert (await api.get(f"{APP}/records/doc/{record['id']}")).json()["title"] == "abc"
+    assert len((await api.get(f"{APP}/records/doc")).json()["items"]) == 1
+    # shorter title: the retry succeeds and the flow ends
+    assert (await api.patch(f"{APP}/records/doc/{record['id']}", json={"title": "a"})
+            ).status_code == 200
+    retried = await api.post(f"{APP}/flow-instances/{started.json()['id']}/retry")
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["retried"], retried.json()["status"]) == (1, "completed")
+    assert (await api.get(f"{APP}/records/doc/{record['id']}")).json()["title"] == "xa"
