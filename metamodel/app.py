@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loom.metamodel.calendars import CalendarSpec
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import ApiName, LocalizedText
 from loom.metamodel.flows import FlowSpec
@@ -24,6 +25,8 @@ class AppInfo(BaseModel):
     default_locale: str = "zh-CN"
     timezone: str = Field(default="Asia/Shanghai",
                           description="Wall-clock times and 'today' are read in this zone")
+    calendars: dict[ApiName, CalendarSpec] = Field(
+        default_factory=dict, description="Business calendars for SLA clocks, by name")
     template: str | None = Field(default=None, description="Template this app was created from")
     template_version: str | None = None
 

@@ -132,6 +132,31 @@ class Edge(_Strict):
     default: bool = False
 
 
+class SlaTargets(_Strict):
+    """A target chosen by a field of the record (priority p1 → PT1H, p2 → PT4H)."""
+
+    field: ApiName
+    values: dict[str, Duration]
+    default: Duration | None = None
+
+
+class SlaSpec(_Strict):
+    """A clock over the whole instance: ``met_when`` stops it in time (or late), working
+    time only (``calendar``), stopped while ``pause_when`` holds; its state is written to
+    the record (``status_field``: on_track, at_risk, breached, met; ``due_field``)."""
+
+    label: LocalizedText | None = None
+    target: Duration | None = None
+    targets: SlaTargets | None = None
+    calendar: ApiName | None = Field(default=None, description="Default: round the clock")
+    met_when: Expression
+    pause_when: Expression = None
+    status_field: ApiName | None = None
+    due_field: ApiName | None = None
+    at_risk: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    on_breach: list[Action] = Field(default_factory=list)
+
+
 class FlowSpec(_Strict):
     name: ApiName | None = Field(default=None, description="Defaults to the key in `flows`")
     label: LocalizedText | None = None
@@ -140,6 +165,7 @@ class FlowSpec(_Strict):
     nodes: dict[ApiName, Node]
     edges: Annotated[list[Edge], Field(min_length=1)]
     withdraw: Literal["before_action", "any_time", "never"] = "before_action"
+    slas: dict[ApiName, SlaSpec] = Field(default_factory=dict)
 
     def outgoing(self, node: str) -> list[Edge]:
         return [edge for edge in self.edges if edge.source == node]
