@@ -19,6 +19,7 @@ from loom.metamodel.flows import (
     FlowSpec,
     Gateway,
     Join,
+    SlaSpec,
     Subflow,
     UserTask,
     Wait,
@@ -53,6 +54,8 @@ register_messages({
                       "zh-CN": "等待节点需要设置时长、日期字段或条件"},
     "flow_timeout_edge": {"en": "node '{name}' can time out but has no 'timeout' edge",
                           "zh-CN": "节点“{name}”会超时，但没有“timeout”出口"},
+    "flow_no_calendar": {"en": "there is no calendar '{name}' in app.calendars",
+                         "zh-CN": "app.calendars 中没有日历“{name}”"},
     "flow_start_edges": {"en": "the start needs exactly one edge going out",
                          "zh-CN": "开始节点需要恰好一条出口"},
 })
@@ -79,6 +82,8 @@ class _FlowChecker(MetadataChecker):
                 self.expression(f"{at}.condition", edge.condition, scope)
         for name, node in flow.nodes.items():
             self.node(f"{path}.nodes.{name}", flow, name, node, scope)
+        for name, sla in flow.slas.items():
+            self.sla(f"{path}.slas.{name}", flow, sla, scope)
         if not self.problems:
             self.graph(path, flow)
 
@@ -114,6 +119,28 @@ class _FlowChecker(MetadataChecker):
                 self.expression(f"{path}.condition", node.condition, scope)
         if isinstance(node, Subflow) and node.flow not in self.doc.flows:
             self.add(f"{path}.flow", "rule_no_flow", name=node.flow)
+
+    def sla(self, path: str, flow: FlowSpec, sla: SlaSpec, scope: Scope) -> None:
+        if not sla.target and not sla.targets:
+            self.add(path, "rule_needs", name="target")
+        self.duration(f"{path}.target", sla.target)
+        if sla.targets is not None:
+            self.field(f"{path}.targets.field", flow.entity, sla.targets.field)
+            for value, text in sla.targets.values.items():
+                self.duration(f"{path}.targets.values.{value}", text)
+            self.duration(f"{path}.targets.default", sla.targets.default)
+        if sla.calendar and sla.calendar not in self.doc.app.calendars:
+            self.add(f"{path}.calendar", "flow_no_calendar", name=sla.calendar)
+        self.expression(f"{path}.met_when", sla.met_when, scope)
+        if sla.pause_when is not None:
+            self.expression(f"{path}.pause_when", sla.pause_when, scope)
+        if sla.status_field:
+            self.field(f"{path}.status_field", flow.entity, sla.status_field, settable=True,
+                       kinds=(FieldType.SELECT, FieldType.TEXT))
+        if sla.due_field:
+            self.field(f"{path}.due_field", flow.entity, sla.due_field, settable=True,
+                       kinds=(FieldType.DATETIME,))
+        self.actions(f"{path}.on_breach", flow.entity, sla.on_breach, scope)
 
     def graph(self, path: str, flow: FlowSpec) -> None:
         if len(flow.outgoing(START)) != 1:

@@ -59,6 +59,8 @@ class CompiledFlow:
     spec: FlowSpec
     conditions: dict[int, Compiled]   # by edge position
     start_condition: Compiled | None
+    # SLA name -> (met_when, pause_when)
+    slas: dict[str, tuple[Compiled, Compiled | None]] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, doc: AppDocument, name: str) -> CompiledFlow:
@@ -68,10 +70,16 @@ class CompiledFlow:
                       for index, edge in enumerate(spec.edges) if edge.condition is not None}
         start = compile_condition(spec.start.condition, scope) \
             if spec.start.condition is not None else None
-        return cls(spec, conditions, start)
+        slas = {name: (compile_condition(sla.met_when, scope),
+                       compile_condition(sla.pause_when, scope)
+                       if sla.pause_when is not None else None)
+                for name, sla in spec.slas.items()}
+        return cls(spec, conditions, start, slas)
 
     def expressions(self) -> list[Compiled]:
         found = list(self.conditions.values())
+        for met, pause in self.slas.values():
+            found += [met] + ([pause] if pause is not None else [])
         return found + ([self.start_condition] if self.start_condition else [])
 
     def holds(self, edge: Edge, data: Mapping[str, Any], env: Env) -> bool:

@@ -1,4 +1,5 @@
-"""Flow instances, activations and history; flow columns on tasks and timers.
+"""Flow instances, activations and history; flow columns on tasks and timers;
+SLA clocks.
 
 Revision ID: 0004
 Revises: 0003
@@ -84,12 +85,33 @@ def upgrade() -> None:
         batch.add_column(sa.Column("comment", sa.Text, nullable=True))
     with op.batch_alter_table("timers") as batch:
         batch.add_column(sa.Column("activation_id", ID, nullable=True))
+        batch.add_column(sa.Column("sla_id", ID, nullable=True))
     op.create_index("ix_timers_activation_id", "timers", ["activation_id"])
+    op.create_index("ix_timers_sla_id", "timers", ["sla_id"])
+    op.create_table(
+        "flow_slas",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("instance_id", ID, nullable=False),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("target_seconds", sa.Integer, nullable=False),
+        sa.Column("used_seconds", sa.Integer, nullable=False),
+        sa.Column("running_since", UTCDateTime, nullable=True),
+        sa.Column("due_at", UTCDateTime, nullable=True),
+        sa.Column("ended_at", UTCDateTime, nullable=True),
+        sa.Column("stretch", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_flow_slas"),
+        _fk("flow_slas", "instance_id", "flow_instances", cascade=True),
+    )
+    op.create_index("ix_flow_slas_instance_id", "flow_slas", ["instance_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("flow_slas")
+    op.drop_index("ix_timers_sla_id", "timers")
     op.drop_index("ix_timers_activation_id", "timers")
     with op.batch_alter_table("timers") as batch:
+        batch.drop_column("sla_id")
         batch.drop_column("activation_id")
     with op.batch_alter_table("tasks") as batch:
         for column in ("comment", "outcome", "candidates", "activation_id"):

@@ -55,9 +55,11 @@ class FlowHook:
 
 
     async def _recheck_waits(self, ctx: WriteContext) -> None:
-        """Instances of this record waiting for a condition may go on now."""
-        if not any(isinstance(node, Wait) and node.condition is not None
-                   for flow in ctx.runtime.flows.values() for node in flow.spec.nodes.values()):
+        """Instances of this record waiting for a condition may go on now; their SLA
+        clocks may stop, pause or run again."""
+        if not any(flow.spec.slas or any(isinstance(node, Wait) and node.condition is not None
+                                         for node in flow.spec.nodes.values())
+                   for flow in ctx.runtime.flows.values()):
             return  # the version this save runs on has none (older instances: next save)
         ids = list((await ctx.conn.execute(select(flow_instances.c.id).where(
             flow_instances.c.app_id == ctx.runtime.app_id,
@@ -72,6 +74,8 @@ class FlowHook:
                                                      instance_id, ctx.now)
             instance.budget = ctx.budget
             await self.flows.recheck_waits(instance)
+            if instance.row["status"] == "running":
+                await self.flows.recheck_slas(instance)
             await store.save_instance(ctx.conn, instance.row)
 
 

@@ -28,6 +28,7 @@ from loom.platform.flows import store
 from loom.platform.flows.assignees import FlowAssignees
 from loom.platform.flows.commands import TaskCommands
 from loom.platform.flows.instance import Instance
+from loom.platform.flows.sla import SlaClocks
 from loom.platform.flows.waiting import Waiting
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
@@ -59,7 +60,7 @@ register_messages({
 })
 
 
-class FlowRuntime(TaskCommands, Waiting):
+class FlowRuntime(TaskCommands, Waiting, SlaClocks):
     def __init__(self, pipeline: Any, runner: ActionRunner, events: Any = None,
                  apps: Any = None) -> None:
         self.pipeline = pipeline
@@ -92,6 +93,7 @@ class FlowRuntime(TaskCommands, Waiting):
         await store.record_history(conn, instance_id, now, "started", node=START,
                                    actor_id=actor.user_id)
         await self._fire_event(instance, "started")
+        await self.start_slas(instance)
         await self._advance(instance, START, None, [])
         return instance_id
 
@@ -326,6 +328,7 @@ class FlowRuntime(TaskCommands, Waiting):
 
     async def _finish(self, instance: Instance, status: str, outcome: str | None) -> None:
         conn, now = instance.conn, instance.now
+        await self.stop_slas(instance)
         for activation in await store.active_activations(conn, instance.id):
             await store.end_activation(conn, activation, "cancelled", now)
             await self._cancel_tasks(conn, activation["id"], now)

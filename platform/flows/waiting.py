@@ -20,11 +20,13 @@ from loom.metamodel.flows import FlowTimer, UserTask, Wait
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
+from loom.platform.flows.sla import SLA_TIMER_KINDS
 from loom.platform.outbox.notifications import notify
 from loom.platform.storage.system_tables import tasks
 from loom.platform.tasks.store import add_timer
 
-FLOW_TIMER_KINDS = ("flow_timer", "flow_wait", "flow_timeout", "flow_retry")
+FLOW_TIMER_KINDS = ("flow_timer", "flow_wait", "flow_timeout", "flow_retry",
+                    *SLA_TIMER_KINDS)
 
 register_messages({
     "flow_remind": {"en": "Reminder: {label}", "zh-CN": "提醒：{label}"},
@@ -94,6 +96,8 @@ class Waiting:
 
     async def fire_timer(self: Any, instance: Instance, timer: dict[str, Any]) -> bool:
         """Do what a due timer says; False when its node no longer waits (stale)."""
+        if timer["kind"] in SLA_TIMER_KINDS:
+            return await self.fire_sla(instance, timer)
         activation = await store.load_activation(instance.conn, timer["activation_id"])
         if activation["status"] != "active":
             return False

@@ -245,6 +245,7 @@ timers = Table(
     Column("kind", String(30), nullable=False),
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
     Column("activation_id", ID, nullable=True, index=True),
+    Column("sla_id", ID, nullable=True, index=True),
     Column("due_at", UTCDateTime, nullable=False),
     Column("payload", JSON, nullable=False),
     Column("status", String(10), nullable=False),
@@ -302,4 +303,21 @@ flow_history = Table(
     Column("task_id", ID, nullable=True),
     Column("comment", Text, nullable=True),
     Column("details", JSON, nullable=False),
+)
+
+# SLA clocks of flow instances: working seconds used so far, since when the clock runs
+# (None while paused), the due moment of the current stretch.
+flow_slas = Table(
+    "flow_slas", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("instance_id", ID, ForeignKey("flow_instances.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("name", String(40), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("target_seconds", Integer, nullable=False),
+    Column("used_seconds", Integer, nullable=False),
+    Column("running_since", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("stretch", Integer, nullable=False),
 )
