@@ -47,9 +47,8 @@ register_messages({
     "flow_quorum": {"en": "mode 'quorum' needs a quorum", "zh-CN": "“quorum”模式需要设置人数"},
     "flow_start_name": {"en": "'start' is the flow's implicit first node; name yours "
                               "differently", "zh-CN": "“start”是流程隐含的开始节点，请换一个名称"},
-    "flow_node_not_run": {
-        "en": "{kind} nodes are not run by this version of the flow engine yet",
-        "zh-CN": "当前版本的流程引擎尚不能运行{kind}节点"},
+    "flow_subflow_entity": {"en": "the sub-flow '{name}' must run on {entity} records too",
+                            "zh-CN": "子流程“{name}”也必须运行在{entity}记录上"},
     "flow_wait_for": {"en": "a wait needs a duration, an until_field or a condition",
                       "zh-CN": "等待节点需要设置时长、日期字段或条件"},
     "flow_timeout_edge": {"en": "node '{name}' can time out but has no 'timeout' edge",
@@ -105,8 +104,6 @@ class _FlowChecker(MetadataChecker):
         elif isinstance(node, ActionNode):
             self.actions(path, flow.entity, node.actions, scope)
             self.duration(f"{path}.retry.backoff", node.retry.backoff)
-        elif isinstance(node, Subflow):
-            self.add(path, "flow_node_not_run", kind=node.type)
         if isinstance(node, Wait):
             if not (node.duration or node.until_field or node.condition is not None):
                 self.add(path, "flow_wait_for")
@@ -117,8 +114,13 @@ class _FlowChecker(MetadataChecker):
                            kinds=(FieldType.DATE, FieldType.DATETIME))
             if node.condition is not None:
                 self.expression(f"{path}.condition", node.condition, scope)
-        if isinstance(node, Subflow) and node.flow not in self.doc.flows:
-            self.add(f"{path}.flow", "rule_no_flow", name=node.flow)
+        if isinstance(node, Subflow):
+            child = self.doc.flows.get(node.flow)
+            if child is None or node.flow == flow.name:
+                self.add(f"{path}.flow", "rule_no_flow", name=node.flow)
+            elif child.entity != flow.entity:
+                self.add(f"{path}.flow", "flow_subflow_entity", name=node.flow,
+                         entity=flow.entity)
 
     def sla(self, path: str, flow: FlowSpec, sla: SlaSpec, scope: Scope) -> None:
         if not sla.target and not sla.targets:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("outcome", sa.String(40), nullable=True),
         sa.Column("initiator_id", ID, nullable=True),
+        sa.Column("parent_activation_id", ID, nullable=True),
         sa.Column("joins", sa.JSON, nullable=False),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
@@ -47,6 +48,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_flow_instances_record", "flow_instances",
                     ["app_id", "entity", "record_id"])
+    op.create_index("ix_flow_instances_parent_activation_id", "flow_instances",
+                    ["parent_activation_id"])
     op.create_table(
         "flow_activations",
         sa.Column("id", ID, nullable=False),

@@ -21,7 +21,7 @@ from loom.engines.flows.navigator import Arrival, JoinState
 from loom.engines.rules.compiler import compile_steps
 from loom.engines.timing import parse_duration
 from loom.metamodel.errors import BadRequest, Conflict, LoomError, NotFound
-from loom.metamodel.flows import START, ActionNode, End, UserTask, Wait
+from loom.metamodel.flows import START, ActionNode, End, Subflow, UserTask, Wait
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.flows import store
@@ -71,8 +71,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
     # --- start ------------------------------------------------------------------------------
 
     async def start(self, conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,
-                    record_id: int, now: datetime, *,
-                    budget: WriteBudget | None = None) -> int:
+                    record_id: int, now: datetime, *, budget: WriteBudget | None = None,
+                    parent_activation: int | None = None) -> int:
         if name not in runtime.doc.flows:
             raise NotFound(message("flow_not_found", name=name))
         flow = runtime.flows[name]
@@ -86,7 +86,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         instance_id = await store.insert_instance(
             conn, workspace_id=runtime.workspace_id, app_id=runtime.app_id,
             app_version=runtime.version, flow=name, entity=entity, record_id=record_id,
-            initiator_id=actor.user_id, started_at=now)
+            initiator_id=actor.user_id, started_at=now,
+            parent_activation_id=parent_activation)
         instance = Instance(conn, runtime, actor, await store.load_instance(
             conn, runtime.workspace_id, instance_id, lock=True), flow, now,
             budget or WriteBudget())
@@ -157,7 +158,14 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         if isinstance(node, Wait):
             await self._enter_wait(instance, arrival.node, node, list(arrival.branch), data)
             return
-        raise BadRequest(f"node '{arrival.node}' of type {node.type} cannot run yet")
+        if isinstance(node, Subflow):
+            activation = await store.insert_activation(conn, instance.id, arrival.node,
+                                                       list(arrival.branch), now, {})
+            await self.start(conn, instance.runtime, instance.actor, node.flow,
+                             instance.row["record_id"], now, budget=instance.budget,
+                             parent_activation=activation)
+            return
+        raise BadRequest(f"node '{arrival.node}' of type {node.type} cannot run")
 
     async def _action_failed(self, instance: Instance, arrival: Arrival, node: ActionNode,
                              error: Exception, attempt: int) -> None:
@@ -336,6 +344,9 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                                   ended_at=now)
         await store.record_history(conn, instance.id, now, status,
                                    details={"outcome": outcome})
+        await self._end_children(instance)
+        if instance.row.get("parent_activation_id"):
+            await self._resume_parent(instance, status, outcome)
         event = {"completed": "completed", "rejected": "rejected",
                  "withdrawn": "withdrawn"}.get(status)
         if status == "completed" and outcome in ("approved", "rejected"):
@@ -344,6 +355,38 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             await self._fire_event(instance, event)
             if event != "completed" and status == "completed":
                 await self._fire_event(instance, "completed")
+
+    async def _end_children(self, instance: Instance) -> None:
+        """Sub-flows still running when their parent ends end with it."""
+        children = await store.children(instance.conn, instance.id)
+        for row in children:
+            child = await self.instance_for(instance.conn, self._pinned(instance.conn),
+                                            instance.actor, row["id"], instance.now)
+            await self._finish(child, "cancelled", "parent_ended")
+
+    async def _resume_parent(self, instance: Instance, status: str,
+                             outcome: str | None) -> None:
+        """A sub-flow ended: its parent's node completes (a rejection leaves by the
+        parent's reject edge)."""
+        activation = await store.load_activation(instance.conn,
+                                                 instance.row["parent_activation_id"])
+        if activation["status"] != "active":
+            return  # the parent moved on (withdrawn, ended) meanwhile
+        parent = await self.instance_for(instance.conn, self._pinned(instance.conn),
+                                         instance.actor, activation["instance_id"],
+                                         instance.now)
+        parent.budget = instance.budget
+        await store.end_activation(instance.conn, activation, "done", instance.now)
+        rejected = status == "rejected" or outcome == "rejected"
+        await self._advance(parent, activation["node"], "reject" if rejected else None,
+                            activation["branch"])
+        await store.save_instance(instance.conn, parent.row)
+
+    def _pinned(self, conn: AsyncConnection) -> Any:
+        async def runtime_of(row: Any) -> AppRuntime:
+            return await self.apps.runtime_at(conn, row["app_id"], row["app_version"])
+
+        return runtime_of
 
     async def _cancel_tasks(self, conn: AsyncConnection, activation_id: int, now: datetime,
                             keep: int | None = None) -> None:

@@ -120,3 +120,12 @@ async def list_instances(conn: AsyncConnection, workspace_id: int, app_id: int, 
             query = query.where(column == value)
     rows = await conn.execute(query.order_by(flow_instances.c.id.desc()).limit(limit))
     return [dict(row) for row in rows.mappings()]
+
+
+async def children(conn: AsyncConnection, instance_id: int) -> list[dict[str, Any]]:
+    """Running sub-flow instances started by this instance's nodes."""
+    own = select(flow_activations.c.id).where(flow_activations.c.instance_id == instance_id)
+    rows = await conn.execute(select(flow_instances).where(
+        flow_instances.c.parent_activation_id.in_(own), flow_instances.c.status == "running")
+        .order_by(flow_instances.c.id))
+    return [dict(row) for row in rows.mappings()]

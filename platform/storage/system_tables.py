@@ -269,6 +269,7 @@ flow_instances = Table(
     Column("status", String(12), nullable=False),
     Column("outcome", String(40), nullable=True),
     Column("initiator_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("parent_activation_id", ID, nullable=True, index=True),  # of a subflow node
     Column("joins", JSON, nullable=False),
     Column("step", Integer, nullable=False),
     Column("version", Integer, nullable=False),

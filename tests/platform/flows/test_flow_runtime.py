@@ -133,3 +133,42 @@ async def test_a_rule_starts_the_flow_and_a_second_start_is_refused(
             runtime = await services.apps.runtime(conn, office.people["rep"], "deals")
             await services.flows.start(conn, runtime, office.people["rep"], "approval",
                                        contract, services.clock.now())
+
+
+async def test_a_subflow_runs_and_hands_back(services: Services) -> None:
+    from loom.platform.storage.system_tables import flow_instances
+
+    document = copy.deepcopy(DOC)
+    document["flows"] = {
+        "approval": {"entity": "contract", "start": DOC["flows"]["approval"]["start"],
+                     "nodes": {"legal": {"type": "subflow", "flow": "legal_review"},
+                               "mark": DOC["flows"]["approval"]["nodes"]["mark"],
+                               "approved": {"type": "end", "outcome": "approved"},
+                               "rejected": {"type": "end", "outcome": "rejected"}},
+                     "edges": [{"from": "start", "to": "legal"},
+                               {"from": "legal", "to": "mark"},
+                               {"from": "legal", "to": "rejected", "outcome": "reject"},
+                               {"from": "mark", "to": "approved"}]},
+        "legal_review": {"entity": "contract",
+                         "nodes": {"check": {"type": "user_task", "label": {"zh-CN": "法务审核"},
+                                             "assignees": [{"kind": "role", "role": "legal"}],
+                                             "mode": "any"},
+                                   "ok": {"type": "end", "outcome": "approved"},
+                                   "no": {"type": "end", "outcome": "rejected"}},
+                         "edges": [{"from": "start", "to": "check"},
+                                   {"from": "check", "to": "ok", "outcome": "approve"},
+                                   {"from": "check", "to": "no", "outcome": "reject"}]}}
+    office = Office(services)
+    await office.setup(document)
+    approved = await office.contract("10")
+    await office.act("legal1", "approve")  # any one of legal decides
+    assert await office.open_tasks("legal2") == []
+    assert (await office.record(approved))["status"] == "approved"
+    refused = await office.contract("20")
+    await office.act("legal2", "reject")
+    assert (await office.record(refused))["status"] == "rejected"  # via the parent's rule
+    async with services.database.read() as conn:
+        rows = (await conn.execute(select(flow_instances.c.flow, flow_instances.c.outcome)
+                                   .order_by(flow_instances.c.id))).all()
+    assert [tuple(r) for r in rows] == [("approval", "approved"), ("legal_review", "approved"),
+                                        ("approval", "rejected"), ("legal_review", "rejected")]
