@@ -9,14 +9,22 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.metamodel.errors import BadRequest, Conflict, PermissionDenied
+from loom.metamodel.errors import BadRequest, Conflict, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.flows import START, UserTask
-from loom.metamodel.i18n import localize, message
+from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.security.actors import Actor
+from loom.platform.security.permissions import Access
 from loom.platform.storage.system_tables import tasks
 from loom.platform.tasks.store import get_task
+
+register_messages({
+    "flow_not_writable_here": {"en": "{label} cannot be changed at this step",
+                               "zh-CN": "此步骤不能修改{label}"},
+    "flow_values_action": {"en": "Fields are filled in with approve, complete or reject",
+                           "zh-CN": "只能在同意、完成或驳回时填写字段"},
+})
 
 APPROVAL_ACTIONS = ("approve", "reject", "send_back", "transfer", "add_approver")
 TASK_ACTIONS = {"approval": APPROVAL_ACTIONS, "handle": ("complete", "send_back", "transfer"),
@@ -28,7 +36,8 @@ class TaskCommands:
 
     async def act(self, instance: Instance, task_id: int, action: str, *,
                   comment: str | None = None, target_node: str | None = None,
-                  user: int | None = None, position: str = "parallel") -> dict[str, Any]:
+                  user: int | None = None, position: str = "parallel",
+                  values: dict[str, Any] | None = None) -> dict[str, Any]:
         conn, actor = instance.conn, instance.actor
         task = await get_task(conn, actor.workspace_id, task_id, lock=True)
         if task["status"] != "open":
@@ -39,6 +48,8 @@ class TaskCommands:
                                      allowed=", ".join(allowed)))
         self._check_assignee(task, actor, action)
         activation = await store.load_activation(conn, task["activation_id"])
+        if values:
+            await self._fill_in(instance, activation, action, values)
         # the decision first, then what it sets off (a failure rolls both back)
         await store.record_history(conn, instance.id, instance.now, action,
                                    node=activation["node"], actor_id=actor.user_id,
@@ -66,6 +77,25 @@ class TaskCommands:
             await self._approved(instance, activation, task)
         await store.save_instance(conn, instance.row)
         return await get_task(conn, actor.workspace_id, task_id)
+
+    async def _fill_in(self: Any, instance: Instance, activation: dict[str, Any],
+                       action: str, values: dict[str, Any]) -> None:
+        """Fields the assignee fills in with a decision: only those the node makes
+        writable (``field_permissions``), through the write pipeline."""
+        node = instance.flow.spec.nodes.get(activation["node"])
+        writable = frozenset(name for name, level in getattr(node, "field_permissions", {})
+                             .items() if level == "write")
+        if action not in ("approve", "complete", "reject"):
+            raise BadRequest(message("flow_values_action"))
+        spec = instance.runtime.entity(instance.flow.spec.entity)
+        refused = [Problem(name, message("flow_not_writable_here", label=spec.field_label(name)),
+                           code="read_only") for name in values if name not in writable]
+        if refused:
+            raise ValidationFailed(message("validation_failed", count=len(refused)), refused)
+        await self.pipeline.update(instance.conn, instance.runtime,
+                                   instance.actor.via("flow"), instance.flow.spec.entity,
+                                   instance.row["record_id"], values, budget=instance.budget,
+                                   access=Access(writable=writable))
 
     def _check_assignee(self, task: dict[str, Any], actor: Actor, action: str) -> None:
         if action == "claim":

@@ -326,6 +326,11 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         await notify(instance.conn, workspace_id=instance.runtime.workspace_id, user_ids=people,
                      title=text, body=None, now=instance.now, app_id=instance.runtime.app_id,
                      entity=instance.flow.spec.entity, record_id=instance.row["record_id"])
+        for person in people:  # a read-only copy in their inbox, closed when read
+            await create_task(instance.conn, workspace_id=instance.runtime.workspace_id,
+                              app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
+                              record_id=instance.row["record_id"], title=text,
+                              assignee_id=person, now=instance.now, kind="cc")
         await store.record_history(instance.conn, instance.id, instance.now, "cc", node=node_id,
                                    details={"to": people})
 

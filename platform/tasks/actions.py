@@ -58,6 +58,7 @@ class TaskCommand:
     target_node: str | None = None   # send_back: where to (default: the start)
     user: int | str | None = None    # transfer / add_approver: an id or an email
     position: str = "parallel"       # add_approver: before, after or parallel
+    values: dict[str, Any] | None = None  # fields filled in at this step (flow tasks)
 
 
 def allowed_actions(task: dict[str, Any]) -> list[str]:
@@ -135,7 +136,7 @@ async def _flow_action(conn: AsyncConnection, actor: Actor, task: dict[str, Any]
     user = await _user_id(conn, actor, command.user)
     done = await flows.act(instance, task["id"], command.action, comment=command.comment,
                            target_node=command.target_node, user=user,
-                           position=command.position)
+                           position=command.position, values=command.values)
     return task_json(done)
 
 

@@ -41,6 +41,9 @@ class TaskActionIn(BaseModel):
         default=None, description="transfer / add_approver: a user's id or email")
     position: Literal["before", "after", "parallel"] = Field(
         default="parallel", description="add_approver: before, after or with this task")
+    values: dict[str, Any] | None = Field(
+        default=None, description="flow tasks: record fields filled in at this step (those "
+        "the node's field_permissions make writable), saved with the decision")
 
 
 ACTION_BODY = {"requestBody": {"required": True, "content": {

@@ -3,6 +3,7 @@ a countersign, the instance's history, stale commands, withdrawal."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import httpx
@@ -141,3 +142,90 @@ async def test_an_incident_is_visible_and_retried_by_an_admin(
     assert retried.status_code == 200, retried.text
     assert (retried.json()["retried"], retried.json()["status"]) == (1, "completed")
     assert (await api.get(f"{APP}/records/doc/{record['id']}")).json()["title"] == "xa"
+
+
+FILL: dict[str, Any] = {
+    "app": {"label": "Fill"},
+    "entities": {"doc": {"label": {"zh-CN": "文档", "en": "Document"}, "fields": {
+        "title": {"type": "text"}, "opinion": {"type": "text", "label": {"zh-CN": "意见",
+                                                                         "en": "Opinion"}},
+        "amount": {"type": "currency", "label": {"zh-CN": "金额", "en": "Amount"}}}}},
+    "flows": {"review": {
+        "entity": "doc", "start": {"on": "create"},
+        "nodes": {"sign": {"type": "user_task", "label": {"zh-CN": "会签", "en": "Sign"},
+                           "mode": "all", "field_permissions": {"opinion": "write",
+                                                                "amount": "read"},
+                           "assignees": [{"kind": "user", "user": "a@example.com"},
+                                         {"kind": "user", "user": "b@example.com"}]},
+                  "stamp": {"type": "action", "actions": [
+                      {"type": "set_field", "field": "title", "value": "signed"}]},
+                  "done": {"type": "end", "outcome": "approved"}},
+        "edges": [{"from": "start", "to": "sign"},
+                  {"from": "sign", "to": "stamp", "outcome": "approve"},
+                  {"from": "stamp", "to": "done"}]}},
+}
+
+
+async def test_fill_in_and_a_countersign_at_the_same_moment(
+        api: httpx.AsyncClient, services: Services) -> None:
+    import asyncio
+
+    a, b = (await _as(api, services, "a@example.com"), await _as(api, services, "b@example.com"))
+    assert (await api.post("/api/apps", json={"slug": "review", "metadata": FILL})
+            ).status_code == 201
+    for round_ in range(3):
+        record = (await api.post(f"{APP}/records/doc", json={"title": f"t{round_}"})).json()
+        task_a, task_b = await _my_task(api, a), await _my_task(api, b)
+        if round_ == 0:  # only the fields this step makes writable
+            refused = await api.post(f"{APP}/tasks/{task_a['id']}/actions", headers={
+                **a, "accept-language": "en"}, json={"action": "approve",
+                                                     "values": {"amount": 1}})
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["message"] == \
+                "Amount cannot be changed at this step"
+        both = await asyncio.gather(
+            api.post(f"{APP}/tasks/{task_a['id']}/actions", headers=a,
+                     json={"action": "approve", "values": {"opinion": "同意"}}),
+            api.post(f"{APP}/tasks/{task_b['id']}/actions", headers=b,
+                     json={"action": "approve"}))
+        assert [r.status_code for r in both] == [200, 200], [r.text for r in both]
+        doc = (await api.get(f"{APP}/records/doc/{record['id']}")).json()
+        assert (doc["opinion"], doc["title"]) == ("同意", "signed")
+        [instance] = (await api.get(f"{APP}/flow-instances",
+                                    params={"record": record["id"]})).json()["items"]
+        assert (instance["status"], instance["outcome"]) == ("completed", "approved")
+        stamps = [h for h in instance["history"] if h["event"] == "action"]
+        assert len(stamps) == 1  # the node after the countersign ran exactly once
+
+
+async def test_running_instances_stay_on_their_version(api: httpx.AsyncClient,
+                                                       services: Services) -> None:
+    reader = await _as(api, services, "reader@example.com")
+    await _as(api, services, "a@example.com")
+    await _as(api, services, "b@example.com")
+    assert (await api.post("/api/apps", json={"slug": "review", "metadata": DOC})
+            ).status_code == 201
+    record = (await api.post(f"{APP}/records/doc", json={"title": "v1"})).json()
+    started = (await api.post(f"{APP}/flow-instances", json={
+        "flow": "review", "record_id": record["id"]})).json()
+    # version 2 drops the countersign
+    v2 = copy.deepcopy(DOC)
+    v2["flows"]["review"]["nodes"].pop("sign")
+    v2["flows"]["review"]["edges"] = [{"from": "start", "to": "read"},
+                                      {"from": "read", "to": "done", "outcome": "approve"}]
+    assert (await api.put(f"{APP}/metadata/draft", json=v2)).status_code == 200
+    assert (await api.post(f"{APP}/metadata/publish", json={})).status_code == 200
+    task = await _my_task(api, reader)
+    assert (await api.post(f"{APP}/tasks/{task['id']}/actions", headers=reader,
+                           json={"action": "approve"})).status_code == 200
+    old = (await api.get(f"{APP}/flow-instances/{started['id']}")).json()
+    assert (old["app_version"], old["waiting_at"]) == (1, ["sign"])  # still on version 1
+    other = (await api.post(f"{APP}/records/doc", json={"title": "v2"})).json()
+    new = (await api.post(f"{APP}/flow-instances", json={
+        "flow": "review", "record_id": other["id"]})).json()
+    assert new["app_version"] == 2
+    task = next(t for t in (await api.get(f"{APP}/tasks", params={
+        "assignee": "me", "status": "open"}, headers=reader)).json()["items"])
+    await api.post(f"{APP}/tasks/{task['id']}/actions", headers=reader,
+                   json={"action": "approve"})
+    assert (await api.get(f"{APP}/flow-instances/{new['id']}")).json()["status"] == "completed"
