@@ -29,7 +29,7 @@ from loom.platform.flows.assignees import FlowAssignees
 from loom.platform.flows.commands import TaskCommands
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.sla import SlaClocks
-from loom.platform.flows.waiting import Waiting
+from loom.platform.flows.waiting import Waiting, moment_of
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
@@ -284,7 +284,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         activation = await store.insert_activation(instance.conn, instance.id, node_id, branch,
                                                    instance.now, state)
         title = localize(node.label, instance.runtime.doc.app.default_locale)
-        due = parse_duration(node.due).after(instance.now) if node.due else None
+        due = parse_duration(node.due).after(instance.now) if node.due else \
+            moment_of(data.get(node.due_field), instance) if node.due_field else None
         if candidates and not users:
             await self._task(instance, activation, node, title, None, due, candidates)
         for user in first:

@@ -51,7 +51,7 @@ class Waiting:
         if node.duration:
             due = parse_duration(node.duration).after(instance.now)
         elif node.until_field:
-            due = _moment(data.get(node.until_field), instance)
+            due = moment_of(data.get(node.until_field), instance)
         if due is not None:
             await self._timer(instance, "flow_wait", activation, node_id, due)
         if node.timeout:
@@ -183,7 +183,7 @@ async def _open_tasks(conn: AsyncConnection, activation_id: int) -> list[dict[st
     return [dict(row) for row in rows.mappings()]
 
 
-def _moment(value: Any, instance: Instance) -> datetime | None:
+def moment_of(value: Any, instance: Instance) -> datetime | None:
     """When a date (its start, in the app's zone) or a datetime field's value comes."""
     if value is None:
         return None

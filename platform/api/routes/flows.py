@@ -14,6 +14,7 @@ from loom.platform.api.context import command, services
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.flows import store
+from loom.platform.flows.migration import migrate
 from loom.platform.security.permissions import authorize
 from loom.platform.storage.system_tables import tasks
 
@@ -24,6 +25,13 @@ PREFIX = "/api/apps/{app}/flow-instances"
 class StartIn(BaseModel):
     flow: str = Field(description="The flow's name")
     record_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class MigrateIn(BaseModel):
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="Default: the app's current version")
+    mapping: dict[str, str] = Field(default_factory=dict,
+                                    description="old node → new node, for nodes renamed")
 
 
 class WithdrawIn(BaseModel):
@@ -140,3 +148,24 @@ async def retry(request: Request, app: str, instance_id: int) -> Any:
         retried = await svc.flows.retry_incidents(instance)
         await store.save_instance(conn, instance.row)
         return LoomJSONResponse({**await _full(conn, instance.row), "retried": retried})
+
+
+@router.post(PREFIX + "/{instance_id}/migrate",
+             summary="Move a running instance to another version (admin)")
+async def migrate_instance(request: Request, app: str, instance_id: int,
+                           body: MigrateIn) -> Any:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        require_admin(actor)
+        current = await svc.apps.runtime(conn, actor, app)
+
+        async def runtime_of(row: Any) -> Any:
+            _of_app(row, current)
+            return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
+
+        instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
+                                                svc.clock.now())
+        target = current if body.version is None else await svc.apps.runtime_at(
+            conn, current.app_id, body.version)
+        moved = await migrate(instance, target, body.mapping)
+        return LoomJSONResponse({**await _full(conn, instance.row), "migrated": moved})

@@ -229,3 +229,51 @@ async def test_running_instances_stay_on_their_version(api: httpx.AsyncClient,
     await api.post(f"{APP}/tasks/{task['id']}/actions", headers=reader,
                    json={"action": "approve"})
     assert (await api.get(f"{APP}/flow-instances/{new['id']}")).json()["status"] == "completed"
+
+
+async def test_an_admin_migrates_a_running_instance(api: httpx.AsyncClient,
+                                                    services: Services) -> None:
+    reader = await _as(api, services, "reader@example.com")
+    await _as(api, services, "a@example.com")
+    await _as(api, services, "b@example.com")
+    assert (await api.post("/api/apps", json={"slug": "review", "metadata": DOC})
+            ).status_code == 201
+    record = (await api.post(f"{APP}/records/doc", json={"title": "t"})).json()
+    started = (await api.post(f"{APP}/flow-instances", json={
+        "flow": "review", "record_id": record["id"]})).json()
+    # version 2: "read" renamed, the countersign dropped
+    v2 = copy.deepcopy(DOC)
+    nodes = v2["flows"]["review"]["nodes"]
+    nodes["first_read"] = nodes.pop("read")
+    nodes.pop("sign")
+    v2["flows"]["review"]["edges"] = [{"from": "start", "to": "first_read"},
+                                      {"from": "first_read", "to": "done",
+                                       "outcome": "approve"}]
+    assert (await api.put(f"{APP}/metadata/draft", json=v2)).status_code == 200
+    assert (await api.post(f"{APP}/metadata/publish", json={})).status_code == 200
+    url = f"{APP}/flow-instances/{started['id']}/migrate"
+    unmapped = await api.post(url, json={}, headers={"accept-language": "en"})
+    assert unmapped.status_code == 422, unmapped.text
+    assert unmapped.json()["errors"][0]["field"] == "mapping.read"
+    moved = await api.post(url, json={"mapping": {"read": "first_read"}})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["app_version"], moved.json()["waiting_at"]) == (2, ["first_read"])
+    task = await _my_task(api, reader)
+    assert (await api.post(f"{APP}/tasks/{task['id']}/actions", headers=reader,
+                           json={"action": "approve"})).status_code == 200
+    assert (await api.get(f"{APP}/flow-instances/{started['id']}")).json()["status"] == \
+        "completed"  # version 2's graph: no countersign any more
+
+    # a started node that would change is refused
+    other = (await api.post(f"{APP}/records/doc", json={"title": "u"})).json()
+    running = (await api.post(f"{APP}/flow-instances", json={
+        "flow": "review", "record_id": other["id"]})).json()
+    v3 = copy.deepcopy(v2)
+    v3["flows"]["review"]["nodes"]["first_read"]["assignees"] = [
+        {"kind": "user", "user": "a@example.com"}]
+    assert (await api.put(f"{APP}/metadata/draft", json=v3)).status_code == 200
+    assert (await api.post(f"{APP}/metadata/publish", json={})).status_code == 200
+    refused = await api.post(f"{APP}/flow-instances/{running['id']}/migrate", json={},
+                             headers={"accept-language": "en"})
+    assert refused.status_code == 422, refused.text
+    assert "has started and would change" in refused.json()["errors"][0]["message"]
