@@ -16,6 +16,7 @@ from loom.metamodel.validation import format_path
 from loom.platform.api.context import command, etag, if_match, json_body, services
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.tasks.actions import TaskCommand, act_on_task, visible_tasks
+from loom.platform.tasks.view import task_view
 
 router = APIRouter(tags=["tasks"])
 TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -77,6 +78,17 @@ async def list_app_tasks(request: Request, app: str,
                                     status=status, entity=entity, record_id=record,
                                     limit=limit)
     return LoomJSONResponse({"items": items})
+
+
+@router.get("/api/apps/{app}/tasks/{task_id}",
+            summary="One task with its record, as the step shows it")
+async def get_app_task(request: Request, app: str, task_id: TaskId) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime = await svc.apps.runtime(conn, actor, app)
+        view = await task_view(conn, runtime, actor, task_id, svc.pipeline,
+                               svc.apps.runtime_at)
+    return LoomJSONResponse(view, headers={"ETag": etag(view["task"]["version"])})
 
 
 @router.post("/api/apps/{app}/tasks/{task_id}/actions",

@@ -149,12 +149,14 @@ FILL: dict[str, Any] = {
     "entities": {"doc": {"label": {"zh-CN": "文档", "en": "Document"}, "fields": {
         "title": {"type": "text"}, "opinion": {"type": "text", "label": {"zh-CN": "意见",
                                                                          "en": "Opinion"}},
-        "amount": {"type": "currency", "label": {"zh-CN": "金额", "en": "Amount"}}}}},
+        "amount": {"type": "currency", "label": {"zh-CN": "金额", "en": "Amount"}},
+        "margin": {"type": "percent"}}}},
     "flows": {"review": {
         "entity": "doc", "start": {"on": "create"},
         "nodes": {"sign": {"type": "user_task", "label": {"zh-CN": "会签", "en": "Sign"},
                            "mode": "all", "field_permissions": {"opinion": "write",
-                                                                "amount": "read"},
+                                                                "amount": "read",
+                                                                "margin": "hidden"},
                            "assignees": [{"kind": "user", "user": "a@example.com"},
                                          {"kind": "user", "user": "b@example.com"}]},
                   "stamp": {"type": "action", "actions": [
@@ -176,6 +178,14 @@ async def test_fill_in_and_a_countersign_at_the_same_moment(
     for round_ in range(3):
         record = (await api.post(f"{APP}/records/doc", json={"title": f"t{round_}"})).json()
         task_a, task_b = await _my_task(api, a), await _my_task(api, b)
+        if round_ == 0:  # the step's form: the hidden margin is not shown
+            view = await api.get(f"{APP}/tasks/{task_a['id']}", headers=a)
+            assert view.status_code == 200, view.text
+            assert view.json()["fields"] == {"title": "read", "opinion": "write",
+                                             "amount": "read"}
+            assert "margin" not in view.json()["record"]
+            assert view.json()["record"]["title"] == "t0"
+            assert (await api.get(f"{APP}/tasks/{task_a['id']}", headers=b)).status_code == 403
         if round_ == 0:  # only the fields this step makes writable
             refused = await api.post(f"{APP}/tasks/{task_a['id']}/actions", headers={
                 **a, "accept-language": "en"}, json={"action": "approve",
