@@ -174,3 +174,20 @@ async def test_a_subflow_runs_and_hands_back(services: Services) -> None:
                                    .order_by(flow_instances.c.id))).all()
     assert [tuple(r) for r in rows] == [("approval", "approved"), ("legal_review", "approved"),
                                         ("approval", "rejected"), ("legal_review", "rejected")]
+
+
+async def test_a_task_due_by_a_date_of_the_record(services: Services) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    document = copy.deepcopy(DOC)
+    document["entities"]["contract"]["fields"]["deadline"] = {"type": "date",
+                                                              "default": "2026-11-20"}
+    manager = document["flows"]["approval"]["nodes"]["manager"]
+    manager.pop("due")
+    manager["due_field"] = "deadline"
+    office = Office(services)
+    await office.setup(document)
+    await office.contract("10")
+    [task] = await office.open_tasks("manager")
+    assert task["due_at"] == datetime(2026, 11, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
