@@ -4,7 +4,6 @@ pinned to, as the system; a timer whose instance or node no longer waits is canc
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,28 +15,20 @@ from loom.platform.flows import store
 from loom.platform.flows.waiting import FLOW_TIMER_KINDS
 from loom.platform.security.actors import system_actor
 from loom.platform.storage.system_tables import timers
-from loom.platform.tasks.store import claim_due_timers, finish_timer
+from loom.platform.tasks.store import finish_timer
+from loom.platform.tasks.timers import fire_due
 
 if TYPE_CHECKING:
     from loom.platform.services import Services
 
-log = logging.getLogger("loom.flows.timers")
 
 
 async def run_flow_timers(services: Services, as_of: datetime) -> int:
     """Fire every flow timer due at ``as_of``; returns how many it finished."""
-    finished = 0
-    while True:
-        async with services.database.write() as conn:
-            claimed = await claim_due_timers(conn, as_of, kinds=FLOW_TIMER_KINDS)
-        if not claimed:
-            return finished
-        for timer in claimed:
-            try:
-                async with services.database.write() as conn:
-                    finished += await _fire(services, conn, timer["id"], as_of)
-            except Exception:  # the lease runs out and a later round tries again
-                log.exception("flow timer failed", extra={"timer_id": timer["id"]})
+    async def handle(conn: AsyncConnection, timer_id: int, moment: datetime) -> int:
+        return await _fire(services, conn, timer_id, moment)
+
+    return await fire_due(services.database, as_of, FLOW_TIMER_KINDS, handle)
 
 
 async def _fire(services: Services, conn: AsyncConnection, timer_id: int,

@@ -4,14 +4,15 @@ Timers are UTC due times stored with their task, so a worker that was down fires
 but once: each timer is leased (``claim_due_timers``), then handled in its own transaction
 that re-reads the timer and locks the task. A timer whose task is no longer open is
 cancelled without a word; one that notifies is finished as ``fired`` in the transaction
-that writes the notifications, so a crash in between sends nothing twice. A timer of a kind
-this duty does not know keeps its lease until it runs out, for the engine that owns it.
+that writes the notifications, so a crash in between sends nothing twice. Each engine
+claims only the kinds of timer it owns.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from loom.platform.tasks.store import claim_due_timers, finish_timer, get_task
 
 if TYPE_CHECKING:
     from loom.platform.services import Services
+    from loom.platform.storage.database import Database
 
 log = logging.getLogger("loom.timers")
 
@@ -40,22 +42,27 @@ register_messages({
 
 async def run_timers(services: Services, as_of: datetime) -> int:
     """Fire (or cancel) every task timer due at ``as_of``; returns how many it finished."""
+    return await fire_due(services.database, as_of, TITLES, _handle)
+
+
+async def fire_due(database: Database, as_of: datetime, kinds: Iterable[str],
+                   handle: Callable[[AsyncConnection, int, datetime], Awaitable[int]]) -> int:
+    """Lease the due timers of ``kinds`` and hand each to ``handle`` in its own
+    transaction; a timer whose handling fails keeps its lease until it runs out, and a
+    later round tries it again. Returns how many timers were finished."""
     finished = 0
     while True:
-        async with services.database.write() as conn:
-            claimed = await claim_due_timers(conn, as_of, kinds=TITLES)
+        async with database.write() as conn:
+            claimed = await claim_due_timers(conn, as_of, kinds=kinds)
         if not claimed:
             return finished
         for timer in claimed:
-            if timer["kind"] not in TITLES:
-                log.warning("no handler for timer", extra={"timer_id": timer["id"],
-                                                           "kind": timer["kind"]})
-                continue
             try:
-                async with services.database.write() as conn:
-                    finished += await _handle(conn, timer["id"], as_of)
-            except Exception:  # the lease runs out and a later round tries again
-                log.exception("timer failed", extra={"timer_id": timer["id"]})
+                async with database.write() as conn:
+                    finished += await handle(conn, timer["id"], as_of)
+            except Exception:
+                log.exception("timer failed", extra={"timer_id": timer["id"],
+                                                     "kind": timer["kind"]})
 
 
 async def _handle(conn: AsyncConnection, timer_id: int, as_of: datetime) -> int:

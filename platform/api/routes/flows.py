@@ -14,6 +14,7 @@ from loom.platform.api.context import command, services
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.flows import store
+from loom.platform.flows.instance import Instance
 from loom.platform.flows.migration import migrate
 from loom.platform.security.permissions import authorize
 from loom.platform.storage.system_tables import tasks
@@ -60,6 +61,21 @@ async def _full(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
     out["open_tasks"] = [{"id": t["id"], "title": t["title"], "assignee_id": t["assignee_id"],
                           "candidates": t["candidates"], "due_at": t["due_at"]} for t in rows]
     return out
+
+
+async def _running(svc: Any, conn: Any, actor: Any, app: str,
+                   instance_id: int) -> tuple[Any, Instance]:
+    """The app's current version and one of its running instances, locked, on the
+    version it is pinned to."""
+    current = await svc.apps.runtime(conn, actor, app)
+
+    async def runtime_of(row: Any) -> Any:
+        _of_app(row, current)
+        return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
+
+    instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
+                                            svc.clock.now())
+    return current, instance
 
 
 @router.post(PREFIX, status_code=201, summary="Start a flow on a record")
@@ -120,14 +136,7 @@ async def withdraw(request: Request, app: str, instance_id: int,
                    body: WithdrawIn | None = None) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        current = await svc.apps.runtime(conn, actor, app)
-
-        async def runtime_of(row: Any) -> Any:
-            _of_app(row, current)
-            return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
-
-        instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
-                                                svc.clock.now())
+        _current, instance = await _running(svc, conn, actor, app, instance_id)
         await svc.flows.withdraw(instance, body.comment if body else None)
         return LoomJSONResponse(await _full(conn, instance.row))
 
@@ -137,14 +146,7 @@ async def retry(request: Request, app: str, instance_id: int) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
-        current = await svc.apps.runtime(conn, actor, app)
-
-        async def runtime_of(row: Any) -> Any:
-            _of_app(row, current)
-            return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
-
-        instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
-                                                svc.clock.now())
+        _current, instance = await _running(svc, conn, actor, app, instance_id)
         retried = await svc.flows.retry_incidents(instance)
         await store.save_instance(conn, instance.row)
         return LoomJSONResponse({**await _full(conn, instance.row), "retried": retried})
@@ -157,14 +159,7 @@ async def migrate_instance(request: Request, app: str, instance_id: int,
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
-        current = await svc.apps.runtime(conn, actor, app)
-
-        async def runtime_of(row: Any) -> Any:
-            _of_app(row, current)
-            return await svc.apps.runtime_at(conn, row["app_id"], row["app_version"])
-
-        instance = await svc.flows.instance_for(conn, runtime_of, actor, instance_id,
-                                                svc.clock.now())
+        current, instance = await _running(svc, conn, actor, app, instance_id)
         target = current if body.version is None else await svc.apps.runtime_at(
             conn, current.app_id, body.version)
         moved = await migrate(instance, target, body.mapping)
