@@ -34,6 +34,23 @@ async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dic
     return response.json()
 
 
+async def patch(api: httpx.AsyncClient, entity: str, record_id: int,
+                body: dict[str, Any]) -> dict[str, Any]:
+    response = await api.patch(f"{RECORDS}/{entity}/{record_id}", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def user(api: httpx.AsyncClient, email: str, *, manager: str | None = None,
+               locale: str | None = None) -> int:
+    """A new user of the workspace (with a password, a manager, a language)."""
+    body = {"email": email, "name": email.split("@")[0], "password": "long-password-1",
+            "manager": manager, "locale": locale}
+    response = await api.post("/api/users", json={k: v for k, v in body.items() if v})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
 async def get(api: httpx.AsyncClient, entity: str, record_id: int) -> dict[str, Any]:
     response = await api.get(f"{RECORDS}/{entity}/{record_id}")
     assert response.status_code == 200, response.text

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from rules_api import RECORDS, patch, post, user
 from rules_app import SALES
 from sqlalchemy import insert, select
 
@@ -26,8 +27,6 @@ from loom.platform.storage.system_tables import (
     tasks,
 )
 from loom.platform.worker import Worker
-
-RECORDS = "/api/apps/sales/records"
 
 ENTITIES = {
     "opportunity": {"label": {"zh-CN": "商机", "en": "Opportunity"}, "fields": {
@@ -94,24 +93,7 @@ def document() -> dict[str, Any]:
     return doc
 
 
-async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.post(f"{RECORDS}/{entity}", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
-
-async def patch(api: httpx.AsyncClient, entity: str, record_id: int,
-                body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.patch(f"{RECORDS}/{entity}/{record_id}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def person(api: httpx.AsyncClient, email: str, manager: str | None = None) -> int:
-    body = {"email": email, "name": email.split("@")[0], "manager": manager}
-    response = await api.post("/api/users", json={k: v for k, v in body.items() if v})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
 
 
 async def titles(services: Services, user_id: int) -> list[str]:
@@ -121,9 +103,9 @@ async def titles(services: Services, user_id: int) -> list[str]:
 
 
 async def test_the_five_example_rules(api: httpx.AsyncClient, services: Services) -> None:
-    manager = await person(api, "manager@example.com")
-    rep = await person(api, "rep@example.com", manager="manager@example.com")
-    lawyer = await person(api, "legal@example.com")
+    manager = await user(api, "manager@example.com")
+    rep = await user(api, "rep@example.com", manager="manager@example.com")
+    lawyer = await user(api, "legal@example.com")
     response = await api.post("/api/apps", json={"slug": "sales", "metadata": document()})
     assert response.status_code == 201, response.text
     await _role(services, "legal", lawyer)
@@ -192,7 +174,7 @@ async def _role(services: Services, role: str, user_id: int) -> None:
 
 async def test_round_robin_under_concurrent_creates(api: httpx.AsyncClient,
                                                     services: Services) -> None:
-    members = [await person(api, f"rep{n}@example.com") for n in range(3)]
+    members = [await user(api, f"rep{n}@example.com") for n in range(3)]
     doc = document()
     doc["rules"] = {"rotate": {"entity": "lead", "trigger": {"on": "create"},
                                "actions": [{"type": "assign", "strategy": "round_robin",

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from rules_api import RECORDS, patch, post, publish, user
 from rules_app import sales_app
 from sqlalchemy import select
 
@@ -22,36 +23,6 @@ from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import outbox, rule_runs, tasks, users
 from loom.platform.worker import Worker
-
-RECORDS = "/api/apps/sales/records"
-
-
-async def publish(api: httpx.AsyncClient, rules: dict[str, Any]) -> None:
-    response = await api.post("/api/apps", json={"slug": "sales", "metadata": sales_app(rules)})
-    assert response.status_code == 201, response.text
-
-
-async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.post(f"{RECORDS}/{entity}", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def patch(api: httpx.AsyncClient, entity: str, record_id: int,
-                body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.patch(f"{RECORDS}/{entity}/{record_id}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def user(api: httpx.AsyncClient, email: str, manager: str | None = None) -> int:
-    body = {"email": email, "name": email.split("@")[0], "password": "long-password-1"}
-    if manager:
-        body["manager"] = manager
-    response = await api.post("/api/users", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
 
 ROUTE_EAST = {
     "entity": "lead", "trigger": {"on": "create"}, "order": 10,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from rules_app import sales_app
+from rules_api import RECORDS, patch, post, publish, user
 from sqlalchemy import select, update
 
 from loom.platform.clock import FixedClock
@@ -24,26 +24,10 @@ from loom.platform.storage.system_tables import timers as timer_table
 from loom.platform.tasks.store import complete_task
 from loom.platform.worker import Worker
 
-RECORDS = "/api/apps/sales/records"
 DAY = timedelta(days=1)
 
 
-async def publish(api: httpx.AsyncClient, rules: dict[str, Any]) -> None:
-    response = await api.post("/api/apps", json={"slug": "sales", "metadata": sales_app(rules)})
-    assert response.status_code == 201, response.text
 
-
-async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.post(f"{RECORDS}/{entity}", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def patch(api: httpx.AsyncClient, entity: str, record_id: int,
-                body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.patch(f"{RECORDS}/{entity}/{record_id}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def lead(api: httpx.AsyncClient, record_id: int) -> dict[str, Any]:
@@ -51,14 +35,6 @@ async def lead(api: httpx.AsyncClient, record_id: int) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     return response.json()
 
-
-async def user(api: httpx.AsyncClient, email: str, locale: str | None = None) -> int:
-    body = {"email": email, "name": email.split("@")[0], "password": "long-password-1"}
-    if locale:
-        body["locale"] = locale
-    response = await api.post("/api/users", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
 
 
 async def runs(services: Services, rule: str | None = None) -> list[tuple[int, str]]:
