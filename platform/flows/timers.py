@@ -33,24 +33,48 @@ async def run_flow_timers(services: Services, as_of: datetime) -> int:
 
 async def _fire(services: Services, conn: AsyncConnection, timer_id: int,
                 as_of: datetime) -> int:
-    timer = (await conn.execute(select(timers).where(
-        timers.c.id == timer_id, timers.c.status == "pending").with_for_update())
-    ).mappings().first()
-    if timer is None:
+    """Fire one timer — and first, in due order, the earlier timers of its node that are
+    due too, whoever leased them: a reminder due before an auto-approval is sent before
+    the approval ends the task (which cancels what is still pending). The instance is
+    locked before any timer, the same order every command takes."""
+    peek = (await conn.execute(select(timers).where(timers.c.id == timer_id))
+            ).mappings().first()
+    if peek is None or peek["status"] != "pending":
         return 0
-    timer = dict(timer)
-    actor = system_actor(timer["workspace_id"], "flow")
+    actor = system_actor(peek["workspace_id"], "flow")
 
     async def runtime_of(row: Any) -> Any:
         return await services.apps.runtime_at(conn, row["app_id"], row["app_version"])
 
     try:
         instance = await services.flows.instance_for(conn, runtime_of, actor,
-                                                     timer["payload"]["instance"], as_of)
+                                                     peek["payload"]["instance"], as_of)
     except (NotFound, Conflict):  # the instance ended: nothing waits for this timer
         await finish_timer(conn, timer_id, "cancelled", as_of)
         return 1
-    fired = await services.flows.fire_timer(instance, timer)
+    finished = 0
+    for candidate in await _due_in_order(conn, dict(peek), as_of):
+        timer = (await conn.execute(select(timers).where(
+            timers.c.id == candidate, timers.c.status == "pending").with_for_update())
+        ).mappings().first()
+        if timer is None:  # fired by another worker, or cancelled by an earlier timer
+            continue
+        fired = await services.flows.fire_timer(instance, dict(timer))
+        await finish_timer(conn, candidate, "fired" if fired else "cancelled", as_of)
+        finished += 1
     await store.save_instance(conn, instance.row)
-    await finish_timer(conn, timer_id, "fired" if fired else "cancelled", as_of)
-    return 1
+    return finished
+
+
+async def _due_in_order(conn: AsyncConnection, timer: dict[str, Any],
+                        as_of: datetime) -> list[int]:
+    """This timer and the pending timers of the same node due before it, in due order."""
+    if timer["activation_id"] is None:
+        return [timer["id"]]
+    earlier = await conn.execute(select(timers.c.id).where(
+        timers.c.activation_id == timer["activation_id"], timers.c.status == "pending",
+        timers.c.due_at <= as_of,
+        (timers.c.due_at < timer["due_at"]) | (
+            (timers.c.due_at == timer["due_at"]) & (timers.c.id < timer["id"])))
+        .order_by(timers.c.due_at, timers.c.id))
+    return [*earlier.scalars(), timer["id"]]

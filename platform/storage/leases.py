@@ -17,7 +17,8 @@ async def lease_due(conn: AsyncConnection, table: Table, due: ColumnElement[bool
                     order: list[Any], as_of: datetime, lease: timedelta, limit: int,
                     **claimed: Any) -> list[dict[str, Any]]:
     """Claim up to ``limit`` rows where ``due`` holds and no lease runs at ``as_of``; the
-    claimed rows get ``claimed_until`` and the ``claimed`` column values."""
+    claimed rows get ``claimed_until`` and the ``claimed`` column values, and come back in
+    ``order`` (work is done in the order it fell due)."""
     query = (select(table.c.id).where(due, or_(table.c.claimed_until.is_(None),
                                                table.c.claimed_until < as_of))
              .order_by(*order).limit(limit))
@@ -28,5 +29,5 @@ async def lease_due(conn: AsyncConnection, table: Table, due: ColumnElement[bool
         return []
     await conn.execute(update(table).where(table.c.id.in_(ids))
                        .values(claimed_until=as_of + lease, **claimed))
-    rows = await conn.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id))
+    rows = await conn.execute(select(table).where(table.c.id.in_(ids)).order_by(*order))
     return [dict(row) for row in rows.mappings()]
