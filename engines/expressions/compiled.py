@@ -31,8 +31,8 @@ class Compiled:
     or raises ``NotTranslatable`` — ``sql_problem`` already says whether it will.
     """
 
-    __slots__ = ("_fn", "_loops", "_shared", "formula", "problems", "reads", "source",
-                 "sql_problem", "tree", "type")
+    __slots__ = ("_fn", "_loops", "_shared", "formula", "problems", "reads", "related",
+                 "source", "sql_problem", "tree", "type")
 
     def __init__(self, tree: Expr, fn: Fn, *, reads: frozenset[str], source: Any,
                  formula: bool, loops: bool, problems: list[Problem]) -> None:
@@ -46,6 +46,9 @@ class Compiled:
         self._loops = loops
         self._shared: Run | None = None
         self.sql_problem: str | None = None
+        # the ``related`` aggregates inside, found once: a caller answers them before a run
+        self.related: tuple[Expr, ...] = tuple(
+            node for node in tree.walk() if node.op == "related" and node.value is not None)
 
     def __repr__(self) -> str:
         return f"Compiled({self.source!r})"

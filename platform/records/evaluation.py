@@ -73,8 +73,7 @@ async def related_answers(conn: AsyncConnection, runtime: AppRuntime, entity: st
                           env: Env) -> Callable[[RelatedQuery], Any] | None:
     """Answers of every ``related`` aggregate in ``compiled`` for this record, computed
     by the same SQL a list filter uses; None when there are none."""
-    nodes = [node for item in compiled for node in item.tree.walk() if node.op == "related"
-             and node.value is not None]
+    nodes = [node for item in compiled for node in item.related]
     if not nodes:
         return None
     record_id = record.get("id")

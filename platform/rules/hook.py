@@ -22,7 +22,7 @@ from loom.platform.outbox.store import enqueue
 from loom.platform.records.context import WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare
 from loom.platform.rules.actions import LOCAL_ACTIONS, ActionRunner, Run
-from loom.platform.rules.traces import write_trace
+from loom.platform.rules.traces import trace_row, write_trace, write_traces
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS
 
@@ -75,10 +75,11 @@ class RuleHook:
                                       ctx.actor, ctx.now, prior=ctx.old,
                                       changed=ctx.changed(), paths=paths)
             firing = None
+            changed = ctx.changed()
             for rule in rules:
                 if rule.name in done or (rule.spec.group and rule.spec.group in groups):
                     continue
-                if not _triggered(rule, ctx.changed()) or not await self._holds(
+                if not _triggered(rule, changed) or not await self._holds(
                         ctx, rule, data, env):
                     continue
                 firing = Firing(rule, rule.inputs(data))
@@ -128,6 +129,7 @@ class RuleHook:
             if rules:
                 ctx.fired = await self._deleted(ctx, rules)
         fired, ctx.fired = ctx.fired, []
+        traces = []
         for firing in fired:
             rule = firing.rule
             record = ctx.new if ctx.operation != "delete" else (ctx.old or {})
@@ -138,10 +140,11 @@ class RuleHook:
             for index, action in enumerate(rule.actions):
                 if not isinstance(action.spec, LOCAL_ACTIONS):
                     firing.actions.append(await self.runner.run_action(run, action, index))
-            await write_trace(ctx.conn, ctx.runtime, ctx.actor, rule=rule.name,
-                              entity=ctx.entity, record_id=ctx.record_id,
-                              trigger=rule.spec.trigger.on, status="done", now=ctx.now,
-                              inputs=firing.inputs, actions=firing.actions)
+            traces.append(trace_row(ctx.runtime, ctx.actor, rule=rule.name, entity=ctx.entity,
+                                    record_id=ctx.record_id, trigger=rule.spec.trigger.on,
+                                    status="done", now=ctx.now, inputs=firing.inputs,
+                                    actions=firing.actions))
+        await write_traces(ctx.conn, traces)
 
     async def _deleted(self, ctx: WriteContext, rules: list[CompiledRule]) -> list[Firing]:
         compiled, paths = _expressions(rules)

@@ -25,15 +25,26 @@ def _json(value: Any) -> Any:
         else value
 
 
-async def write_trace(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, *,
-                      rule: str, entity: str, record_id: int | None, trigger: str,
-                      status: str, now: datetime, inputs: dict[str, Any],
-                      actions: list[dict[str, Any]], error: str | None = None) -> None:
-    await conn.execute(insert(rule_runs).values(
-        workspace_id=runtime.workspace_id, app_id=runtime.app_id, app_version=runtime.version,
-        rule=rule, entity=entity, record_id=record_id, trigger=trigger, status=status, at=now,
-        actor_id=actor.user_id, source=actor.source, inputs=_json(inputs),
-        actions=_json(actions), error=error[:2000] if error else None))
+def trace_row(runtime: AppRuntime, actor: Actor, *, rule: str, entity: str,
+              record_id: int | None, trigger: str, status: str, now: datetime,
+              inputs: dict[str, Any], actions: list[dict[str, Any]],
+              error: str | None = None) -> dict[str, Any]:
+    return {"workspace_id": runtime.workspace_id, "app_id": runtime.app_id,
+            "app_version": runtime.version, "rule": rule, "entity": entity,
+            "record_id": record_id, "trigger": trigger, "status": status, "at": now,
+            "actor_id": actor.user_id, "source": actor.source, "inputs": _json(inputs),
+            "actions": _json(actions), "error": error[:2000] if error else None}
+
+
+async def write_traces(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """The traces of one save, in one statement."""
+    if rows:
+        await conn.execute(insert(rule_runs), rows)
+
+
+async def write_trace(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                      **trace: Any) -> None:
+    await write_traces(conn, [trace_row(runtime, actor, **trace)])
 
 
 async def list_traces(conn: AsyncConnection, app_id: int, *, entity: str | None = None,
