@@ -7,9 +7,9 @@ fires nothing twice, and a second worker racing for the same record finds the ro
 
 - ``schedule``: only the latest tick at or before ``as_of`` (in the app's zone) runs; a
   schedule that was down, or never ran, does not replay the ticks it missed. The matching
-  records are selected by the rule's condition translated to SQL (one query per batch of
-  ids); a condition with no SQL form is evaluated in Python over keyset batches, and the
-  log says so. When every match has fired, the tick is marked done (record 0).
+  records are selected by the rule's condition translated to SQL, in one query; a
+  condition with no SQL form is evaluated in Python over keyset batches, and the log says
+  so. When every match has fired, the tick is marked done (record 0).
 - ``date_offset``: the records whose moment (field + offset) fell within
   ``(as_of − catch_up, as_of]`` and whose condition holds fire once per field value, so
   moving the date re-arms the rule; older moments are let go (see ``moments``).
@@ -175,31 +175,44 @@ async def _fire_selected(run: Pass, filters: list[ColumnElement[bool]],
                          slot_of: Callable[[Any], str], *,
                          keep: Callable[[Any], bool] | None = None,
                          columns: list[Any] | None = None) -> Outcome:
-    """Fire the records passing ``filters`` and the condition, batch by batch of ids."""
+    """Fire the records passing ``filters`` and the condition. With an SQL form the
+    matching ids are found by one statement; the Python fallback reads keyset batches."""
     where, in_python = _condition_sql(run)
     if where is not None:
         filters = [*filters, where]
     table = run.table
-    selected = [table] if in_python else [table.c.id, *(columns or [])]
     outcome = Outcome()
+    if not in_python:
+        async with run.services.database.read() as conn:
+            found = (await conn.execute(select(table.c.id, *(columns or [])).where(*filters)
+                                        .order_by(table.c.id))).mappings().all()
+        for start in range(0, len(found), BATCH):
+            await _fire_batch(run, found[start:start + BATCH], slot_of, keep, outcome)
+        return outcome
     last = 0
     while True:
         async with run.services.database.read() as conn:
-            rows = (await conn.execute(select(*selected).where(table.c.id > last, *filters)
+            rows = (await conn.execute(select(table).where(table.c.id > last, *filters)
                                        .order_by(table.c.id).limit(BATCH))).mappings().all()
             if not rows:
                 return outcome
             last = rows[-1]["id"]
-            rows = [row for row in rows if keep is None or keep(row)]
-            waiting = await _recently_failed(conn, run, [row["id"] for row in rows])
-            outcome.pending += len(waiting)
-            rows = [row for row in rows if row["id"] not in waiting]
-            if in_python:
-                rows = await _holding(conn, run, rows)
-        for row in rows:
-            result = await _fire_one(run, row["id"], slot_of(row))
-            outcome.fired += result == "fired"
-            outcome.pending += result == "failed"
+            rows = await _holding(conn, run, rows)
+        await _fire_batch(run, rows, slot_of, keep, outcome)
+
+
+async def _fire_batch(run: Pass, rows: list[Any], slot_of: Callable[[Any], str],
+                      keep: Callable[[Any], bool] | None, outcome: Outcome) -> None:
+    rows = [row for row in rows if keep is None or keep(row)]
+    async with run.services.database.read() as conn:
+        waiting = await _recently_failed(conn, run, [row["id"] for row in rows])
+    outcome.pending += len(waiting)
+    for row in rows:
+        if row["id"] in waiting:
+            continue
+        result = await _fire_one(run, row["id"], slot_of(row))
+        outcome.fired += result == "fired"
+        outcome.pending += result == "failed"
 
 
 async def _holding(conn: AsyncConnection, run: Pass, rows: list[Any]) -> list[Any]:

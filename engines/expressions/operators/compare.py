@@ -436,8 +436,36 @@ def sql_not_strict(sql: SqlBuilder, expr: Expr) -> ColumnElement[bool]:
     return not_(sql_strict(sql, expr))
 
 
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _days_since_bound(sql: SqlBuilder, expr: Expr, op: str) -> ColumnElement[bool] | None:
+    """``days_since(d) > 90`` as ``d < today - 90``: the same rows, but a bound on the
+    column the planner can estimate and an index can serve (for a date field and a whole
+    number of days); None when the comparison has another shape."""
+    if len(expr.args) != 2:
+        return None
+    left, right = expr.args
+    if right.op == "days_since" and left.is_literal:
+        left, right, op = right, left, _MIRROR[op]
+    if left.op != "days_since" or not right.is_literal or len(left.args) != 1:
+        return None
+    field, days = left.args[0], right.value
+    if field.op != "var" or field.type is not ValueType.DATE or isinstance(days, bool) or \
+            not isinstance(days, int | Decimal) or days != int(days):
+        return None
+    bound = sql.bind(sql.env.today - timedelta(days=int(days))).sql
+    column = sql.value(field).sql
+    test = {">": column < bound, ">=": column <= bound, "<": column > bound,
+            "<=": column >= bound}[op]
+    return and_(column.is_not(None), test)
+
+
 def _sql_order(op: str, flip: bool) -> Callable[[SqlBuilder, Expr], ColumnElement[bool]]:
     def translate(sql: SqlBuilder, expr: Expr) -> ColumnElement[bool]:
+        bounded = _days_since_bound(sql, expr, _MIRROR[op] if flip else op)
+        if bounded is not None:
+            return bounded
         values = [sql.value(arg) for arg in expr.args]
         if len(values) == 3:
             return and_(order_predicate(sql, values[0], values[1], op),

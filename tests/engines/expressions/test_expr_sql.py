@@ -61,7 +61,11 @@ CONDITIONS: list[Any] = [
     {"==": [{"var": "b"}, False]}, {"!=": [{"var": "b"}, True]},
     {"==": [{"var": "i"}, {"current_user": "id"}]}, {"has_role": "sales"},
     {"<=": [1, {"var": "i"}, 5]}, {"<": [-5, {"var": "d"}, 1]},
-    {">=": [{"days_since": {"var": "day"}}, 30]}, {"<": [{"days_until": {"var": "day"}}, 0]},
+    {">=": [{"days_since": {"var": "day"}}, 30]},
+    # bounds on the column itself (an index can serve them), either way round
+    {">": [{"days_since": {"var": "day"}}, 29]}, {"<": [{"days_since": {"var": "day"}}, 1]},
+    {"<=": [{"days_since": {"var": "day"}}, 0]}, {"<": [365, {"days_since": {"var": "day"}}]},
+    {">=": [0, {"days_since": {"var": "day"}}]}, {">": [{"days_since": {"var": "day"}}, 2.5]}, {"<": [{"days_until": {"var": "day"}}, 0]},
     {"==": [{"days_since": {"var": "ts"}}, 59]},
     {"==": [{"date_add": [{"var": "day"}, 1, "months"]}, "2025-03-31"]},
     {"==": [{"date_add": [{"var": "day"}, 1, "months"]}, "2025-02-28"]},
