@@ -65,7 +65,8 @@ CONDITIONS: list[Any] = [
     # bounds on the column itself (an index can serve them), either way round
     {">": [{"days_since": {"var": "day"}}, 29]}, {"<": [{"days_since": {"var": "day"}}, 1]},
     {"<=": [{"days_since": {"var": "day"}}, 0]}, {"<": [365, {"days_since": {"var": "day"}}]},
-    {">=": [0, {"days_since": {"var": "day"}}]}, {">": [{"days_since": {"var": "day"}}, 2.5]}, {"<": [{"days_until": {"var": "day"}}, 0]},
+    {">=": [0, {"days_since": {"var": "day"}}]}, {">": [{"days_since": {"var": "day"}}, 2.5]},
+    {"<": [{"days_until": {"var": "day"}}, 0]},
     {"==": [{"days_since": {"var": "ts"}}, 59]},
     {"==": [{"date_add": [{"var": "day"}, 1, "months"]}, "2025-03-31"]},
     {"==": [{"date_add": [{"var": "day"}, 1, "months"]}, "2025-02-28"]},
