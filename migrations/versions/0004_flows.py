@@ -86,6 +86,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("candidates", sa.JSON, nullable=True))
         batch.add_column(sa.Column("outcome", sa.String(20), nullable=True))
         batch.add_column(sa.Column("comment", sa.Text, nullable=True))
+    op.create_index("ix_tasks_activation_id", "tasks", ["activation_id"])
     with op.batch_alter_table("timers") as batch:
         batch.add_column(sa.Column("activation_id", ID, nullable=True))
         batch.add_column(sa.Column("sla_id", ID, nullable=True))
@@ -110,6 +111,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_activation_id", "tasks")
     op.drop_table("flow_slas")
     op.drop_index("ix_timers_sla_id", "timers")
     op.drop_index("ix_timers_activation_id", "timers")

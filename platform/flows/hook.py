@@ -46,7 +46,8 @@ class FlowHook:
                 if not flow.start_condition.holds(data, env):
                     continue
             running = await ctx.conn.scalar(select(flow_instances.c.id).where(
-                flow_instances.c.app_id == ctx.runtime.app_id, flow_instances.c.flow == name,
+                flow_instances.c.app_id == ctx.runtime.app_id,
+                flow_instances.c.entity == ctx.entity, flow_instances.c.flow == name,
                 flow_instances.c.record_id == ctx.record_id,
                 flow_instances.c.status == "running"))
             if running is None:

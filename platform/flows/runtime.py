@@ -79,7 +79,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         entity = flow.spec.entity
         await self.pipeline.load(conn, runtime, entity, record_id, lock=True)
         running = await conn.scalar(select(flow_instances.c.id).where(
-            flow_instances.c.app_id == runtime.app_id, flow_instances.c.flow == name,
+            flow_instances.c.app_id == runtime.app_id, flow_instances.c.entity == entity,
+            flow_instances.c.flow == name,
             flow_instances.c.record_id == record_id, flow_instances.c.status == "running"))
         if running is not None:
             raise Conflict(message("flow_running", name=name, id=running))

@@ -229,7 +229,7 @@ tasks = Table(
     Column("completed_at", UTCDateTime, nullable=True),
     Column("completed_by", ID, ForeignKey("users.id"), nullable=True),
     # flow tasks: the activation they belong to, the candidates of a pool, the decision
-    Column("activation_id", ID, nullable=True),
+    Column("activation_id", ID, nullable=True, index=True),
     Column("candidates", JSON, nullable=True),
     Column("outcome", String(20), nullable=True),
     Column("comment", Text, nullable=True),
