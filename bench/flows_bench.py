@@ -51,9 +51,7 @@ import asyncio
 import os
 import re
 import statistics
-import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -61,7 +59,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-import asyncpg
 from sqlalchemy import (
     Column,
     Integer,
@@ -74,16 +71,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
 
-from loom.platform.bootstrap import bootstrap
-from loom.platform.clock import Clock
+from bench.scratch import ADMIN, scratch_services
 from loom.platform.security.actors import Actor
 from loom.platform.security.users import NewUser, actor_from_row, create_user
-from loom.platform.services import Services, build_services
-from loom.platform.settings import Settings, async_database_url
-from loom.platform.storage.database import Database, create_engine
-from loom.platform.storage.migrate import upgrade
+from loom.platform.services import Services
+from loom.platform.storage.database import Database
 from loom.platform.storage.system_tables import (
     flow_activations,
     flow_instances,
@@ -101,7 +94,6 @@ POSTGRES_URL = os.environ.get("LOOM_BENCH_DATABASE_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
 WARMUP = 10         # instances run before the rounds (their SQL statements are counted)
 THRESHOLD = 100_000
-ADMIN = "admin@example.com"
 SLUG = "deals"
 FLOW = "approval"
 
@@ -491,43 +483,11 @@ class Spiff:
 # --- a scratch database and the services on it ---------------------------------------------
 
 @asynccontextmanager
-async def scratch_services(kind: str) -> AsyncIterator[tuple[Services, str]]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            async with _services(f"sqlite+aiosqlite:///{folder}/bench.db") as services:
-                import sqlite3
-
-                yield services, f"SQLite {sqlite3.sqlite_version} (file, aiosqlite)"
-        return
-    if kind != "postgresql":
+async def database_for(kind: str) -> AsyncIterator[tuple[Services, str]]:
+    if kind not in ("sqlite", "postgresql"):
         raise ValueError(f"unknown database {kind!r} (sqlite or postgresql)")
-    server = make_url(async_database_url(POSTGRES_URL))
-    name = f"loom_bench_flows_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            async with _services(server.set(database=name).render_as_string(
-                    hide_password=False)) as services:
-                server_version = (await admin.fetchval("SHOW server_version")).split()[0]
-                yield services, f"PostgreSQL {server_version} (asyncpg)"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@asynccontextmanager
-async def _services(url: str) -> AsyncIterator[Services]:
-    settings = Settings(database_url=url, admin_email=ADMIN, admin_password="bench-password-1")
-    database = Database(create_engine(url, pool_size=4))
-    try:
-        await upgrade(database)
-        await bootstrap(database, settings, Clock())
-        yield build_services(settings, Clock(), database)
-    finally:
-        await database.dispose()
+    async with scratch_services(POSTGRES_URL if kind == "postgresql" else None) as found:
+        yield found
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -564,7 +524,7 @@ MODES = {  # SpiffWorkflow's ways of persisting, as they are reported
 
 async def bench(kind: str, amounts: list[int], spiff: Spiff) -> None:
     """Loom on one database and SpiffWorkflow, a round of each in turn (the best counts)."""
-    async with scratch_services(kind) as (services, label):
+    async with database_for(kind) as (services, label):
         office = Office(services)
         await office.setup()
         warmup = [amount_of(i) for i in range(WARMUP)]

@@ -25,9 +25,7 @@ import os
 import random
 import re
 import statistics
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -35,25 +33,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy import Integer, String, Table, event, func, insert, literal, select, text, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ColumnElement, case
 
+from bench.scratch import ADMIN, scratch_services
 from loom.platform.api.app import create_app
 from loom.platform.apps.runtime import AppRuntime
-from loom.platform.bootstrap import bootstrap
-from loom.platform.clock import Clock
 from loom.platform.records.reads import column_resolver, environment, related_source
 from loom.platform.rules.timed import run_timed_rules
 from loom.platform.security.actors import system_actor
 from loom.platform.security.tokens import issue_token
-from loom.platform.services import Services, build_services
-from loom.platform.settings import Settings, async_database_url
-from loom.platform.storage.database import Database, create_engine
-from loom.platform.storage.migrate import upgrade
+from loom.platform.services import Services
 from loom.platform.storage.system_tables import rule_runs, users
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
@@ -64,7 +56,6 @@ PARTS = os.environ.get("LOOM_BENCH_RULES", "create,schedule").split(",")
 WARMUP = 50
 MATCHES = 100       # records the schedule rule's condition matches
 ROUNDS = 3          # worker rounds, on three consecutive daily ticks
-ADMIN = "admin@example.com"
 AS_OF = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai, after the 02:00 tick
 
 
@@ -414,40 +405,6 @@ async def count_matches(services: Services, runtime: AppRuntime, as_of: datetime
 
 # --- a scratch database, the services on it and an admin client ---------------------------
 
-@asynccontextmanager
-async def scratch_services() -> AsyncIterator[tuple[Services, str]]:
-    if not DATABASE_URL:
-        with tempfile.TemporaryDirectory() as folder:
-            async with _services(f"sqlite+aiosqlite:///{folder}/bench.db") as services:
-                yield services, "SQLite"
-        return
-    server = make_url(async_database_url(DATABASE_URL))
-    name = f"loom_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            async with _services(server.set(database=name).render_as_string(
-                    hide_password=False)) as services:
-                version = (await admin.fetchval("SHOW server_version")).split()[0]
-                yield services, f"PostgreSQL {version}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@asynccontextmanager
-async def _services(url: str) -> AsyncIterator[Services]:
-    settings = Settings(database_url=url, admin_email=ADMIN, admin_password="bench-password-1")
-    database = Database(create_engine(url, pool_size=4))
-    try:
-        await upgrade(database)
-        await bootstrap(database, settings, Clock())
-        yield build_services(settings, Clock(), database)
-    finally:
-        await database.dispose()
 
 
 @asynccontextmanager
@@ -464,7 +421,7 @@ async def admin_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 async def run() -> None:
     for part, bench in (("create", bench_creates), ("schedule", bench_schedule)):
         if part in PARTS:
-            async with scratch_services() as (services, kind):
+            async with scratch_services(DATABASE_URL) as (services, kind):
                 await bench(services, kind)
 
 
