@@ -38,13 +38,22 @@ class LoomError(Exception):
     title = "Bad request"
 
     def __init__(self, detail: Message | str | None = None,
-                 problems: list[Problem] | None = None) -> None:
+                 problems: list[Problem] | None = None, *,
+                 extra: dict[str, Any] | None = None) -> None:
         self.detail = detail
         self.problems = list(problems or [])
+        # more members of the problem document (RFC 9457 extensions), e.g. what changed
+        # under a 409 so the caller can decide without another request
+        self.extra = dict(extra or {})
         super().__init__(localize(detail, "en") if detail else self.title)
 
     def render_detail(self, locale: str = DEFAULT_LOCALE) -> str:
         return localize(self.detail, locale) if self.detail is not None else self.title
+
+    def render_extra(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+        """The extension members; a callable value is rendered in the reader's language."""
+        return {key: value(locale) if callable(value) else value
+                for key, value in self.extra.items()}
 
 
 class BadRequest(LoomError):

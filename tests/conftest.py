@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from loom.platform.settings import async_database_url
@@ -88,9 +89,11 @@ import httpx  # noqa: E402
 from loom.platform.api.app import create_app  # noqa: E402
 from loom.platform.bootstrap import bootstrap  # noqa: E402
 from loom.platform.clock import FixedClock  # noqa: E402
+from loom.platform.security.tokens import issue_token  # noqa: E402
 from loom.platform.services import Services, build_services  # noqa: E402
 from loom.platform.settings import Settings  # noqa: E402
 from loom.platform.storage.migrate import upgrade  # noqa: E402
+from loom.platform.storage.system_tables import users  # noqa: E402
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-1"
@@ -152,10 +155,12 @@ async def anonymous(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def api(anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
-    """A client authenticated as the first administrator."""
-    response = await anonymous.post("/api/auth/token",
-                                    json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-    assert response.status_code == 200, response.text
-    anonymous.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+async def api(anonymous: httpx.AsyncClient, services: Services) -> httpx.AsyncClient:
+    """A client authenticated as the first administrator, with a token issued directly: a
+    password check per test (argon2 is slow on purpose) would be much of the suite's run
+    time. Logging in itself is tested in tests/platform/api/test_users_and_auth.py."""
+    async with services.database.write() as conn:
+        admin_id = await conn.scalar(select(users.c.id).where(users.c.email == ADMIN_EMAIL))
+        token = await issue_token(conn, admin_id, services.clock)
+    anonymous.headers["Authorization"] = f"Bearer {token}"
     return anonymous

@@ -29,11 +29,14 @@ def request_locale(request: Request) -> str:
 
 def problem(request: Request, status: int, slug: str, title: str, detail: str,
             errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> ProblemResponse:
+            headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> ProblemResponse:
     body: dict[str, Any] = {"type": f"urn:loom:problem:{slug}", "title": title,
                             "status": status, "detail": detail,
                             "instance": request.url.path}
     body["errors"] = errors or []
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
@@ -45,7 +48,8 @@ def _loom_error(request: Request, exc: Exception) -> ProblemResponse:
     locale = request_locale(request)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return problem(request, exc.status, exc.type_slug, exc.title, exc.render_detail(locale),
-                   [p.render(locale) for p in exc.problems], headers)
+                   [p.render(locale) for p in exc.problems], headers,
+                   extra=exc.render_extra(locale))
 
 
 def _validation_error(request: Request, exc: Exception) -> ProblemResponse:

@@ -1,5 +1,6 @@
 """Apps and their metadata lifecycle: create, draft, publish (atomic: metadata version +
-table changes in one transaction), versions."""
+table changes in one transaction), versions, diffs between them, rollback. Every change is
+written to the metadata audit trail in the transaction that makes it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.checks import check_app
 from loom.metamodel.app import AppDocument
+from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import (
     Conflict,
+    LoomError,
     MetadataInvalid,
     NotFound,
     PermissionDenied,
@@ -25,12 +28,15 @@ from loom.metamodel.errors import (
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.merge_patch import merge_patch
 from loom.metamodel.validation import parse_document
+from loom.platform.apps import overlays
+from loom.platform.apps.audit import Action, record_change
+from loom.platform.apps.impact import publish_impact
 from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
 from loom.platform.storage.entity_tables import EntityTables, Namespace
 from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
-from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
+from loom.platform.storage.system_tables import apps, metadata_versions, users, workspaces
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
 LOCK_NOT_AVAILABLE = "55P03"
@@ -57,6 +63,16 @@ register_messages({
     },
     "version_not_found": {"en": "The app has no version {version}",
                           "zh-CN": "该应用没有版本 {version}"},
+    "rollback_over_draft": {
+        "en": "The app has an unpublished draft (revision {revision}); publish or discard it "
+        "first, or roll back with discard_draft",
+        "zh-CN": "应用有未发布的草稿（修订号 {revision}），请先发布或放弃草稿，或在回滚时指定 "
+        "discard_draft",
+    },
+    "rollback_to_current": {"en": "Version {version} is already the published version",
+                            "zh-CN": "版本 {version} 已是当前发布的版本"},
+    "rolled_back_note": {"en": "rolled back to version {version}",
+                         "zh-CN": "回滚到版本 {version}"},
     "admin_only": {"en": "Only an administrator may do this", "zh-CN": "只有管理员可以执行此操作"},
     "draft_not_object": {"en": "The draft must be a JSON object",
                          "zh-CN": "草稿必须是 JSON 对象"},
@@ -71,9 +87,19 @@ register_messages({
 class PublishResult:
     version: int
     plan: SchemaPlan = field(default_factory=SchemaPlan)
+    diff: list[Change] = field(default_factory=list)
+    impact: dict[str, Any] | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return {"version": self.version, "changes": self.plan.changes, "kept": self.plan.kept}
+    def as_json(self, locale: str = "zh-CN") -> dict[str, Any]:
+        out = {"version": self.version, "changes": self.plan.changes, "kept": self.plan.kept,
+               "diff": [change.render(locale) for change in self.diff]}
+        if self.impact is not None:
+            out["impact"] = self.impact
+        return out
+
+
+def _json_of(document: AppDocument | None) -> dict[str, Any]:
+    return document.to_json() if document is not None else {}
 
 
 def require_admin(actor: Actor) -> None:
@@ -105,6 +131,10 @@ class AppService:
         if row is None:
             raise NotFound(message("app_not_found", slug=slug))
         return row
+
+    async def exists(self, conn: AsyncConnection, actor: Actor, slug: str) -> bool:
+        return await conn.scalar(select(apps.c.id).where(
+            apps.c.workspace_id == actor.workspace_id, apps.c.slug == slug)) is not None
 
     async def runtime(self, conn: AsyncConnection, actor: Actor, slug: str) -> AppRuntime:
         """The published version of an app, compiled (cached per version)."""
@@ -168,22 +198,26 @@ class AppService:
     # --- create / delete --------------------------------------------------------------
 
     async def create(self, conn: AsyncConnection, actor: Actor, slug: str,
-                     document: dict[str, Any], note: str | None = None) -> PublishResult:
-        """Create an app and publish ``document`` as its version 1, in one transaction."""
+                     document: dict[str, Any], note: str | None = None, *,
+                     base: dict[str, Any] | None = None,
+                     action: Action = "created") -> PublishResult:
+        """Create an app and publish ``document`` as its version 1, in one transaction.
+        ``base``: the template it is made from, kept as the layer under the app's changes."""
         require_admin(actor)
         if not isinstance(slug, str) or not SLUG.match(slug):
             raise ValidationFailed(message("app_bad_slug", slug=slug),
                                    [Problem("slug", message("app_bad_slug", slug=slug))])
-        exists = await conn.scalar(select(apps.c.id).where(
-            apps.c.workspace_id == actor.workspace_id, apps.c.slug == slug))
-        if exists is not None:
+        if await self.exists(conn, actor, slug):
             raise Conflict(message("app_exists", slug=slug))
         label = document.get("app", {}).get("label") if isinstance(document, dict) else None
-        await conn.execute(insert(apps).values(
+        app_id = (await conn.execute(insert(apps).values(
             workspace_id=actor.workspace_id, slug=slug, label=label or slug, draft=document,
             draft_revision=1, draft_updated_at=self.clock.now(), draft_updated_by=actor.user_id,
-            created_at=self.clock.now(), created_by=actor.user_id))
-        return await self.publish(conn, actor, slug, note=note or "created")
+            created_at=self.clock.now(), created_by=actor.user_id).returning(apps.c.id))).scalar()
+        result = await self.publish(conn, actor, slug, note=note or action, action=action)
+        if base is not None:
+            await overlays.install_base(conn, app_id, base, self.clock.now())
+        return result
 
     async def delete(self, conn: AsyncConnection, actor: Actor, slug: str) -> None:
         """Delete an app with all its versions, tables and records."""
@@ -196,7 +230,13 @@ class AppService:
         for document in versions:
             entities.update((document or {}).get("entities", {}))
         await conn.run_sync(_drop_tables, namespace, sorted(entities))
+        await self._audit(conn, actor, row, "deleted", version=row["current_version"])
         await conn.execute(delete(apps).where(apps.c.id == row["id"]))
+
+    async def _audit(self, conn: AsyncConnection, actor: Actor, row: Any, action: Action,
+                     **details: Any) -> None:
+        await record_change(conn, actor, app_id=row["id"], slug=row["slug"], action=action,
+                            at=self.clock.now(), **details)
 
     # --- drafts -------------------------------------------------------------------------
 
@@ -204,7 +244,9 @@ class AppService:
                     slug: str) -> tuple[dict[str, Any], int]:
         """The draft (or, when nobody is editing, the published document) and its revision."""
         require_admin(actor)
-        row = await self._row(conn, actor, slug)
+        return await self._draft_of(conn, await self._row(conn, actor, slug))
+
+    async def _draft_of(self, conn: AsyncConnection, row: Any) -> tuple[dict[str, Any], int]:
         if row["draft"] is not None:
             return row["draft"], row["draft_revision"]
         if row["current_version"] is None:
@@ -214,15 +256,17 @@ class AppService:
 
     async def save_draft(self, conn: AsyncConnection, actor: Actor, slug: str,
                          document: Any, *, patch: bool = False,
-                         if_revision: int | None = None) -> tuple[dict[str, Any], int]:
+                         if_revision: int | None = None,
+                         action: Action = "draft_saved",
+                         note: str | None = None) -> tuple[dict[str, Any], int]:
         """Replace (PUT) or merge-patch (PATCH) the draft. Drafts may be incomplete; the
         problems are reported by ``check_draft`` and enforced at publish."""
         require_admin(actor)
         row = await self._row(conn, actor, slug, lock=True)
         if if_revision is not None and if_revision != row["draft_revision"]:
             raise Conflict(message("stale_draft", current=row["draft_revision"]))
+        current, _ = await self._draft_of(conn, row)
         if patch:
-            current, _ = await self.draft(conn, actor, slug)
             document = merge_patch(current, document)
         if not isinstance(document, dict):
             raise ValidationFailed(message("draft_not_object"))
@@ -230,40 +274,65 @@ class AppService:
         await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
             draft=document, draft_revision=revision, draft_updated_at=self.clock.now(),
             draft_updated_by=actor.user_id))
+        await self._audit(conn, actor, row, action, draft_revision=revision, note=note,
+                          changes=diff_documents(current, document))
         return document, revision
+
+    async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str) -> int:
+        """Throw the draft away (the published version stays as it is)."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        if row["draft"] is None:
+            raise Conflict(message("no_draft"))
+        revision = row["draft_revision"] + 1
+        await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
+            draft=None, draft_revision=revision, draft_updated_at=self.clock.now(),
+            draft_updated_by=actor.user_id))
+        await overlays.forget_pending(conn, row["id"])
+        await self._audit(conn, actor, row, "draft_discarded", draft_revision=revision)
+        return revision
 
     # --- publish ------------------------------------------------------------------------
 
     async def publish(self, conn: AsyncConnection, actor: Actor, slug: str, *,
                       note: str | None = None, base_version: int | None = None,
-                      dry_run: bool = False) -> PublishResult:
+                      dry_run: bool = False, locale: str = "zh-CN",
+                      action: Action = "published") -> PublishResult:
         """Validate the draft, change the tables, store the new version — all or nothing.
 
         ``base_version``: the version the publisher's draft started from; if someone else
-        published since, the publish is refused (409) instead of silently overwriting.
+        published since, the publish is refused (409, with what they changed) instead of
+        silently overwriting. A dry run also counts the impact on the stored data.
         """
         require_admin(actor)
         row = await self._row(conn, actor, slug, lock=True)
         current = row["current_version"]
         if base_version is not None and current is not None and base_version != current:
-            raise Conflict(message("stale_publish", current=current, base=base_version))
+            raise await self._stale_publish(conn, row, base_version)
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
         new_doc = parse_document(row["draft"])
         problems = check_app(new_doc)
         if problems:
             raise MetadataInvalid(message("metadata_invalid"), problems)
-        old_doc = None
-        if current is not None:
-            old_doc = (await self._runtime_for(conn, row, current)).doc
+        old = await self._runtime_for(conn, row, current) if current is not None else None
+        old_doc = old.doc if old is not None else None
         namespace = Namespace.for_app(row["workspace_slug"], slug, postgres=self.postgres)
         tables = EntityTables(new_doc, namespace)
+        version = (current or 0) + 1
+        changes = diff_documents(_json_of(old_doc), new_doc.to_json())
         # a dry run plans and applies the change inside a savepoint it then rolls back,
         # so it reports exactly what a real publish would meet
         savepoint = await conn.begin_nested() if dry_run else None
+        impact = None
         try:
             plan = await sync_schema(conn, tables, old_doc, new_doc,
                                      lock_timeout_ms=self.ddl_lock_timeout_ms)
+            if dry_run:
+                proposed = build_runtime(row, row["workspace_slug"], version, new_doc,
+                                         postgres=self.postgres)
+                impact = await publish_impact(conn, actor, old, proposed, plan,
+                                              self.clock.now(), locale)
         except DBAPIError as exc:
             if _sqlstate(exc) == LOCK_NOT_AVAILABLE:
                 raise SchemaChangeRefused(message("schema_lock_timeout")) from None
@@ -271,35 +340,107 @@ class AppService:
         finally:
             if savepoint is not None:
                 await savepoint.rollback()
-        version = (current or 0) + 1
         if dry_run:
-            return PublishResult(version, plan)
+            return PublishResult(version, plan, changes, impact)
         await conn.execute(insert(metadata_versions).values(
             app_id=row["id"], version=version, document=new_doc.to_json(), message=note,
             author_id=actor.user_id, created_at=self.clock.now()))
         await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
             current_version=version, label=new_doc.app.label, draft=None,
             draft_revision=row["draft_revision"] + 1))
-        return PublishResult(version, plan)
+        await overlays.promote_pending(conn, row["id"], self.clock.now())
+        await self._audit(conn, actor, row, action, version=version, note=note,
+                          changes=changes)
+        return PublishResult(version, plan, changes)
+
+    async def _stale_publish(self, conn: AsyncConnection, row: Any, base: int) -> Conflict:
+        """The 409 of a publish that lost a race: says what the winner changed."""
+        current = row["current_version"]
+        try:
+            before = await self._version_document(conn, row["id"], base)
+        except NotFound:
+            before = {}
+        after = await self._version_document(conn, row["id"], current)
+        changes = diff_documents(before, after)
+        return Conflict(message("stale_publish", current=current, base=base), extra={
+            "current_version": current,
+            "changes": lambda locale: [c.render(locale) for c in changes]})
+
+    async def rollback(self, conn: AsyncConnection, actor: Actor, slug: str, version: int, *,
+                       discard_draft: bool = False, locale: str = "zh-CN") -> PublishResult:
+        """Publish an earlier version again, as a new version. Fields and entities added
+        since are hidden, their data kept — publishing them again brings it back."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        if row["draft"] is not None and not discard_draft:
+            raise Conflict(message("rollback_over_draft", revision=row["draft_revision"]))
+        if version == row["current_version"]:
+            raise Conflict(message("rollback_to_current", version=version))
+        document = await self._version_document(conn, row["id"], version)
+        await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
+            draft=document, draft_revision=row["draft_revision"] + 1,
+            draft_updated_at=self.clock.now(), draft_updated_by=actor.user_id))
+        await overlays.forget_pending(conn, row["id"])
+        note = message("rolled_back_note", version=version).render(locale)
+        return await self.publish(conn, actor, slug, note=note, locale=locale,
+                                  action="rolled_back")
+
+    # --- versions -----------------------------------------------------------------------
 
     async def versions(self, conn: AsyncConnection, actor: Actor,
                        slug: str) -> list[dict[str, Any]]:
         row = await self._row(conn, actor, slug)
         rows = (await conn.execute(
             select(metadata_versions.c.version, metadata_versions.c.message,
-                   metadata_versions.c.author_id, metadata_versions.c.created_at)
+                   metadata_versions.c.author_id, metadata_versions.c.created_at,
+                   users.c.email.label("author_email"), users.c.name.label("author_name"))
+            .outerjoin(users, users.c.id == metadata_versions.c.author_id)
             .where(metadata_versions.c.app_id == row["id"])
             .order_by(metadata_versions.c.version.desc()))).mappings().all()
-        return [dict(r) for r in rows]
+        return [{**dict(r), "current": r["version"] == row["current_version"]} for r in rows]
 
     async def version(self, conn: AsyncConnection, actor: Actor, slug: str,
                       version: int) -> dict[str, Any]:
         row = await self._row(conn, actor, slug)
         return await self._version_document(conn, row["id"], version)
 
+    async def document_at(self, conn: AsyncConnection, actor: Actor, slug: str,
+                          which: int | str | None) -> tuple[dict[str, Any], int | str]:
+        """A version's document, the draft's (``"draft"``), or (None) the published one."""
+        row = await self._row(conn, actor, slug)
+        if which == "draft":
+            require_admin(actor)
+            return (await self._draft_of(conn, row))[0], "draft"
+        if which is None:
+            if row["current_version"] is None:
+                raise NotFound(message("app_not_published", slug=slug))
+            which = row["current_version"]
+        return await self._version_document(conn, row["id"], int(which)), int(which)
+
+    async def diff(self, conn: AsyncConnection, actor: Actor, slug: str,
+                   old: int | str | None, new: int | str | None) -> dict[str, Any]:
+        """What changed between two versions (or a version and the draft), item by item.
+        Without ``new``: the draft when there is one, else the published version."""
+        row = await self._row(conn, actor, slug)
+        if new is None:
+            new = "draft" if row["draft"] is not None else None
+        before, old_label = await self.document_at(conn, actor, slug, old)
+        after, new_label = await self.document_at(conn, actor, slug, new)
+        return {"from": old_label, "to": new_label,
+                "changes": diff_documents(_normal(before), _normal(after))}
+
     async def count(self, conn: AsyncConnection, actor: Actor) -> int:
         return await conn.scalar(select(func.count()).select_from(apps).where(
             apps.c.workspace_id == actor.workspace_id)) or 0
+
+
+def _normal(document: dict[str, Any]) -> dict[str, Any]:
+    """A document as a publish would store it, when it is valid (a draft may not be yet):
+    defaults nobody wrote do not show up as changes."""
+    try:
+        return parse_document(document).to_json()
+    except LoomError:
+        return document
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -79,6 +79,9 @@ class SchemaPlan:
     changes: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # (entity, column or None, effect) for each table change, so the impact of a publish
+    # can be counted: add_column, hide_column, hide_table, change_type, index, reference
+    effects: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
 class _Planner:
@@ -103,6 +106,7 @@ class _Planner:
                 self.plan.changes.append(f"create table {op.table_name}")
             elif isinstance(op, alembic_ops.DropTableOp):
                 self.plan.kept.append(f"table {op.table_name} kept (entity removed)")
+                self.plan.effects.append((self._entity(op.table_name), None, "hide_table"))
             elif isinstance(op, alembic_ops.ModifyTableOps):
                 self.added.update((op.table_name, sub.column.name) for sub in op.ops
                                   if isinstance(sub, alembic_ops.AddColumnOp))
@@ -121,8 +125,10 @@ class _Planner:
         if isinstance(op, alembic_ops.AddColumnOp):
             plan.operations.append(op)
             plan.changes.append(f"add column {entity}.{op.column.name}")
+            plan.effects.append((entity, op.column.name, "add_column"))
         elif isinstance(op, alembic_ops.DropColumnOp):
             plan.kept.append(f"column {entity}.{op.column_name} kept (field removed)")
+            plan.effects.append((entity, op.column_name, "hide_column"))
         elif isinstance(op, alembic_ops.AlterColumnOp):
             self._alter(entity, op)
         elif isinstance(op, alembic_ops.CreateIndexOp):
@@ -130,6 +136,7 @@ class _Planner:
                 self._check_duplicates(entity, table_name, list(op.columns))
             plan.operations.append(op)
             plan.changes.append(f"create index {op.index_name}")
+            plan.effects.append((entity, None, "index"))
         elif isinstance(op, alembic_ops.DropIndexOp):
             plan.operations.append(op)
             plan.changes.append(f"drop index {op.index_name}")
@@ -137,6 +144,7 @@ class _Planner:
             if self.postgres:  # SQLite cannot add constraints; the pipeline checks references
                 plan.operations.append(op)
                 plan.changes.append(f"add reference {entity}.{','.join(op.local_cols)}")
+                plan.effects.append((entity, None, "reference"))
         elif isinstance(op, alembic_ops.DropConstraintOp):
             # only foreign keys come and go (unique rules are indexes): a removed lookup's
             # column is kept, its reference to the other table is not
@@ -164,6 +172,7 @@ class _Planner:
             target = column_type(new).compile(dialect=self.conn.dialect)
             op.kw["postgresql_using"] = f'"{op.column_name}"::{target}'
         self.plan.operations.append(op)
+        self.plan.effects.append((entity, op.column_name, "change_type"))
         self.plan.changes.append(f"change type {entity}.{op.column_name} "
                                  f"{old.storage_type()} -> {new.storage_type()}")
 

@@ -322,3 +322,37 @@ flow_slas = Table(
     Column("ended_at", UTCDateTime, nullable=True),
     Column("stretch", Integer, nullable=False),
 )
+
+# Who changed an app's metadata, when and how: drafts saved, publishes, rollbacks, imports,
+# template upgrades, deletion. Keyed by the app's slug as well, so the trail outlives the
+# app (a deleted app's row keeps its slug, its app_id becomes NULL). Append-only.
+metadata_audit = Table(
+    "metadata_audit", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="SET NULL"), nullable=True),
+    Column("app_slug", String(40), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("draft_revision", Integer, nullable=True),
+    Column("actor_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("source", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("message", Text, nullable=True),
+    Column("changes", JSON, nullable=False),
+    Index("ix_metadata_audit_app", "workspace_id", "app_slug", "id"),
+)
+
+# The template an app was created from, as it was when last installed or upgraded: the base
+# layer under the app's own changes. ``pending_*`` holds a template upgrade merged into the
+# draft, which becomes the base when that draft is published.
+app_bases = Table(
+    "app_bases", system_metadata,
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("template", String(40), nullable=False),
+    Column("template_version", String(40), nullable=True),
+    Column("document", JSON, nullable=False),
+    Column("installed_at", UTCDateTime, nullable=False),
+    Column("pending_version", String(40), nullable=True),
+    Column("pending_document", JSON, nullable=True),
+)

@@ -97,7 +97,7 @@ def test_app_check_needs_no_database(tmp_path: Path) -> None:
     (tmp_path / "good.json").write_text(json.dumps(good), encoding="utf-8")
     checked = loom("sqlite:///nowhere/never.db", "app", "check", "good.json", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
-    assert "2 entities, 1 rules — no problems" in checked.stdout
+    assert "2 entities, 1 rules, 0 flows — no problems" in checked.stdout
     bad = {**good, "rules": {"mark": {**good["rules"]["mark"], "actions": [
         {"type": "set_field", "field": "nmae", "value": "?"}]}}}
     (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")

@@ -14,7 +14,6 @@ from sqlalchemy import inspect, select, text
 
 from loom.platform.api.context import Services
 from loom.platform.security.actors import Actor
-from loom.platform.security.tokens import issue_token
 from loom.platform.security.users import DEFAULT_WORKSPACE, actor_from_row
 from loom.platform.storage.entity_tables import Namespace
 from loom.platform.storage.system_tables import users
@@ -159,18 +158,6 @@ async def admin_actor(services: Services) -> Actor:
         row = (await conn.execute(select(users).where(users.c.email == ADMIN_EMAIL))
                ).mappings().one()
     return actor_from_row(row)
-
-
-@pytest.fixture
-async def api(anonymous: httpx.AsyncClient, services: Services) -> httpx.AsyncClient:
-    """A client authenticated as the first administrator, with a token issued directly:
-    these tests are about storage, and a password check per test (argon2 is slow on
-    purpose) would be most of their run time."""
-    actor = await admin_actor(services)
-    async with services.database.write() as conn:
-        token = await issue_token(conn, actor.user_id, services.clock)
-    anonymous.headers["Authorization"] = f"Bearer {token}"
-    return anonymous
 
 
 @pytest.fixture

@@ -1,0 +1,3 @@
+from loom.platform.cli import main
+
+main()
