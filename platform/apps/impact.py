@@ -54,9 +54,11 @@ async def _tables(conn: AsyncConnection, old: AppRuntime | None, new: AppRuntime
             out[entity] = {"entity": entity, **await _capped_count(conn, select(table.c.id)),
                            "changes": [], "hidden_values": {}}
         out[entity]["changes"].append({"effect": effect, "field": column})
-        if effect == "hide_column" and column in table.c:
-            counted = await _capped_count(conn, select(table.c.id).where(
-                table.c[column].is_not(None)))
+        hidden = old.tables.tables.get(entity) if old is not None else None
+        if effect == "hide_column" and hidden is not None and column in hidden.c:
+            # the column is only in the old version's table definition
+            counted = await _capped_count(conn, select(hidden.c.id).where(
+                hidden.c[column].is_not(None)))
             out[entity]["hidden_values"][column] = counted["rows"]
     return list(out.values())
 

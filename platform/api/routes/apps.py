@@ -14,7 +14,7 @@ from loom.metamodel.errors import BadRequest
 from loom.platform.api.context import command, services
 from loom.platform.api.problems import request_locale
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.apps.templates import load_template
+from loom.platform.apps.templates import available_templates, load_template
 from loom.renderers.openapi import app_openapi
 
 router = APIRouter(tags=["apps"])
@@ -26,6 +26,18 @@ class AppIn(BaseModel):
     metadata: dict[str, Any] | None = Field(default=None, description="Inline document set")
     template: str | None = Field(default=None, description="Create from a starter template")
     demo_data: bool = False
+
+
+@router.get("/api/templates", summary="Starter templates an app can be cloned from")
+async def list_templates(request: Request) -> Any:
+    async with command(request, write=False):
+        items = []
+        for name in available_templates():
+            info = load_template(name)["app"]
+            items.append({"name": name, "label": info.get("label"),
+                          "description": info.get("description"),
+                          "version": info.get("template_version")})
+    return LoomJSONResponse({"items": items})
 
 
 @router.get("/api/apps", summary="List apps")
