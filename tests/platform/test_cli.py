@@ -58,6 +58,49 @@ def test_upgrade_create_export_import(empty_database_url: str, tmp_path: Path) -
             (tmp_path / "copy_out" / name).read_text(encoding="utf-8")
 
 
+def test_import_over_an_app_shows_the_diff_and_publishes_when_confirmed(
+        empty_database_url: str, tmp_path: Path) -> None:
+    url = empty_database_url
+    assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    (tmp_path / "doc.json").write_text(json.dumps(DOC, ensure_ascii=False), encoding="utf-8")
+    assert loom(url, "app", "create", "demo", "doc.json", cwd=tmp_path).returncode == 0
+    assert loom(url, "app", "export", "demo", "demo.zip", cwd=tmp_path).returncode == 0
+    assert loom(url, "app", "export", "demo", "edit", cwd=tmp_path).returncode == 0
+    lead_file = tmp_path / "edit/entities/lead.json"
+    lead = json.loads(lead_file.read_text(encoding="utf-8"))
+    lead["fields"]["phone"] = {"type": "phone"}
+    lead_file.write_text(json.dumps(lead, ensure_ascii=False), encoding="utf-8")
+
+    unconfirmed = loom(url, "app", "import", "edit", "--as", "demo", cwd=tmp_path)
+    assert unconfirmed.returncode == 3, unconfirmed.stderr
+    assert "+ entities.lead: field 'phone' added (phone)" in unconfirmed.stdout
+    assert "nothing changed" in unconfirmed.stdout
+
+    confirmed = loom(url, "app", "import", "edit", "--as", "demo", "--yes",
+                     "--message", "phones for leads", cwd=tmp_path)
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert "published version 2" in confirmed.stdout
+    assert "add column lead.phone" in confirmed.stdout
+
+    versions = loom(url, "app", "versions", "demo", cwd=tmp_path)
+    assert "phones for leads" in versions.stdout.splitlines()[0]
+    diff = loom(url, "app", "diff", "demo", "--from", "1", "--to", "2", cwd=tmp_path)
+    assert "field 'phone' added (phone)" in diff.stdout
+    rolled = loom(url, "app", "rollback", "demo", "1", cwd=tmp_path)
+    assert rolled.returncode == 0, rolled.stderr
+    assert "published version 3" in rolled.stdout
+    assert "column lead.phone kept (field removed)" in rolled.stdout
+    trail = loom(url, "app", "audit", "demo", cwd=tmp_path)
+    entries = [line for line in trail.stdout.splitlines() if "(cli)" in line]
+    assert "rolled_back v3  rolled back to version 1" in entries[0]
+    assert "published v2  phones for leads" in entries[1]
+    assert "imported  phones for leads" in entries[2]
+
+    from_zip = loom(url, "app", "import", "demo.zip", "--as", "twin", cwd=tmp_path)
+    assert from_zip.returncode == 0, from_zip.stderr
+    assert "twin: published version 1" in from_zip.stdout
+
+
 def test_errors_are_messages_not_tracebacks(empty_database_url: str, tmp_path: Path) -> None:
     url = empty_database_url
     assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0

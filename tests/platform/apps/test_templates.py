@@ -196,3 +196,23 @@ async def test_discarding_an_upgrade_draft_keeps_the_old_base(
     assert layers["template_version"] == "1.0.0" and layers["pending_version"] is None
     assert layers["available_version"] == "1.1.0"
     assert await app.version() == 1
+
+
+async def test_the_crm_template_clones_into_independent_apps(api: httpx.AsyncClient) -> None:
+    api.headers["Accept-Language"] = "en"
+    for slug in ("crm_east", "crm_north"):
+        created = await api.post("/api/apps", json={"slug": slug, "template": "crm"})
+        assert created.status_code == 201, created.text
+    east = App(api, "crm_east")
+    doc = await east.metadata()
+    assert doc["app"]["template"] == "crm"
+    doc["entities"]["lead"]["fields"]["wechat"] = {
+        "type": "text", "label": {"zh-CN": "微信", "en": "WeChat"}}
+    await east.published(doc)
+
+    north = await App(api, "crm_north").metadata()
+
+    assert "wechat" not in north["entities"]["lead"]["fields"]
+    assert "wechat" not in templates.load_template("crm")["entities"]["lead"]["fields"]
+    layers = (await api.get("/api/apps/crm_east/metadata/overlay")).json()
+    assert [c["summary"] for c in layers["changes"]] == ["field 'wechat' added (text)"]
