@@ -17,7 +17,6 @@ from loom.metamodel.app import AppDocument
 from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import (
     Conflict,
-    LoomError,
     MetadataInvalid,
     NotFound,
     PermissionDenied,
@@ -36,7 +35,7 @@ from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
 from loom.platform.storage.entity_tables import EntityTables, Namespace
 from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
-from loom.platform.storage.system_tables import apps, metadata_versions, users, workspaces
+from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
 LOCK_NOT_AVAILABLE = "55P03"
@@ -63,16 +62,6 @@ register_messages({
     },
     "version_not_found": {"en": "The app has no version {version}",
                           "zh-CN": "该应用没有版本 {version}"},
-    "rollback_over_draft": {
-        "en": "The app has an unpublished draft (revision {revision}); publish or discard it "
-        "first, or roll back with discard_draft",
-        "zh-CN": "应用有未发布的草稿（修订号 {revision}），请先发布或放弃草稿，或在回滚时指定 "
-        "discard_draft",
-    },
-    "rollback_to_current": {"en": "Version {version} is already the published version",
-                            "zh-CN": "版本 {version} 已是当前发布的版本"},
-    "rolled_back_note": {"en": "rolled back to version {version}",
-                         "zh-CN": "回滚到版本 {version}"},
     "admin_only": {"en": "Only an administrator may do this", "zh-CN": "只有管理员可以执行此操作"},
     "draft_not_object": {"en": "The draft must be a JSON object",
                          "zh-CN": "草稿必须是 JSON 对象"},
@@ -366,43 +355,7 @@ class AppService:
             "current_version": current,
             "changes": lambda locale: [c.render(locale) for c in changes]})
 
-    async def rollback(self, conn: AsyncConnection, actor: Actor, slug: str, version: int, *,
-                       discard_draft: bool = False, locale: str = "zh-CN") -> PublishResult:
-        """Publish an earlier version again, as a new version. Fields and entities added
-        since are hidden, their data kept — publishing them again brings it back."""
-        require_admin(actor)
-        row = await self._row(conn, actor, slug, lock=True)
-        if row["draft"] is not None and not discard_draft:
-            raise Conflict(message("rollback_over_draft", revision=row["draft_revision"]))
-        if version == row["current_version"]:
-            raise Conflict(message("rollback_to_current", version=version))
-        document = await self._version_document(conn, row["id"], version)
-        await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
-            draft=document, draft_revision=row["draft_revision"] + 1,
-            draft_updated_at=self.clock.now(), draft_updated_by=actor.user_id))
-        await overlays.forget_pending(conn, row["id"])
-        note = message("rolled_back_note", version=version).render(locale)
-        return await self.publish(conn, actor, slug, note=note, locale=locale,
-                                  action="rolled_back")
-
     # --- versions -----------------------------------------------------------------------
-
-    async def versions(self, conn: AsyncConnection, actor: Actor,
-                       slug: str) -> list[dict[str, Any]]:
-        row = await self._row(conn, actor, slug)
-        rows = (await conn.execute(
-            select(metadata_versions.c.version, metadata_versions.c.message,
-                   metadata_versions.c.author_id, metadata_versions.c.created_at,
-                   users.c.email.label("author_email"), users.c.name.label("author_name"))
-            .outerjoin(users, users.c.id == metadata_versions.c.author_id)
-            .where(metadata_versions.c.app_id == row["id"])
-            .order_by(metadata_versions.c.version.desc()))).mappings().all()
-        return [{**dict(r), "current": r["version"] == row["current_version"]} for r in rows]
-
-    async def version(self, conn: AsyncConnection, actor: Actor, slug: str,
-                      version: int) -> dict[str, Any]:
-        row = await self._row(conn, actor, slug)
-        return await self._version_document(conn, row["id"], version)
 
     async def document_at(self, conn: AsyncConnection, actor: Actor, slug: str,
                           which: int | str | None) -> tuple[dict[str, Any], int | str]:
@@ -417,30 +370,9 @@ class AppService:
             which = row["current_version"]
         return await self._version_document(conn, row["id"], int(which)), int(which)
 
-    async def diff(self, conn: AsyncConnection, actor: Actor, slug: str,
-                   old: int | str | None, new: int | str | None) -> dict[str, Any]:
-        """What changed between two versions (or a version and the draft), item by item.
-        Without ``new``: the draft when there is one, else the published version."""
-        row = await self._row(conn, actor, slug)
-        if new is None:
-            new = "draft" if row["draft"] is not None else None
-        before, old_label = await self.document_at(conn, actor, slug, old)
-        after, new_label = await self.document_at(conn, actor, slug, new)
-        return {"from": old_label, "to": new_label,
-                "changes": diff_documents(_normal(before), _normal(after))}
-
     async def count(self, conn: AsyncConnection, actor: Actor) -> int:
         return await conn.scalar(select(func.count()).select_from(apps).where(
             apps.c.workspace_id == actor.workspace_id)) or 0
-
-
-def _normal(document: dict[str, Any]) -> dict[str, Any]:
-    """A document as a publish would store it, when it is valid (a draft may not be yet):
-    defaults nobody wrote do not show up as changes."""
-    try:
-        return parse_document(document).to_json()
-    except LoomError:
-        return document
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -16,7 +16,7 @@ from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import LoomError, MetadataInvalid
 from loom.metamodel.i18n import message
 from loom.metamodel.validation import parse_document
-from loom.platform.apps import overlays
+from loom.platform.apps import history, overlays
 from loom.platform.apps.audit import audit_entries
 from loom.platform.apps.folder import read_folder, read_zip, write_folder, write_zip
 from loom.platform.apps.templates import available_templates, load_template
@@ -208,7 +208,7 @@ async def app_publish(slug: str, note: str = typer.Option(None, "--message",
 async def app_versions(slug: str, workspace: str = WORKSPACE) -> None:
     """The published versions, newest first."""
     async with session(workspace) as s, s.database.read() as conn:
-        items = await s.apps.versions(conn, s.actor, slug)
+        items = await history.versions(s.apps, conn, s.actor, slug)
     for item in items:
         mark = "*" if item["current"] else " "
         author = item["author_email"] or "system"
@@ -226,8 +226,8 @@ async def app_diff(slug: str,
                    workspace: str = WORKSPACE) -> None:
     """What changed between two versions, item by item."""
     async with session(workspace) as s, s.database.read() as conn:
-        result = await s.apps.diff(conn, s.actor, slug, _version_or_draft(old),
-                                   _version_or_draft(new))
+        result = await history.diff(s.apps, conn, s.actor, slug, _version_or_draft(old),
+                                    _version_or_draft(new))
     typer.echo(f"{slug}: {result['from']} → {result['to']}")
     _print_changes(result["changes"])
 
@@ -241,8 +241,8 @@ async def app_rollback(slug: str, version: int,
     """Publish an earlier version again as a new version (newer fields are hidden, their
     data kept)."""
     async with session(workspace) as s, s.database.write() as conn:
-        result = await s.apps.rollback(conn, s.actor, slug, version,
-                                       discard_draft=discard_draft, locale=locale())
+        result = await history.rollback(s.apps, conn, s.actor, slug, version,
+                                        discard_draft=discard_draft, locale=locale())
     _print_publish(slug, result)
 
 

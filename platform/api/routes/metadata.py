@@ -15,7 +15,7 @@ from loom.metamodel.validation import parse_document
 from loom.platform.api.context import command, etag, if_match, json_body, services
 from loom.platform.api.problems import request_locale
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.apps import overlays
+from loom.platform.apps import history, overlays
 from loom.platform.apps.audit import audit_entries
 from loom.platform.apps.folder import read_zip, write_zip
 from loom.platform.apps.service import require_admin
@@ -129,14 +129,14 @@ async def publish(request: Request, app: str, body: PublishIn | None = None) -> 
 @router.get("/api/apps/{app}/metadata/versions", summary="Published versions, newest first")
 async def versions(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
-        return LoomJSONResponse({"items": await services(request).apps.versions(conn, actor,
-                                                                              app)})
+        return LoomJSONResponse({"items": await history.versions(services(request).apps, conn,
+                                                                 actor, app)})
 
 
 @router.get("/api/apps/{app}/metadata/versions/{version}", summary="One published version")
 async def version(request: Request, app: str, version: VersionNumber) -> Any:
     async with command(request, write=False) as (conn, actor):
-        document = await services(request).apps.version(conn, actor, app, version)
+        document, _ = await services(request).apps.document_at(conn, actor, app, version)
     return LoomJSONResponse(document, headers={"ETag": etag(version)})
 
 
@@ -152,8 +152,8 @@ async def diff(request: Request, app: str,
                    "one, else the published version")] = None) -> Any:
     locale = request_locale(request)
     async with command(request, write=False) as (conn, actor):
-        result = await services(request).apps.diff(conn, actor, app, _version_or_draft(old),
-                                                   _version_or_draft(new))
+        result = await history.diff(services(request).apps, conn, actor, app,
+                                    _version_or_draft(old), _version_or_draft(new))
     return LoomJSONResponse({**result, "changes": [c.render(locale)
                                                    for c in result["changes"]]})
 
@@ -163,8 +163,9 @@ async def diff(request: Request, app: str,
 async def rollback(request: Request, app: str, body: RollbackIn) -> Any:
     locale = request_locale(request)
     async with command(request, write=True) as (conn, actor):
-        result = await services(request).apps.rollback(
-            conn, actor, app, body.version, discard_draft=body.discard_draft, locale=locale)
+        result = await history.rollback(services(request).apps, conn, actor, app,
+                                        body.version, discard_draft=body.discard_draft,
+                                        locale=locale)
     return LoomJSONResponse({**result.as_json(locale), "rolled_back_to": body.version})
 
 
@@ -213,7 +214,7 @@ async def import_archive(request: Request, app: str,
                                     status_code=201,
                                     headers={"Location": f"/api/apps/{app}"})
         _, revision = await svc.apps.save_draft(conn, actor, app, document, action="imported")
-        changes = await svc.apps.diff(conn, actor, app, None, "draft")
+        changes = await history.diff(svc.apps, conn, actor, app, None, "draft")
     return LoomJSONResponse({"created": False, "draft_revision": revision,
                              "changes": [c.render(locale) for c in changes["changes"]]})
 
