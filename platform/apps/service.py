@@ -52,6 +52,11 @@ register_messages({
                           "zh-CN": "应用“{slug}”尚无已发布版本"},
     "metadata_invalid": {"en": "The metadata has problems", "zh-CN": "元数据有误"},
     "no_draft": {"en": "There is no draft to publish", "zh-CN": "没有可发布的草稿"},
+    "import_over_draft": {
+        "en": "The app has an unpublished draft (revision {revision}); publish or discard it "
+        "before importing over it",
+        "zh-CN": "应用有未发布的草稿（修订号 {revision}），导入前请先发布或放弃草稿",
+    },
     "stale_draft": {
         "en": "The draft changed since you read it (now at revision {current}); reload it",
         "zh-CN": "草稿在您读取后已被修改（当前修订号 {current}），请重新加载",
@@ -266,6 +271,17 @@ class AppService:
         await self._audit(conn, actor, row, action, draft_revision=revision, note=note,
                           changes=diff_documents(current, document))
         return document, revision
+
+    async def stage_import(self, conn: AsyncConnection, actor: Actor, slug: str,
+                           document: dict[str, Any],
+                           note: str | None = None) -> tuple[dict[str, Any], int]:
+        """An imported document as the draft — never over somebody's unpublished work."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        if row["draft"] is not None:
+            raise Conflict(message("import_over_draft", revision=row["draft_revision"]))
+        return await self.save_draft(conn, actor, slug, document, action="imported",
+                                     note=note)
 
     async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str) -> int:
         """Throw the draft away (the published version stays as it is)."""

@@ -176,8 +176,7 @@ async def app_import(source: Path = typer.Argument(..., help="An exported folder
                 typer.echo("nothing changed")
                 return
         async with s.database.write() as conn:
-            await s.apps.save_draft(conn, s.actor, slug, document, action="imported",
-                                    note=note)
+            await s.apps.stage_import(conn, s.actor, slug, document, note=note)
             result = await s.apps.publish(conn, s.actor, slug, base_version=version,
                                           note=note or f"imported from {source.name}")
     _print_publish(slug, result)

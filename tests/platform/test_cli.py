@@ -101,6 +101,24 @@ def test_import_over_an_app_shows_the_diff_and_publishes_when_confirmed(
     assert "twin: published version 1" in from_zip.stdout
 
 
+def test_clone_the_crm_template_and_see_its_layers(empty_database_url: str,
+                                                   tmp_path: Path) -> None:
+    url = empty_database_url
+    assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    listed = loom(url, "app", "templates", cwd=tmp_path)
+    assert listed.stdout.startswith("crm\t"), listed.stdout
+
+    cloned = loom(url, "app", "create", "crm_east", "--template", "crm", cwd=tmp_path)
+
+    assert cloned.returncode == 0, cloned.stderr
+    assert "crm_east: published version 1" in cloned.stdout
+    layers = loom(url, "app", "overlay", "crm_east", cwd=tmp_path)
+    assert "template crm" in layers.stdout and "(no changes)" in layers.stdout
+    upgrade = loom(url, "app", "upgrade", "crm_east", "--dry-run", cwd=tmp_path)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "(up to date)" in upgrade.stdout
+
+
 def test_errors_are_messages_not_tracebacks(empty_database_url: str, tmp_path: Path) -> None:
     url = empty_database_url
     assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0

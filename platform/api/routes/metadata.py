@@ -213,7 +213,7 @@ async def import_archive(request: Request, app: str,
             return LoomJSONResponse({"created": True, **result.as_json(locale)},
                                     status_code=201,
                                     headers={"Location": f"/api/apps/{app}"})
-        _, revision = await svc.apps.save_draft(conn, actor, app, document, action="imported")
+        _, revision = await svc.apps.stage_import(conn, actor, app, document)
         changes = await history.diff(svc.apps, conn, actor, app, None, "draft")
     return LoomJSONResponse({"created": False, "draft_revision": revision,
                              "changes": [c.render(locale) for c in changes["changes"]]})

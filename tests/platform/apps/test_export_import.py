@@ -79,6 +79,19 @@ async def test_importing_over_an_app_stages_a_draft_and_shows_the_diff(app: App)
     assert "phone" in (await app.metadata())["entities"]["customer"]["fields"]
 
 
+async def test_an_import_never_replaces_an_unpublished_draft(app: App) -> None:
+    exported = await _export(app)
+    doc = sales()
+    doc["app"]["label"] = "Sales (work in progress)"
+    await app.api.put(f"{app.base}/metadata/draft", json=doc)
+
+    refused = await app.api.post(f"{app.base}/metadata/import", content=exported, headers=ZIP)
+
+    assert refused.status_code == 409, refused.text
+    assert "draft" in refused.json()["detail"]
+    assert (await app.api.get(f"{app.base}/metadata/draft")).json() == doc
+
+
 async def test_a_zipped_folder_is_accepted_and_clutter_ignored(app: App) -> None:
     files = {f"sales-export/{name}": text for name, text in _files(await _export(app)).items()}
     files["sales-export/README.md"] = "# our sales app"

@@ -168,6 +168,9 @@ async def test_two_admins_publishing_at_once_one_wins(app: App, services) -> Non
         for _ in range(2)))
 
     assert sorted(a.status_code for a in answers) == [200, 409]
+    [loser] = [a for a in answers if a.status_code == 409]
+    assert loser.json()["current_version"] == 2
+    assert [c["summary"] for c in loser.json()["changes"]] == ["field 'phone' added (phone)"]
     assert await app.version() == 2
     async with services.database.read() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM metadata_versions mv JOIN apps a "
