@@ -11,6 +11,7 @@ from loom.metamodel.calendars import CalendarSpec
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import ApiName, LocalizedText
 from loom.metamodel.flows import FlowSpec
+from loom.metamodel.roles import RoleSpec
 from loom.metamodel.rules import RuleSpec
 
 # Sections whose items have their own file when an app is exported to a folder.
@@ -43,7 +44,7 @@ class AppDocument(BaseModel):
     rules: dict[ApiName, RuleSpec] = Field(default_factory=dict)
     flows: dict[ApiName, FlowSpec] = Field(default_factory=dict)
     dashboards: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
-    roles: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    roles: dict[ApiName, RoleSpec] = Field(default_factory=dict)
     jobs: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
 
     def model_post_init(self, __context: Any) -> None:

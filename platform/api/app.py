@@ -19,6 +19,7 @@ from loom.platform.api.routes import (
     metadata,
     record_actions,
     records,
+    roles,
     rules,
     tasks,
     users,
@@ -45,8 +46,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   "app's record endpoints are described at /api/apps/{app}/openapi.json.")
     app.state.services = shared
     problems.install(app)
-    for module in (health, auth, users, apps, metadata, records, record_actions, inbox, rules,
-                   tasks, flows):
+    for module in (health, auth, users, apps, metadata, roles, records, record_actions, inbox,
+                   rules, tasks, flows):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, settings=shared.settings)
     app.add_middleware(RequestContext)

@@ -15,7 +15,7 @@ from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import metadata_audit, users
 
 Action = Literal["created", "draft_saved", "draft_discarded", "published", "rolled_back",
-                 "imported", "upgrade_prepared", "deleted"]
+                 "imported", "upgrade_prepared", "deleted", "members_changed"]
 PAGE = 50
 
 

@@ -33,6 +33,7 @@ from loom.platform.apps.impact import publish_impact
 from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
+from loom.platform.security.permissions import actor_in_app
 from loom.platform.storage.entity_tables import EntityTables, Namespace
 from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
 from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
@@ -136,6 +137,12 @@ class AppService:
         if row["current_version"] is None:
             raise NotFound(message("app_not_published", slug=slug))
         return await self._runtime_for(conn, row, row["current_version"])
+
+    async def enter(self, conn: AsyncConnection, actor: Actor,
+                    slug: str) -> tuple[AppRuntime, Actor]:
+        """The published app and the actor as a member of it (with their roles there)."""
+        runtime = await self.runtime(conn, actor, slug)
+        return runtime, await actor_in_app(conn, actor, runtime)
 
     async def published_runtimes(self, conn: AsyncConnection) -> list[AppRuntime]:
         """The current version of every published app of every workspace (the worker's
@@ -358,6 +365,24 @@ class AppService:
                           changes=changes)
         return PublishResult(version, plan, changes)
 
+    async def publish_item(self, conn: AsyncConnection, actor: Actor, slug: str,
+                           section: str, name: str, item: dict[str, Any] | None,
+                           note: str) -> PublishResult:
+        """Publish one item changed (or removed, ``item`` None) on top of the published
+        version — e.g. a role edited in its own screen. A draft in progress gets the same
+        change, so the next publish of the draft does not undo it."""
+        require_admin(actor)
+        row = await self._row(conn, actor, slug, lock=True)
+        draft = row["draft"]
+        published = await self._version_document(conn, row["id"], row["current_version"])
+        await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
+            draft=_with_item(published, section, name, item)))
+        result = await self.publish(conn, actor, slug, note=note)
+        if draft is not None:
+            await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
+                draft=_with_item(draft, section, name, item)))
+        return result
+
     async def _stale_publish(self, conn: AsyncConnection, row: Any, base: int) -> Conflict:
         """The 409 of a publish that lost a race: says what the winner changed."""
         current = row["current_version"]
@@ -389,6 +414,16 @@ class AppService:
     async def count(self, conn: AsyncConnection, actor: Actor) -> int:
         return await conn.scalar(select(func.count()).select_from(apps).where(
             apps.c.workspace_id == actor.workspace_id)) or 0
+
+
+def _with_item(document: dict[str, Any], section: str, name: str,
+               item: dict[str, Any] | None) -> dict[str, Any]:
+    items = dict(document.get(section) or {})
+    if item is None:
+        items.pop(name, None)
+    else:
+        items[name] = item
+    return {**document, section: items}
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -40,7 +40,7 @@ from loom.platform.records.evaluation import prepare, record_env
 from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.serials import next_serial
 from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import FULL_ACCESS, Access, authorize
+from loom.platform.security.permissions import FULL_ACCESS, Access, authorize, require_reach
 
 log = logging.getLogger("loom.records")
 TRUSTED_SOURCES = frozenset({"rule", "flow", "system"})
@@ -65,7 +65,7 @@ class RecordPipeline:
                           budget: WriteBudget | None = None,
                           single: bool = False) -> list[dict[str, Any]]:
         """Create records, all or none. Checks and the insert are set-based over the batch."""
-        access = authorize(actor, runtime, entity, "create")
+        access = await authorize(conn, actor, runtime, entity, "create")
         if not items:  # an INSERT of no rows would be one row of defaults
             return []
         spec, tz, budget = runtime.entity(entity), _tz(runtime), budget or WriteBudget()
@@ -141,7 +141,10 @@ class RecordPipeline:
                      computed: dict[str, Any] | None = None) -> dict[str, Any]:
         """Change a record. ``expected_version`` (from If-Match) makes a stale write a 409.
         ``computed``: values of computed fields (roll-ups, formulas) the platform sets."""
-        access = access or authorize(actor, runtime, entity, "update")
+        if access is None:
+            access = await authorize(conn, actor, runtime, entity, "update")
+            await require_reach(conn, runtime, actor, access, entity, record_id, "update",
+                                self.clock.now())
         spec, tz, budget = runtime.entity(entity), _tz(runtime), budget or WriteBudget()
         current = await self.load(conn, runtime, entity, record_id, lock=True)
         _check_version(spec, current, expected_version)
@@ -196,7 +199,9 @@ class RecordPipeline:
         """Delete a record; records pointing at it are handled as their lookup says
         (restrict: refuse, set_null: clear the reference, cascade: delete them too)."""
         if check:
-            authorize(actor, runtime, entity, "delete")
+            access = await authorize(conn, actor, runtime, entity, "delete")
+            await require_reach(conn, runtime, actor, access, entity, record_id, "delete",
+                                self.clock.now())
         spec, budget = runtime.entity(entity), budget or WriteBudget()
         current = await self.load(conn, runtime, entity, record_id, lock=True)
         _check_version(spec, current, expected_version)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -31,7 +31,7 @@ from loom.engines.query.keyset import (
     parse_sort,
 )
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
-from loom.metamodel.errors import BadRequest, NotFound
+from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
@@ -114,8 +114,10 @@ def related_source(runtime: AppRuntime) -> Any:
 
 
 def filter_clause(runtime: AppRuntime, entity: str, rule: Any, env: Env, *,
-                  dialect: str | None = None) -> ColumnElement[bool] | None:
-    """A JSON Logic filter as a WHERE clause; refused (400) when it has no SQL form."""
+                  dialect: str | None = None,
+                  access: Access | None = None) -> ColumnElement[bool] | None:
+    """A JSON Logic filter as a WHERE clause; refused (400) when it has no SQL form, and
+    when it reads a field the reader may not see (a filter would reveal its values)."""
     if rule is None or rule == {} or rule is True:
         return None
     scope = Scope.for_entity(runtime.doc, entity)
@@ -124,6 +126,8 @@ def filter_clause(runtime: AppRuntime, entity: str, rule: Any, env: Env, *,
         raise BadRequest(message("filter_invalid"), problems)
     try:
         compiled = compile_condition(rule, scope)
+        if access is not None:
+            access.require_readable(runtime, entity, sorted(compiled.reads))
         return compiled.to_sql(column_resolver(runtime, entity), env, dialect=dialect,
                                related=related_source(runtime))
     except NotTranslatable as exc:
@@ -141,14 +145,30 @@ def visible(spec: EntitySpec, access: Access, record: dict[str, Any],
             if name in SYSTEM_FIELDS or access.can_read(name)}
 
 
+async def as_seen(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
+                  records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records just written, as their writer may see them: hidden fields absent (a role
+    may create without reading: then only the id and version come back)."""
+    try:
+        access = await authorize(conn, actor, runtime, entity, "read")
+    except PermissionDenied:
+        return [{"id": r["id"], "version": r["version"]} for r in records]
+    spec = runtime.entity(entity)
+    return [visible(spec, access, record) for record in records]
+
+
 async def get_record(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
-                     record_id: int) -> dict[str, Any]:
-    access = authorize(actor, runtime, entity, "read")
+                     record_id: int, now: datetime) -> dict[str, Any]:
+    """One record as the actor may see it; outside their reach it does not exist for them."""
+    access = await authorize(conn, actor, runtime, entity, "read")
     table = runtime.tables[entity]
     row = None
     if is_record_id(record_id):  # beyond the id range the database would fail, not miss
-        row = (await conn.execute(select(table).where(table.c.id == record_id))
-               ).mappings().first()
+        query = select(table).where(table.c.id == record_id)
+        if access.rows is not None:
+            query = query.where(access.rows.where(
+                runtime, environment(runtime, actor, now), conn.dialect.name))
+        row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise NotFound(message("not_found_record", entity=runtime.entity(entity).label,
                                id=record_id))
@@ -157,7 +177,7 @@ async def get_record(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, e
 
 async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
                        query: ListQuery, now: datetime) -> Page:
-    access = authorize(actor, runtime, entity, "read")
+    access = await authorize(conn, actor, runtime, entity, "read")
     spec = runtime.entity(entity)
     table = runtime.tables[entity]
     if not 1 <= query.limit <= MAX_LIMIT:
@@ -167,13 +187,18 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
             if name not in spec.stored_fields() and name not in SYSTEM_FIELDS:
                 raise BadRequest(message("unknown_list_field", name=name, entity=spec.label))
     keys = parse_sort(query.sort, spec)
+    access.require_readable(runtime, entity, [k.field for k in keys])
     wanted = [name for name in visible(spec, access, {}, query.fields)]
     columns = [table.c[name] for name in wanted]
     columns += [table.c[k.field] for k in keys if k.field not in wanted]
+    env = environment(runtime, actor, now)
     where = None
     if query.filter not in (None, {}, True):
-        where = filter_clause(runtime, entity, query.filter, environment(runtime, actor, now),
-                              dialect=conn.dialect.name)
+        where = filter_clause(runtime, entity, query.filter, env, dialect=conn.dialect.name,
+                              access=access)
+    if access.rows is not None:
+        reach = access.rows.where(runtime, env, conn.dialect.name)
+        where = reach if where is None else and_(where, reach)
     statement = select(*columns)
     if where is not None:
         statement = statement.where(where)

@@ -19,9 +19,10 @@ from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.evaluation import prepare
+from loom.platform.records.reads import environment
 from loom.platform.rules.hook import RuleExecutor
 from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import authorize
+from loom.platform.security.permissions import authorize, within_reach
 
 register_messages({
     "action_not_found": {"en": "{entity} has no action '{name}'",
@@ -39,7 +40,14 @@ async def run_record_action(conn: AsyncConnection, executor: RuleExecutor,
                             name: str, *, now: datetime,
                             expected_version: int | None = None) -> None:
     """Run the action ``name`` on one record, in the caller's transaction."""
-    authorize(actor, runtime, entity, "update")
+    # a button is pressed on a record the user can see; its condition decides the rest
+    # (claiming a lead from the pool changes a record the user does not own yet), and its
+    # steps run as automation, like a rule's
+    access = await authorize(conn, actor, runtime, entity, "read")
+    if not await within_reach(conn, runtime, access, entity, record_id,
+                              environment(runtime, actor, now)):
+        raise NotFound(message("not_found_record", entity=runtime.entity(entity).label,
+                               id=record_id))
     rule = runtime.rules.record_action(runtime.doc, entity, name)
     if rule is None:
         raise NotFound(message("action_not_found", entity=runtime.entity(entity).label,

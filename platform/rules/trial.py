@@ -175,7 +175,7 @@ async def try_on_record(conn: AsyncConnection, executor: RuleExecutor, runtime: 
                                      key=f"try:{runtime.app_id}:{rule.name}:{record_id}",
                                      now=now, check_condition=False)
         assert firing is not None  # the condition is not checked again
-        after = await get_record(conn, runtime, actor, rule.entity, record_id)
+        after = await get_record(conn, runtime, actor, rule.entity, record_id, now)
         return Trial(True, inputs, firing.actions, after)
     except LoomError as exc:  # what would refuse the change is the answer, not an error
         return Trial(True, inputs, failure=exc)

@@ -27,6 +27,13 @@ class Actor:
                      self.department_id, self.manager_id, self.locale, self.roles, source)
 
 
+    def with_roles(self, roles: frozenset[str] | set[str]) -> Actor:
+        """The same person with their roles in one app."""
+        return Actor(self.user_id, self.email, self.workspace_id, self.is_admin, self.name,
+                     self.department_id, self.manager_id, self.locale, frozenset(roles),
+                     self.source)
+
+
 def system_actor(workspace_id: int, source: Source = "system") -> Actor:
     return Actor(user_id=None, email="system", workspace_id=workspace_id, is_admin=True,
                  name="system", source=source)

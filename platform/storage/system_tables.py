@@ -356,3 +356,16 @@ app_bases = Table(
     Column("pending_version", String(40), nullable=True),
     Column("pending_document", JSON, nullable=True),
 )
+
+# Records shared explicitly with a user, beyond what their roles reach.
+record_shares = Table(
+    "record_shares", system_metadata,
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity", String(40), primary_key=True),
+    Column("record_id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("access", String(10), nullable=False),
+    Column("shared_by", ID, ForeignKey("users.id"), nullable=True),
+    Column("shared_at", UTCDateTime, nullable=False),
+    Index("ix_record_shares_user", "app_id", "entity", "user_id"),
+)

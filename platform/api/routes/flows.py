@@ -16,7 +16,8 @@ from loom.platform.apps.service import require_admin
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.migration import migrate
-from loom.platform.security.permissions import authorize
+from loom.platform.records.reads import environment
+from loom.platform.security.permissions import authorize, require_reach, within_reach
 from loom.platform.storage.system_tables import tasks
 
 router = APIRouter(tags=["flows"])
@@ -82,10 +83,12 @@ async def _running(svc: Any, conn: Any, actor: Any, app: str,
 async def start_flow(request: Request, app: str, body: StartIn) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         entity = runtime.flows[body.flow].spec.entity if body.flow in runtime.flows else None
         if entity is not None:
-            authorize(actor, runtime, entity, "update")
+            access = await authorize(conn, actor, runtime, entity, "update")
+            await require_reach(conn, runtime, actor, access, entity, body.record_id, "update",
+                                svc.clock.now())
         instance_id = await svc.flows.start(conn, runtime, actor, body.flow, body.record_id,
                                             svc.clock.now())
         row = await store.load_instance(conn, actor.workspace_id, instance_id, running=False)
@@ -97,21 +100,27 @@ async def list_instances(request: Request, app: str, entity: str | None = None,
                          record: int | None = None, status: str | None = None) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         if entity is not None:
-            authorize(actor, runtime, entity, "read")
+            await authorize(conn, actor, runtime, entity, "read")
         rows = await store.list_instances(conn, actor.workspace_id, runtime.app_id,
                                           entity=entity, record_id=record, status=status)
-        visible = [row for row in rows if _may_read(actor, runtime, row["entity"])]
+        now = svc.clock.now()
+        visible = [row for row in rows
+                   if await _may_read(conn, actor, runtime, row["entity"], row["record_id"],
+                                      now)]
         return LoomJSONResponse({"items": [await _full(conn, row) for row in visible]})
 
 
-def _may_read(actor: Any, runtime: Any, entity: str) -> bool:
+async def _may_read(conn: Any, actor: Any, runtime: Any, entity: str, record_id: int,
+                    now: Any) -> bool:
+    """Whether the actor may see the record a flow instance runs on."""
     try:
-        authorize(actor, runtime, entity, "read")
+        access = await authorize(conn, actor, runtime, entity, "read")
     except PermissionDenied:
         return False
-    return True
+    return await within_reach(conn, runtime, access, entity, record_id,
+                              environment(runtime, actor, now))
 
 
 def _of_app(row: dict[str, Any], runtime: Any) -> dict[str, Any]:
@@ -124,10 +133,12 @@ def _of_app(row: dict[str, Any], runtime: Any) -> dict[str, Any]:
 async def get_instance(request: Request, app: str, instance_id: int) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         row = _of_app(await store.load_instance(conn, actor.workspace_id, instance_id,
                                                 running=False), runtime)
-        authorize(actor, runtime, row["entity"], "read")
+        if not await _may_read(conn, actor, runtime, row["entity"], row["record_id"],
+                               svc.clock.now()):
+            raise NotFound(message("flow_instance_not_found", id=row["id"]))
         return LoomJSONResponse(await _full(conn, row))
 
 

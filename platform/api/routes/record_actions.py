@@ -22,8 +22,8 @@ async def run_action(request: Request, app: str, entity: str, record_id: int,
     svc = services(request)
     expected = if_match(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         await run_record_action(conn, svc.rules, runtime, actor, entity, record_id, name,
                                 now=svc.clock.now(), expected_version=expected)
-        record = await get_record(conn, runtime, actor, entity, record_id)
+        record = await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})

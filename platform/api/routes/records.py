@@ -4,10 +4,11 @@ change with optimistic versions, delete, history. Every write goes through the p
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from loom.metamodel.errors import BadRequest
 from loom.platform.api.context import (
@@ -19,10 +20,12 @@ from loom.platform.api.context import (
     services,
 )
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.records import shares
 from loom.platform.records.audit import record_history
 from loom.platform.records.reads import (
     DEFAULT_LIMIT,
     ListQuery,
+    as_seen,
     get_record,
     list_records,
 )
@@ -64,7 +67,7 @@ async def list_(request: Request, app: str, entity: str,
                       if fields else None, count=count)
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         page = await list_records(conn, runtime, actor, entity, query, svc.clock.now())
     body: dict[str, Any] = {"items": page.items, "next_cursor": page.next_cursor}
     if page.count is not None:
@@ -77,8 +80,9 @@ async def create(request: Request, app: str, entity: str) -> Any:
     data = await json_body(request)
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         record = await svc.pipeline.create(conn, runtime, actor, entity, data)
+        [record] = await as_seen(conn, runtime, actor, entity, [record])
     return LoomJSONResponse(record, status_code=201, headers={
         "Location": f"/api/apps/{app}/records/{entity}/{record['id']}",
         "ETag": etag(record["version"])})
@@ -94,8 +98,9 @@ async def bulk(request: Request, app: str, entity: str) -> Any:
         raise BadRequest(f"_bulk takes at most {MAX_BULK} records per request")
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         records = await svc.pipeline.create_many(conn, runtime, actor, entity, data)
+        records = await as_seen(conn, runtime, actor, entity, records)
     return LoomJSONResponse({"items": records}, status_code=201)
 
 
@@ -103,8 +108,8 @@ async def bulk(request: Request, app: str, entity: str) -> Any:
 async def read(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
-        record = await get_record(conn, runtime, actor, entity, record_id)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        record = await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 
@@ -114,9 +119,10 @@ async def change(request: Request, app: str, entity: str, record_id: int) -> Any
     data = await json_body(request)
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         record = await svc.pipeline.update(conn, runtime, actor, entity, record_id, data,
                                            expected_version=if_match(request))
+        [record] = await as_seen(conn, runtime, actor, entity, [record])
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 
@@ -125,7 +131,7 @@ async def change(request: Request, app: str, entity: str, record_id: int) -> Any
 async def remove(request: Request, app: str, entity: str, record_id: int) -> Response:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         await svc.pipeline.delete(conn, runtime, actor, entity, record_id,
                                   expected_version=if_match(request))
     return Response(status_code=204)
@@ -135,11 +141,50 @@ async def remove(request: Request, app: str, entity: str, record_id: int) -> Res
 async def history(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
-        await get_record(conn, runtime, actor, entity, record_id)
-        access = authorize(actor, runtime, entity, "read")
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
+        access = await authorize(conn, actor, runtime, entity, "read")
         items = await record_history(conn, runtime.app_id, entity, record_id)
     for item in items:
         item["changes"] = {name: values for name, values in item["changes"].items()
                            if access.can_read(name)}
     return LoomJSONResponse({"items": items})
+
+
+class ShareIn(BaseModel):
+    user: str = Field(description="The email of the user to share with")
+    access: Literal["read", "write"] = "read"
+
+
+@router.get(PREFIX + "/{record_id}/shares", summary="Who the record is shared with")
+async def list_shares(request: Request, app: str, entity: str, record_id: int) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        items = await shares.shares_of(conn, runtime, actor, entity, record_id,
+                                       svc.clock.now())
+    return LoomJSONResponse({"items": items})
+
+
+@router.post(PREFIX + "/{record_id}/shares", status_code=204,
+             summary="Share the record with a user (read, or read and write)")
+async def add_share(request: Request, app: str, entity: str, record_id: int,
+                    body: ShareIn) -> Response:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        await shares.share(conn, runtime, actor, entity, record_id, body.user, body.access,
+                           svc.clock.now())
+    return Response(status_code=204)
+
+
+@router.delete(PREFIX + "/{record_id}/shares/{user_id}", status_code=204,
+               summary="Stop sharing the record with a user")
+async def remove_share(request: Request, app: str, entity: str, record_id: int,
+                       user_id: int) -> Response:
+    svc = services(request)
+    async with command(request, write=True) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        await shares.unshare(conn, runtime, actor, entity, record_id, user_id,
+                             svc.clock.now())
+    return Response(status_code=204)

@@ -87,7 +87,7 @@ async def rule_runs(request: Request, app: str, entity: str | None = None,
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         require_admin(actor)
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         items = await list_traces(conn, runtime.app_id, entity=entity, record_id=record,
                                   rule=rule, limit=limit)
     return LoomJSONResponse({"items": items})
@@ -101,7 +101,7 @@ async def try_rule(request: Request, app: str, name: str) -> Any:
     now = svc.clock.now()
     async with command(request, write=not wanted.preview) as (conn, actor):
         require_admin(actor)
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         if wanted.rule is not None:
             rule = trial.proposed_rule(runtime, name, wanted.rule)
         elif wanted.draft:

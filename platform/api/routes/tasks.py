@@ -72,7 +72,7 @@ async def list_app_tasks(request: Request, app: str,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         items = await visible_tasks(conn, runtime, actor,
                                     assignee_id=_assignee(assignee, actor.user_id),
                                     status=status, entity=entity, record_id=record,
@@ -85,7 +85,7 @@ async def list_app_tasks(request: Request, app: str,
 async def get_app_task(request: Request, app: str, task_id: TaskId) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         view = await task_view(conn, runtime, actor, task_id, svc.pipeline,
                                svc.apps.runtime_at)
     return LoomJSONResponse(view, headers={"ETag": etag(view["task"]["version"])})
@@ -104,7 +104,7 @@ async def task_action(request: Request, app: str, task_id: TaskId) -> Any:
     svc = services(request)
     expected = if_match(request)
     async with command(request, write=True) as (conn, actor):
-        runtime = await svc.apps.runtime(conn, actor, app)
+        runtime, actor = await svc.apps.enter(conn, actor, app)
         task = await act_on_task(conn, runtime, actor, task_id,
                                  TaskCommand(**wanted.model_dump()), now=svc.clock.now(),
                                  flows=svc.flows, runtime_at=svc.apps.runtime_at,

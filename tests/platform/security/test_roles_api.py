@@ -1,0 +1,87 @@
+"""Roles over the API: definitions are published as versions, members are set without one,
+and both land in the metadata audit trail."""
+
+from __future__ import annotations
+
+from company import Company
+
+ROLES = "/api/apps/acct/roles"
+
+
+async def _version(company: Company) -> int:
+    return (await company.admin.get("/api/apps/acct")).json()["version"]
+
+
+async def test_roles_list_their_permissions_and_members(company: Company) -> None:
+    listed = (await company.admin.get(ROLES)).json()["items"]
+    rep = next(r for r in listed if r["name"] == "rep")
+    assert rep["label"] == {"zh-CN": "销售", "en": "Sales rep"}
+    assert rep["permissions"]["customer"]["read"] == "own"
+    assert [m["email"] for m in rep["members"]] == ["rep1@example.com", "rep2@example.com"]
+    assert (await company.clients["rep1"].get(ROLES)).status_code == 403
+
+
+async def test_redefining_a_role_publishes_a_version_and_takes_effect(
+        company: Company) -> None:
+    before = await _version(company)
+    customer = await company.customer("华为", "boss")
+    rep = company.clients["rep1"]
+    assert (await rep.get(f"/api/apps/acct/records/customer/{customer}")).status_code == 404
+
+    put = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {
+        "create": True, "read": "all", "update": "own"}}})
+
+    assert put.status_code == 200, put.text
+    assert await _version(company) == before + 1
+    assert (await rep.get(f"/api/apps/acct/records/customer/{customer}")).status_code == 200
+    again = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {
+        "create": True, "read": "all", "update": "own", "export": False}}})
+    assert again.status_code == 200
+    assert await _version(company) == before + 1  # the same definition: no new version
+    versions = (await company.admin.get("/api/apps/acct/metadata/versions")).json()["items"]
+    assert versions[0]["message"] == "role 'rep' changed"
+
+
+async def test_members_change_without_a_version_and_are_audited(company: Company) -> None:
+    before = await _version(company)
+
+    put = await company.admin.put(f"{ROLES}/auditor", json={"members": [
+        "audit@example.com", "desk@example.com"]})
+
+    assert put.status_code == 200, put.text
+    assert [m["email"] for m in put.json()["members"]] == ["audit@example.com",
+                                                           "desk@example.com"]
+    assert await _version(company) == before
+    trail = (await company.admin.get("/api/apps/acct/metadata/audit")).json()["items"]
+    assert trail[0]["action"] == "members_changed"
+    assert [c["summary"] for c in trail[0]["changes"]] == ["desk@example.com joined the role"]
+    unknown = await company.admin.put(f"{ROLES}/auditor", json={"members": ["x@example.com"]})
+    assert unknown.status_code == 422 and "x@example.com" in unknown.json()["detail"]
+    missing = await company.admin.put(f"{ROLES}/ghost", json={"members": []})
+    assert missing.status_code == 404
+
+
+async def test_bad_definitions_are_refused_naming_the_problem(company: Company) -> None:
+    before = await _version(company)
+    bad_scope = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {
+        "read": "everything"}}})
+    assert bad_scope.status_code == 422
+    assert bad_scope.json()["errors"][0]["field"].startswith("permissions.customer.read")
+    bad_entity = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"lead": {
+        "read": "all"}}})
+    assert bad_entity.status_code == 422
+    assert bad_entity.json()["errors"][0]["field"] == "roles.rep.permissions.lead"
+    bad_condition = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {
+        "read": {"==": [{"var": "regoin"}, "east"]}}}})
+    assert bad_condition.status_code == 422
+    assert "regoin" in bad_condition.json()["errors"][0]["message"]
+    assert await _version(company) == before
+
+
+async def test_removing_a_role_removes_its_access(company: Company) -> None:
+    customer = await company.customer("华为", "rep1")
+    removed = await company.admin.delete(f"{ROLES}/rep")
+    assert removed.status_code == 204
+    denied = await company.clients["rep1"].get(f"/api/apps/acct/records/customer/{customer}")
+    assert denied.status_code == 403
+    assert (await company.admin.get(f"{ROLES}/rep")).status_code == 404
