@@ -13,7 +13,7 @@ from loom.metamodel.errors import Conflict, LoomError
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import parse_document
 from loom.platform.apps import overlays
-from loom.platform.apps.service import AppService, PublishResult, require_admin
+from loom.platform.apps.service import AppService, PublishResult
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import apps, metadata_versions, users
 
@@ -34,7 +34,7 @@ register_messages({
 async def versions(service: AppService, conn: AsyncConnection, actor: Actor,
                    slug: str) -> list[dict[str, Any]]:
     """Every published version, newest first, with author, time and message."""
-    row = await service._row(conn, actor, slug)
+    row = await service._builder_row(conn, actor, slug)
     rows = (await conn.execute(
         select(metadata_versions.c.version, metadata_versions.c.message,
                metadata_versions.c.author_id, metadata_versions.c.created_at,
@@ -49,7 +49,7 @@ async def diff(service: AppService, conn: AsyncConnection, actor: Actor, slug: s
                old: int | str | None, new: int | str | None) -> dict[str, Any]:
     """What changed between two versions (or a version and the draft), item by item.
     Without ``new``: the draft when there is one, else the published version."""
-    row = await service._row(conn, actor, slug)
+    row = await service._builder_row(conn, actor, slug)
     if new is None:
         new = "draft" if row["draft"] is not None else None
     before, old_label = await service.document_at(conn, actor, slug, old)
@@ -72,8 +72,7 @@ async def rollback(service: AppService, conn: AsyncConnection, actor: Actor, slu
                    locale: str = "zh-CN") -> PublishResult:
     """Publish an earlier version again, as a new version. Fields and entities added since
     are hidden, their data kept — publishing them again brings it back."""
-    require_admin(actor)
-    row = await service._row(conn, actor, slug, lock=True)
+    row = await service._builder_row(conn, actor, slug, lock=True)
     if row["draft"] is not None and not discard_draft:
         raise Conflict(message("rollback_over_draft", revision=row["draft_revision"]))
     if version == row["current_version"]:

@@ -33,7 +33,7 @@ from loom.platform.apps.impact import publish_impact
 from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import actor_in_app
+from loom.platform.security.permissions import actor_in_app, app_roles
 from loom.platform.storage.entity_tables import EntityTables, Namespace
 from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
 from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
@@ -68,6 +68,8 @@ register_messages({
     },
     "version_not_found": {"en": "The app has no version {version}",
                           "zh-CN": "该应用没有版本 {version}"},
+    "builder_only": {"en": "Only an administrator or a builder of this app may do this",
+                     "zh-CN": "只有管理员或本应用的搭建者可以执行此操作"},
     "admin_only": {"en": "Only an administrator may do this", "zh-CN": "只有管理员可以执行此操作"},
     "draft_not_object": {"en": "The draft must be a JSON object",
                          "zh-CN": "草稿必须是 JSON 对象"},
@@ -126,6 +128,27 @@ class AppService:
         if row is None:
             raise NotFound(message("app_not_found", slug=slug))
         return row
+
+    async def _builder_row(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                           lock: bool = False) -> Any:
+        row = await self._row(conn, actor, slug, lock=lock)
+        await self._require_builder(conn, actor, row)
+        return row
+
+    async def _require_builder(self, conn: AsyncConnection, actor: Actor, row: Any) -> None:
+        """Metadata is for workspace administrators and the app's builders (members of a
+        role with ``app_builder``); people and apps themselves stay with administrators."""
+        if actor.is_admin:
+            return
+        if row["current_version"] is not None:
+            doc = (await self._runtime_for(conn, row, row["current_version"])).doc
+            builders = {name for name, role in doc.roles.items() if role.app_builder}
+            if builders & await app_roles(conn, row["id"], actor.user_id):
+                return
+        raise PermissionDenied(message("builder_only"))
+
+    async def require_builder(self, conn: AsyncConnection, actor: Actor, slug: str) -> None:
+        await self._builder_row(conn, actor, slug)
 
     async def exists(self, conn: AsyncConnection, actor: Actor, slug: str) -> bool:
         return await conn.scalar(select(apps.c.id).where(
@@ -244,8 +267,7 @@ class AppService:
     async def draft(self, conn: AsyncConnection, actor: Actor,
                     slug: str) -> tuple[dict[str, Any], int]:
         """The draft (or, when nobody is editing, the published document) and its revision."""
-        require_admin(actor)
-        return await self._draft_of(conn, await self._row(conn, actor, slug))
+        return await self._draft_of(conn, await self._builder_row(conn, actor, slug))
 
     async def _draft_of(self, conn: AsyncConnection, row: Any) -> tuple[dict[str, Any], int]:
         if row["draft"] is not None:
@@ -262,8 +284,7 @@ class AppService:
                          note: str | None = None) -> tuple[dict[str, Any], int]:
         """Replace (PUT) or merge-patch (PATCH) the draft. Drafts may be incomplete; the
         problems are reported by ``check_draft`` and enforced at publish."""
-        require_admin(actor)
-        row = await self._row(conn, actor, slug, lock=True)
+        row = await self._builder_row(conn, actor, slug, lock=True)
         if if_revision is not None and if_revision != row["draft_revision"]:
             raise Conflict(message("stale_draft", current=row["draft_revision"]))
         current, _ = await self._draft_of(conn, row)
@@ -283,8 +304,7 @@ class AppService:
                            document: dict[str, Any],
                            note: str | None = None) -> tuple[dict[str, Any], int]:
         """An imported document as the draft — never over somebody's unpublished work."""
-        require_admin(actor)
-        row = await self._row(conn, actor, slug, lock=True)
+        row = await self._builder_row(conn, actor, slug, lock=True)
         if row["draft"] is not None:
             raise Conflict(message("import_over_draft", revision=row["draft_revision"]))
         return await self.save_draft(conn, actor, slug, document, action="imported",
@@ -292,8 +312,7 @@ class AppService:
 
     async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str) -> int:
         """Throw the draft away (the published version stays as it is)."""
-        require_admin(actor)
-        row = await self._row(conn, actor, slug, lock=True)
+        row = await self._builder_row(conn, actor, slug, lock=True)
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
         revision = row["draft_revision"] + 1
@@ -316,8 +335,7 @@ class AppService:
         published since, the publish is refused (409, with what they changed) instead of
         silently overwriting. A dry run also counts the impact on the stored data.
         """
-        require_admin(actor)
-        row = await self._row(conn, actor, slug, lock=True)
+        row = await self._builder_row(conn, actor, slug, lock=True)
         current = row["current_version"]
         if base_version is not None and current is not None and base_version != current:
             raise await self._stale_publish(conn, row, base_version)
@@ -403,7 +421,7 @@ class AppService:
         """A version's document, the draft's (``"draft"``), or (None) the published one."""
         row = await self._row(conn, actor, slug)
         if which == "draft":
-            require_admin(actor)
+            await self._require_builder(conn, actor, row)
             return (await self._draft_of(conn, row))[0], "draft"
         if which is None:
             if row["current_version"] is None:

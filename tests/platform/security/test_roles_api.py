@@ -3,7 +3,7 @@ and both land in the metadata audit trail."""
 
 from __future__ import annotations
 
-from company import Company
+from company import DOC, Company
 
 ROLES = "/api/apps/acct/roles"
 
@@ -85,3 +85,26 @@ async def test_removing_a_role_removes_its_access(company: Company) -> None:
     denied = await company.clients["rep1"].get(f"/api/apps/acct/records/customer/{customer}")
     assert denied.status_code == 403
     assert (await company.admin.get(f"{ROLES}/rep")).status_code == 404
+
+
+async def test_app_builders_edit_metadata_but_not_people(company: Company) -> None:
+    await company.admin.put(f"{ROLES}/designer", json={
+        "label": "Designer", "app_builder": True, "permissions": {},
+        "members": ["desk@example.com"]})
+    builder, rep = company.clients["desk"], company.clients["rep1"]
+    doc = (await builder.get("/api/apps/acct/metadata/draft")).json()
+    doc["entities"]["customer"]["fields"]["wechat"] = {"type": "text"}
+
+    assert (await builder.put("/api/apps/acct/metadata/draft", json=doc)).status_code == 200
+    published = await builder.post("/api/apps/acct/metadata/publish", json={})
+    assert published.status_code == 200, published.text
+    assert (await builder.get("/api/apps/acct/metadata/versions")).status_code == 200
+    assert (await builder.get("/api/apps/acct/metadata/audit")).status_code == 200
+
+    assert (await builder.put(f"{ROLES}/rep", json={"members": []})).status_code == 403
+    assert (await builder.post("/api/apps", json={"slug": "mine", "metadata": DOC})
+            ).status_code == 403
+    for path in ("/api/apps/acct/metadata/draft", "/api/apps/acct/metadata/versions",
+                 "/api/apps/acct/metadata/audit"):
+        assert (await rep.get(path)).status_code == 403, path
+    assert (await rep.put("/api/apps/acct/metadata/draft", json=doc)).status_code == 403
