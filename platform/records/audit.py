@@ -13,6 +13,9 @@ from loom.engines.forms.values import to_json
 from loom.platform.records.context import WriteContext
 from loom.platform.storage.system_tables import record_audit
 
+# The "field" of a sharing change in the history (not a field of the entity).
+SHARE_KEY = "$shared_with"
+
 
 def field_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
                   fields: list[str]) -> dict[str, list[Any]]:
@@ -44,3 +47,29 @@ async def record_history(conn: AsyncConnection, app_id: int, entity: str,
         .order_by(record_audit.c.id))).mappings().all()
     return [{"action": r["action"], "version": r["version"], "actor_id": r["actor_id"],
              "source": r["source"], "at": r["at"], "changes": r["changes"]} for r in rows]
+
+
+async def audit_page(conn: AsyncConnection, app_id: int, *, entity: str | None = None,
+                     record_id: int | None = None, since: Any = None, until: Any = None,
+                     after: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """A page of the app's record trail in the order it was written, with actor emails."""
+    from loom.platform.storage.system_tables import users
+
+    query = (select(record_audit, users.c.email.label("actor_email"))
+             .outerjoin(users, users.c.id == record_audit.c.actor_id)
+             .where(record_audit.c.app_id == app_id).order_by(record_audit.c.id).limit(limit))
+    if entity is not None:
+        query = query.where(record_audit.c.entity == entity)
+    if record_id is not None:
+        query = query.where(record_audit.c.record_id == record_id)
+    if since is not None:
+        query = query.where(record_audit.c.at >= since)
+    if until is not None:
+        query = query.where(record_audit.c.at < until)
+    if after is not None:
+        query = query.where(record_audit.c.id > after)
+    rows = (await conn.execute(query)).mappings().all()
+    return [{"id": r["id"], "at": r["at"], "entity": r["entity"], "record_id": r["record_id"],
+             "action": r["action"], "version": r["version"], "actor_id": r["actor_id"],
+             "actor_email": r["actor_email"], "source": r["source"], "changes": r["changes"]}
+            for r in rows]

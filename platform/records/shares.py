@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import NotFound, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
+from loom.platform.records.audit import SHARE_KEY, write_audit
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize, require_reach
 from loom.platform.storage.system_tables import record_shares, users
@@ -53,19 +54,42 @@ async def share(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity
         raise ValidationFailed(text, [Problem("user", text, code="unknown_user")])
     key = (record_shares.c.app_id == runtime.app_id, record_shares.c.entity == entity,
            record_shares.c.record_id == record_id, record_shares.c.user_id == user_id)
-    changed = await conn.execute(update(record_shares).where(*key).values(
-        access=access, shared_by=actor.user_id, shared_at=now))
-    if changed.rowcount == 0:
+    before = await conn.scalar(select(record_shares.c.access).where(*key))
+    if before == access:
+        return
+    if before is None:
         await conn.execute(insert(record_shares).values(
             app_id=runtime.app_id, entity=entity, record_id=record_id, user_id=user_id,
             access=access, shared_by=actor.user_id, shared_at=now))
+    else:
+        await conn.execute(update(record_shares).where(*key).values(
+            access=access, shared_by=actor.user_id, shared_at=now))
+    await _audit(conn, runtime, actor, entity, record_id, "share", now,
+                 {SHARE_KEY: [f"{email}: {before}" if before else None, f"{email}: {access}"]})
 
 
 async def unshare(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
                   record_id: int, user_id: int, now: datetime) -> None:
     await _may_share(conn, runtime, actor, entity, record_id, now)
-    removed = await conn.execute(delete(record_shares).where(
-        record_shares.c.app_id == runtime.app_id, record_shares.c.entity == entity,
-        record_shares.c.record_id == record_id, record_shares.c.user_id == user_id))
-    if removed.rowcount == 0:
+    key = (record_shares.c.app_id == runtime.app_id, record_shares.c.entity == entity,
+           record_shares.c.record_id == record_id, record_shares.c.user_id == user_id)
+    found = (await conn.execute(select(record_shares.c.access, users.c.email)
+                                .join(users, users.c.id == record_shares.c.user_id)
+                                .where(*key))).first()
+    if found is None:
         raise NotFound(message("share_not_found", id=user_id))
+    await conn.execute(delete(record_shares).where(*key))
+    await _audit(conn, runtime, actor, entity, record_id, "unshare", now,
+                 {SHARE_KEY: [f"{found.email}: {found.access}", None]})
+
+
+async def _audit(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
+                 record_id: int, action: str, now: datetime,
+                 changes: dict[str, list[Any]]) -> None:
+    """Sharing changes who may see a record: it goes into the record's history."""
+    table = runtime.tables[entity]
+    version = await conn.scalar(select(table.c.version).where(table.c.id == record_id))
+    await write_audit(conn, [{"app_id": runtime.app_id, "entity": entity,
+                              "record_id": record_id, "action": action,
+                              "version": version or 0, "actor_id": actor.user_id,
+                              "source": actor.source, "at": now, "changes": changes}])

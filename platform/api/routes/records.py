@@ -21,7 +21,7 @@ from loom.platform.api.context import (
 )
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records import shares
-from loom.platform.records.audit import record_history
+from loom.platform.records.audit import SHARE_KEY, record_history
 from loom.platform.records.reads import (
     DEFAULT_LIMIT,
     ListQuery,
@@ -147,7 +147,7 @@ async def history(request: Request, app: str, entity: str, record_id: int) -> An
         items = await record_history(conn, runtime.app_id, entity, record_id)
     for item in items:
         item["changes"] = {name: values for name, values in item["changes"].items()
-                           if access.can_read(name)}
+                           if name == SHARE_KEY or access.can_read(name)}
     return LoomJSONResponse({"items": items})
 
 
