@@ -39,7 +39,8 @@ def document_files(document: dict[str, Any]) -> dict[str, str]:
     return files
 
 
-def document_from_files(files: dict[str, bytes], where: str = "") -> dict[str, Any]:
+def document_from_files(files: dict[str, bytes], where: str = "", *,
+                        ignore: tuple[str, ...] = ()) -> dict[str, Any]:
     """The document set stored in ``files`` (relative path → bytes); every unreadable file
     is reported, and JSON files outside the layout are named rather than ignored (other
     files — a README, a .gitignore — are not metadata and are left alone)."""
@@ -52,7 +53,7 @@ def document_from_files(files: dict[str, bytes], where: str = "") -> dict[str, A
         if path == "app.json":
             continue
         parts = PurePosixPath(path).parts
-        if not parts[-1].endswith(".json"):
+        if not parts[-1].endswith(".json") or parts[0] in ignore:
             continue
         if len(parts) != 2 or parts[0] not in ITEM_SECTIONS:
             problems.append(Problem(path, "not part of an app: expected app.json or "
@@ -98,8 +99,9 @@ def write_folder(document: dict[str, Any], folder: Path) -> list[Path]:
     return written
 
 
-def read_folder(folder: Path) -> dict[str, Any]:
-    """The document set stored under ``folder``."""
+def read_folder(folder: Path, *, ignore: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The document set stored under ``folder`` (``ignore``: sub-folders that are not
+    metadata, such as a template's seed records)."""
     if not (folder / "app.json").is_file():
         raise MetadataInvalid(f"{folder} is not an app folder (app.json is missing)")
     files = {"app.json": (folder / "app.json").read_bytes()}
@@ -108,7 +110,7 @@ def read_folder(folder: Path) -> dict[str, Any]:
         if directory.is_dir():
             for path in directory.glob("*.json"):
                 files[f"{section}/{path.name}"] = path.read_bytes()
-    return document_from_files(files, str(folder))
+    return document_from_files(files, str(folder), ignore=ignore)
 
 
 # --- zip archives -------------------------------------------------------------------------

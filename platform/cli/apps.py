@@ -3,7 +3,6 @@ template layers and upgrades, the metadata audit trail."""
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from pathlib import Path
@@ -18,9 +17,10 @@ from loom.metamodel.i18n import message
 from loom.metamodel.validation import parse_document
 from loom.platform.apps import history, overlays
 from loom.platform.apps.audit import audit_entries
+from loom.platform.apps.cloning import clone_template
 from loom.platform.apps.folder import read_folder, read_zip, write_folder, write_zip
 from loom.platform.apps.templates import available_templates, load_template
-from loom.platform.cli.common import app_cli, command, fail, locale, session
+from loom.platform.cli.common import app_cli, command, fail, locale, services_session, session
 from loom.platform.security.users import DEFAULT_WORKSPACE
 
 WORKSPACE = typer.Option(DEFAULT_WORKSPACE, help="Workspace")
@@ -91,12 +91,16 @@ async def app_create(slug: str,
         raise LoomError("Give either a metadata file/folder or --template, not both")
     if source is None and not template:
         raise LoomError("Give a metadata file or folder, or --template NAME")
-    base = load_template(template) if template else None
-    document = copy.deepcopy(base) if base is not None else _read_source(source)
     if demo_data:
         raise LoomError("This template has no demo data recipe")
-    async with session(workspace) as s, s.database.write() as conn:
-        result = await s.apps.create(conn, s.actor, slug, document, base=base)
+    if template:
+        async with services_session(workspace) as (services, actor), \
+                services.database.write() as conn:
+            result = await clone_template(services, conn, actor, slug, template)
+    else:
+        document = _read_source(source)
+        async with session(workspace) as s, s.database.write() as conn:
+            result = await s.apps.create(conn, s.actor, slug, document)
     _print_publish(slug, result)
 
 

@@ -93,6 +93,22 @@ class Session:
 
 
 @asynccontextmanager
+async def services_session(workspace: str) -> AsyncIterator[tuple[Any, Actor]]:
+    """All the platform's services (the write pipeline with its rules and flows), as the
+    workspace's system actor — for commands that write records."""
+    from loom.platform.services import build_services
+
+    services = build_services(Settings(), Clock())
+    try:
+        await ensure_ready(services.database)
+        async with services.database.write() as conn:
+            workspace_id = await ensure_workspace(conn, workspace, services.clock)
+        yield services, system_actor(workspace_id, "cli")
+    finally:
+        await services.database.dispose()
+
+
+@asynccontextmanager
 async def session(workspace: str) -> AsyncIterator[Session]:
     """The database (migrated, or a clear error), as the workspace's system actor."""
     settings, clock = Settings(), Clock()

@@ -3,7 +3,6 @@ each app's own OpenAPI document. Their metadata lifecycle is in ``metadata.py``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +13,7 @@ from loom.metamodel.errors import BadRequest
 from loom.platform.api.context import command, services
 from loom.platform.api.problems import request_locale
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.apps.cloning import clone_template
 from loom.platform.apps.templates import available_templates, load_template
 from loom.renderers.openapi import app_openapi
 
@@ -50,22 +50,19 @@ async def list_apps(request: Request) -> Any:
 async def create_app(request: Request, body: AppIn) -> Any:
     if body.metadata is not None and body.template:
         raise BadRequest("Give either metadata or a template, not both")
-    base = None
-    if body.template:
-        # a clone: the app gets its own copy, the template stays its base layer
-        base = load_template(body.template)
-        document = copy.deepcopy(base)
-    elif body.metadata is not None:
-        document = body.metadata
-    else:
-        document = {"app": {"label": body.label or body.slug}}
-    if body.label and isinstance(document.get("app"), dict):
-        document["app"] = {**document["app"], "label": body.label}
     if body.demo_data:
         raise BadRequest("Demo data comes with a template's demo recipe; this app has none")
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
-        result = await svc.apps.create(conn, actor, body.slug, document, base=base)
+        if body.template:
+            result = await clone_template(svc, conn, actor, body.slug, body.template,
+                                          label=body.label)
+        else:
+            document = body.metadata if body.metadata is not None else {
+                "app": {"label": body.label or body.slug}}
+            if body.label and isinstance(document.get("app"), dict):
+                document["app"] = {**document["app"], "label": body.label}
+            result = await svc.apps.create(conn, actor, body.slug, document)
         app = await svc.apps.describe(conn, actor, body.slug)
     return LoomJSONResponse({**app, "publish": result.as_json(request_locale(request))},
                             status_code=201,

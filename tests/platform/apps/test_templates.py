@@ -216,3 +216,23 @@ async def test_the_crm_template_clones_into_independent_apps(api: httpx.AsyncCli
     assert "wechat" not in templates.load_template("crm")["entities"]["lead"]["fields"]
     layers = (await api.get("/api/apps/crm_east/metadata/overlay")).json()
     assert [c["summary"] for c in layers["changes"]] == ["field 'wechat' added (text)"]
+
+
+async def test_a_crm_clone_has_its_seed_records_from_the_first_minute(
+        api: httpx.AsyncClient) -> None:
+    api.headers["Accept-Language"] = "en"
+    created = await api.post("/api/apps", json={"slug": "crm", "template": "crm"})
+    assert created.status_code == 201, created.text
+
+    teams = (await api.get("/api/apps/crm/records/team", params={"sort": "code"})).json()
+    lead = await api.post("/api/apps/crm/records/lead", json={
+        "name": "张伟", "company": "上海云启科技有限公司", "phone": "13800138000",
+        "region": "east_china"})
+
+    assert [t["code"] for t in teams["items"]] == ["east_china_team", "north_china_team",
+                                                   "south_china_team"]
+    assert lead.status_code == 201, lead.text
+    east = next(t["id"] for t in teams["items"] if t["code"] == "east_china_team")
+    assert lead.json()["team"] == east
+    history = (await api.get(f"/api/apps/crm/records/team/{east}/history")).json()["items"]
+    assert history[0]["source"] == "import"
