@@ -12,6 +12,7 @@ from loom.platform.api.middleware import BodyLimit, RequestContext
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes import (
     apps,
+    audit,
     auth,
     flows,
     health,
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = shared
     problems.install(app)
     for module in (health, auth, users, apps, metadata, roles, records, record_actions, inbox,
-                   rules, tasks, flows):
+                   rules, tasks, flows, audit):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, settings=shared.settings)
     app.add_middleware(RequestContext)
