@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# For API responses and the (server-rendered) UI: only what the server itself serves.
+DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
+               "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
 def async_database_url(url: str) -> str:
@@ -39,6 +44,30 @@ class Settings(BaseSettings):
     ddl_lock_timeout_ms: int = 5000
     token_days: int = 30
     log_json: bool = True
+    # --- security (README: Security) ---
+    # sign-in: failures per email (and, more, per client address: offices share one) within
+    # the window lock that email (address) for lock minutes
+    login_max_failures: int = Field(default=5, ge=1)
+    login_ip_max_failures: int = Field(default=50, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    session_hours: int = Field(default=12, ge=1)
+    api_token_days: int = Field(default=365, ge=1, le=3650)
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # the address people open Loom at, for links in email (never taken from a request's
+    # Host header, which a client chooses); default http://host:port
+    public_url: str | None = None
+    # origins (scheme://host[:port]) whose pages may call the API; none by default
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    content_security_policy: str = DEFAULT_CSP
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -49,6 +78,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'loom.db').as_posix()}"
+
+    def link_base(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,10 +12,40 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.metamodel.errors import BadRequest, NotAuthenticated, PayloadTooLarge
+from loom.metamodel.errors import (
+    BadRequest,
+    NotAuthenticated,
+    PayloadTooLarge,
+    PermissionDenied,
+)
+from loom.metamodel.i18n import message, register_messages
 from loom.platform.security.actors import Actor
-from loom.platform.security.tokens import actor_for_token
+from loom.platform.security.sessions import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    csrf_matches,
+)
+from loom.platform.security.tokens import BEARER_KINDS, Credential, resolve_token, touch
 from loom.platform.services import Services
+
+register_messages({
+    "token_missing": {
+        "en": "Send an API token: Authorization: Bearer <token> (get one from "
+              "POST /api/auth/token), or sign in for a session (POST /api/auth/session)",
+        "zh-CN": "请提供 API 令牌：Authorization: Bearer <令牌>（通过 POST /api/auth/token "
+                 "获取），或登录以建立会话（POST /api/auth/session）",
+    },
+    "csrf_failed": {
+        "en": "The CSRF token is missing or wrong: send the value of the loom_csrf cookie "
+              "in the X-CSRF-Token header",
+        "zh-CN": "CSRF 令牌缺失或错误：请在 X-CSRF-Token 请求头中发送 loom_csrf Cookie 的值",
+    },
+    "token_scope": {
+        "en": "This token may not do that: it lacks the '{scope}' scope",
+        "zh-CN": "此令牌无权执行该操作：缺少“{scope}”权限范围",
+    },
+})
 
 
 def services(request: Request) -> Services:
@@ -26,25 +56,55 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("Send an API token: Authorization: Bearer <token> "
-                               "(get one from POST /api/auth/token)")
+        raise NotAuthenticated(message("token_missing"))
     return token.strip()
 
 
+def presented_token(request: Request) -> tuple[str, frozenset[str]]:
+    """The token the caller presents, and the kinds it may be: a bearer header (sign-in or
+    API token) wins; else the session cookie, which on an unsafe method must come with the
+    matching CSRF header (a page of another site cannot send it)."""
+    if "authorization" in request.headers:
+        return bearer_token(request), BEARER_KINDS
+    session = request.cookies.get(SESSION_COOKIE)
+    if not session:
+        raise NotAuthenticated(message("token_missing"))
+    if request.method not in SAFE_METHODS and \
+            not csrf_matches(session, request.headers.get(CSRF_HEADER)):
+        raise PermissionDenied(message("csrf_failed"))
+    return session, frozenset({"session"})
+
+
 @asynccontextmanager
-async def command(request: Request, *, write: bool) -> AsyncIterator[tuple[AsyncConnection,
-                                                                            Actor]]:
+async def authenticated(request: Request, *, write: bool,
+                        scope: str | None = None) -> AsyncIterator[tuple[AsyncConnection,
+                                                                          Credential]]:
     """Authenticate the caller and open the command's transaction (committed at the end
-    of the block, rolled back on any error)."""
+    of the block, rolled back on any error). The one place where a token's scopes are
+    enforced: a command needs ``scope`` — by default "write" when it writes, else "read"."""
     svc = services(request)
-    token = bearer_token(request)
-    if any("\x00" in str(value) for value in request.path_params.values()):
-        # no slug or name holds one, and PostgreSQL would fail on it instead of missing
-        raise BadRequest("The address contains a NUL character (%00)")
+    token, kinds = presented_token(request)  # a %00 in the address: refused by sane_address
+    needed = scope or ("write" if write else "read")
     transaction = svc.database.write() if write else svc.database.read()
     async with transaction as conn:
-        actor = await actor_for_token(conn, token, svc.clock)
-        yield conn, actor
+        credential = await resolve_token(conn, token, svc.clock, kinds)
+        if not credential.allows(needed):
+            raise PermissionDenied(message("token_scope", scope=needed))
+        touched = credential.needs_touch(svc.clock.now())
+        if touched and write:
+            await touch(conn, credential.token_id, svc.clock.now())
+        yield conn, credential
+    if touched and not write:  # "last used" is worth a small write, not on every read
+        async with svc.database.write() as conn:
+            await touch(conn, credential.token_id, svc.clock.now())
+
+
+@asynccontextmanager
+async def command(request: Request, *, write: bool,
+                  scope: str | None = None) -> AsyncIterator[tuple[AsyncConnection, Actor]]:
+    """``authenticated``, for commands that need only who is acting."""
+    async with authenticated(request, write=write, scope=scope) as (conn, credential):
+        yield conn, credential.actor
 
 
 def _refuse_constant(name: str) -> Any:
@@ -97,3 +157,9 @@ def if_match(request: Request) -> int | None:
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's IP address (behind a proxy: uvicorn's --forwarded-allow-ips decides
+    whose X-Forwarded-For is believed)."""
+    return request.client.host if request.client else None

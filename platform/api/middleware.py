@@ -1,5 +1,6 @@
-"""Request ids, one structured log line per request, baseline security headers, and a bound
-on request bodies."""
+"""Request ids, one structured log line per request, the last guard against a traceback
+reaching a client, and a bound on request bodies. (Security headers and CORS:
+``hardening.py``.)"""
 
 from __future__ import annotations
 
@@ -9,22 +10,22 @@ import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loom.platform.api.problems import internal_error
 from loom.platform.settings import Settings
 
 log = logging.getLogger("loom.access")
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-]
+errors = logging.getLogger("loom.api")
 
 
 class RequestContext:
-    """Give every request an id (honouring a sane incoming X-Request-ID), echo it back,
-    add security headers, and log method, path, status and duration as JSON."""
+    """Give every request an id (honouring a sane incoming X-Request-ID), echo it back, and
+    log method, path (never the query string, which may carry secrets), status and
+    duration as JSON. An error nothing else handled is logged here and answered with a
+    bare problem+json 500 that passes the outer middleware (security headers) like any
+    other response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,19 +40,24 @@ class RequestContext:
             else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
-        status: dict[str, Any] = {"code": 500}
+        status: dict[str, Any] = {"code": 500, "started": False}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status["code"], status["started"] = message["status"], True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(SECURITY_HEADERS)
                 message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            errors.error("unhandled error", exc_info=exc, extra={
+                "request_id": request_id, "path": scope.get("path")})
+            if status["started"]:
+                raise
+            await internal_error(Request(scope))(scope, receive, send_with_headers)
         finally:
             log.info("request", extra={
                 "request_id": request_id, "method": scope.get("method"),

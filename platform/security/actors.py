@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Source = Literal["api", "ui", "import", "rule", "flow", "cli", "system"]
+Source = Literal["api", "ui", "import", "rule", "flow", "cli", "system", "job"]
 
 
 @dataclass(frozen=True)

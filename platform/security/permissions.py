@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import NotTranslatable, Scope, compile_condition
+from loom.engines.forms.values import is_record_id
 from loom.metamodel.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.roles import EntityPermissions
@@ -239,6 +240,8 @@ async def within_reach(conn: AsyncConnection, runtime: AppRuntime, access: Acces
     """Whether one record is among those ``access`` reaches (one indexed query)."""
     if access.rows is None:
         return True
+    if not is_record_id(record_id):  # beyond the id range the database would fail, not miss
+        return False
     table = runtime.tables[entity]
     found = await conn.scalar(select(table.c.id).where(
         table.c.id == record_id, access.rows.where(runtime, env, conn.dialect.name)))

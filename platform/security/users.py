@@ -10,16 +10,33 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
+from loom.metamodel.i18n import LOCALES, message, register_messages
 from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
+from loom.platform.security.password_policy import password_problems
 from loom.platform.security.passwords import hash_password
 from loom.platform.storage.system_tables import departments, users, workspaces
 
 DEFAULT_WORKSPACE = "default"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
 # the sizes of the users and departments columns
 TEXT_LIMITS = {"email": 320, "name": 200, "manager": 320, "department": 200, "locale": 10}
+
+register_messages({
+    "user_email_invalid": {"en": "A valid email address is required",
+                           "zh-CN": "请填写有效的邮箱地址"},
+    "user_name_required": {"en": "A name is required", "zh-CN": "请填写姓名"},
+    "user_text_too_long": {"en": "At most {max} characters", "zh-CN": "最多 {max} 个字符"},
+    "user_text_nul": {"en": "Must not contain a NUL character", "zh-CN": "不能包含 NUL 字符"},
+    "user_locale_unknown": {"en": "The language must be one of: {locales}",
+                            "zh-CN": "语言必须是以下之一：{locales}"},
+    "user_email_taken": {"en": "A user with the email {email} already exists",
+                         "zh-CN": "邮箱为 {email} 的用户已存在"},
+    "user_email_used": {"en": "Already used", "zh-CN": "已被使用"},
+    "user_not_created": {"en": "The user cannot be created", "zh-CN": "无法创建该用户"},
+    "user_no_such_manager": {"en": "There is no user {email}", "zh-CN": "不存在用户 {email}"},
+    "user_not_found": {"en": "There is no user {id}", "zh-CN": "不存在用户 {id}"},
+})
 
 
 @dataclass(frozen=True)
@@ -58,21 +75,33 @@ async def ensure_department(conn: AsyncConnection, workspace_id: int, name: str,
         .returning(departments.c.id))).scalar_one()
 
 
+def text_problems(values: dict[str, Any]) -> list[Problem]:
+    """What the columns cannot hold (too long, U+0000) and what a profile must be: a name
+    that is not blank, a language Loom speaks."""
+    problems = []
+    if "name" in values and not (values["name"] or "").strip():
+        problems.append(Problem("name", message("user_name_required")))
+    for field, longest in TEXT_LIMITS.items():
+        text = values.get(field) or ""
+        if len(text) > longest:  # the column's size: PostgreSQL would refuse, not cut
+            problems.append(Problem(field, message("user_text_too_long", max=longest)))
+        if "\x00" in text:  # PostgreSQL text cannot hold U+0000
+            problems.append(Problem(field, message("user_text_nul")))
+    locale = values.get("locale")
+    if locale and len(locale) <= TEXT_LIMITS["locale"] and locale not in LOCALES:
+        problems.append(Problem("locale", message("user_locale_unknown",
+                                                  locales=", ".join(LOCALES))))
+    return problems
+
+
 def _check_new_user(new: NewUser) -> list[Problem]:
     problems = []
     if not EMAIL.match(new.email or ""):
-        problems.append(Problem("email", "a valid email address is required"))
-    if not (new.name or "").strip():
-        problems.append(Problem("name", "a name is required"))
-    for field, longest in TEXT_LIMITS.items():
-        text = getattr(new, field) or ""
-        if len(text) > longest:  # the column's size: PostgreSQL would refuse, not cut
-            problems.append(Problem(field, f"at most {longest} characters"))
-        if "\x00" in text:  # PostgreSQL text cannot hold U+0000
-            problems.append(Problem(field, "must not contain a NUL character"))
-    if new.password is not None and len(new.password) < MIN_PASSWORD:
-        problems.append(Problem("password", f"the password needs at least {MIN_PASSWORD} "
-                                            "characters"))
+        problems.append(Problem("email", message("user_email_invalid")))
+    problems.extend(text_problems({field: getattr(new, field)
+                                   for field in (*TEXT_LIMITS, "name")}))
+    if new.password is not None:
+        problems.extend(password_problems(new.password, new.email))
     return problems
 
 
@@ -81,18 +110,18 @@ async def create_user(conn: AsyncConnection, workspace_id: int, new: NewUser,
     """Create a user in a workspace; the email is the login and must be unused."""
     problems = _check_new_user(new)
     if problems:
-        raise ValidationFailed("The user cannot be created", problems)
+        raise ValidationFailed(message("user_not_created"), problems)
     email = new.email.strip().lower()
     if await conn.scalar(select(users.c.id).where(users.c.email == email)) is not None:
-        raise Conflict(f"A user with the email {email} already exists",
-                       [Problem("email", "already used")])
+        raise Conflict(message("user_email_taken", email=email),
+                       [Problem("email", message("user_email_used"))])
     manager_id = None
     if new.manager:
         manager_id = await conn.scalar(select(users.c.id).where(
             users.c.email == new.manager.strip().lower(), users.c.workspace_id == workspace_id))
         if manager_id is None:
-            raise ValidationFailed("The user cannot be created",
-                                   [Problem("manager", f"there is no user {new.manager}")])
+            raise ValidationFailed(message("user_not_created"), [Problem(
+                "manager", message("user_no_such_manager", email=new.manager))])
     department_id = None
     if new.department:
         department_id = await ensure_department(conn, workspace_id, new.department, clock)
@@ -109,7 +138,7 @@ async def get_user(conn: AsyncConnection, workspace_id: int, user_id: int) -> di
     row = (await conn.execute(select(users).where(
         users.c.id == user_id, users.c.workspace_id == workspace_id))).mappings().first()
     if row is None:
-        raise NotFound(f"There is no user {user_id}")
+        raise NotFound(message("user_not_found", id=user_id))
     return await describe_user(conn, row)
 
 

@@ -140,7 +140,7 @@ async def test_tokens(anonymous: httpx.AsyncClient, lab: httpx.AsyncClient,
     anonymous.headers["authorization"] = token
     assert (await anonymous.get(SAMPLE)).status_code == 200
     clock.set(clock.now() + timedelta(days=31))  # login tokens last 30 days
-    expired = await anonymous.get(SAMPLE)
+    expired = await anonymous.get(SAMPLE, headers={"accept-language": "en"})
     assert problem_of(expired, 401)["detail"] == "The token is unknown, expired or revoked"
 
 

@@ -120,6 +120,7 @@ async def test_a_failed_login_says_one_vague_thing(api: httpx.AsyncClient,
                 ("clerk@example.com", ""), ("", "clerk-password"),
                 ("clerk@example.com", "CLERK-PASSWORD"), ("clerk\x00@example.com", "x"),
                 ("clerk@example.com\x00", "clerk-password")]
+    anonymous.headers["accept-language"] = "en"
     details = set()
     for email, password in attempts:
         response = await login(anonymous, email, password)

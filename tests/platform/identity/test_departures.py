@@ -1,0 +1,158 @@
+"""Departed users: an administrator deactivates them — sign-in and every token stop at
+once — and hands their open tasks (to-dos, flow approvals, places in pools and in
+sequential approvals) to a successor."""
+
+from __future__ import annotations
+
+import httpx
+from identity_api import EN, add_user, bearer, fields_of, other_workspace, problem_of, sign_in
+from sqlalchemy import select
+
+from loom.platform.clock import FixedClock
+from loom.platform.services import Services
+from loom.platform.storage.system_tables import apps, tasks
+from loom.platform.tasks.store import create_task
+
+LEAVER, SUCCESSOR = "leaver@example.com", "successor@example.com"
+DOC = {"app": {"label": "Buying"},
+       "entities": {"purchase": {"label": "Purchase", "fields": {"item": {"type": "text"}}}},
+       "flows": {"approve": {
+           "entity": "purchase", "start": {"on": "manual"},
+           "nodes": {"check": {"type": "user_task", "label": "Check",
+                               "assignees": [{"kind": "user", "user": LEAVER}]},
+                     "chain": {"type": "user_task", "label": "Chain", "mode": "sequential",
+                               "assignees": [{"kind": "user", "user": "first@example.com"},
+                                             {"kind": "user", "user": LEAVER}]},
+                     "done": {"type": "end"}},
+           "edges": [{"from": "start", "to": "check"},
+                     {"from": "check", "to": "chain", "outcome": "approve"},
+                     {"from": "check", "to": "done", "outcome": "reject"},
+                     {"from": "chain", "to": "done", "outcome": "approve"},
+                     {"from": "chain", "to": "done", "outcome": "reject"}]}}}
+
+
+async def _people(api: httpx.AsyncClient) -> dict[str, dict]:
+    return {email: await add_user(api, email, f"{email.split('@')[0]}-password")
+            for email in (LEAVER, SUCCESSOR, "first@example.com")}
+
+
+async def _start(api: httpx.AsyncClient) -> dict:
+    assert (await api.post("/api/apps", json={"slug": "buy", "metadata": DOC})).status_code \
+        == 201
+    record = (await api.post("/api/apps/buy/records/purchase", json={"item": "laptop"})).json()
+    started = await api.post("/api/apps/buy/flow-instances",
+                             json={"flow": "approve", "record_id": record["id"]})
+    assert started.status_code == 201, started.text
+    return started.json()
+
+
+async def test_a_departure_hands_over_the_open_work(
+        api: httpx.AsyncClient, anonymous: httpx.AsyncClient, services: Services,
+        clock: FixedClock) -> None:
+    people = await _people(api)
+    leaver, successor = people[LEAVER]["id"], people[SUCCESSOR]["id"]
+    leaver_token = await bearer(anonymous, LEAVER, "leaver-password")
+    instance = await _start(api)
+    [approval] = instance["open_tasks"]
+    assert approval["assignee_id"] == leaver
+    async with services.database.write() as conn:
+        app = (await conn.execute(select(apps).where(apps.c.slug == "buy"))).mappings().one()
+        common = {"workspace_id": app["workspace_id"], "app_id": app["id"],
+                  "entity": None, "record_id": None, "now": clock.now()}
+        todo = await create_task(conn, title="call back", assignee_id=leaver, **common)
+        done = await create_task(conn, title="old", assignee_id=leaver, **common)
+        await conn.execute(tasks.update().where(tasks.c.id == done).values(status="done"))
+        pooled = await create_task(conn, title="pool", assignee_id=None, **common)
+        await conn.execute(tasks.update().where(tasks.c.id == pooled).values(
+            candidates=[leaver, people["first@example.com"]["id"]]))
+
+    response = await api.post(f"/api/users/{leaver}/deactivate",
+                              json={"reassign_to": "Successor@example.com"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["user"]["active"] is False
+    assert body["reassigned_to"] == SUCCESSOR and body["reassigned"] == {"tasks": 3}
+
+    async with services.database.read() as conn:
+        rows = {row["id"]: row for row in (await conn.execute(select(tasks))).mappings()}
+    assert rows[approval["id"]]["assignee_id"] == successor
+    assert rows[approval["id"]]["version"] == 2
+    assert rows[todo]["assignee_id"] == successor
+    assert rows[done]["assignee_id"] == leaver  # history stays as it was
+    assert rows[pooled]["candidates"] == [successor, people["first@example.com"]["id"]]
+    flows = (await api.get("/api/apps/buy/flow-instances",
+                           params={"entity": "purchase", "record": instance["record_id"]})
+             ).json()["items"]
+    transfer = flows[0]["history"][-1]
+    assert (transfer["event"], transfer["details"]) == (
+        "transfer", {"user": successor, "reason": "deactivated", "from": leaver})
+    # the successor acts on the approval; the leaver is out everywhere
+    successor_headers = await bearer(anonymous, SUCCESSOR, "successor-password")
+    acted = await anonymous.post(f"/api/apps/buy/tasks/{approval['id']}/actions",
+                                 headers={**successor_headers, "if-match": "2"},
+                                 json={"action": "approve"})
+    assert acted.status_code == 200, acted.text
+    assert acted.json()["completed_by"] == successor
+    problem_of(await anonymous.get("/api/apps", headers=leaver_token), 401)
+    problem_of(await sign_in(anonymous, LEAVER, "leaver-password"), 401)
+    assert (await anonymous.post("/api/auth/password-reset",
+                                 json={"email": LEAVER})).status_code == 202
+
+
+async def test_sequential_approvers_still_to_come_are_replaced(
+        api: httpx.AsyncClient, services: Services) -> None:
+    people = await _people(api)
+    instance = await _start(api)
+    approval = instance["open_tasks"][0]["id"]
+    # the admin decides the first step; the chain then waits on first@, LEAVER queued
+    acted = await api.post(f"/api/apps/buy/tasks/{approval}/actions", headers={"if-match": "1"},
+                           json={"action": "approve"})
+    assert acted.status_code == 200, acted.text
+    assert (await api.post(f"/api/users/{people[LEAVER]['id']}/deactivate",
+                           json={"reassign_to": SUCCESSOR})).status_code == 200
+    flows = (await api.get("/api/apps/buy/flow-instances", params={
+        "entity": "purchase", "record": instance["record_id"]})).json()["items"]
+    [chain_task] = flows[0]["open_tasks"]
+    assert chain_task["assignee_id"] == people["first@example.com"]["id"]
+    acted = await api.post(f"/api/apps/buy/tasks/{chain_task['id']}/actions",
+                           headers={"if-match": "1"}, json={"action": "approve"})
+    assert acted.status_code == 200, acted.text
+    flows = (await api.get("/api/apps/buy/flow-instances", params={
+        "entity": "purchase", "record": instance["record_id"]})).json()["items"]
+    assert [t["assignee_id"] for t in flows[0]["open_tasks"]] == [people[SUCCESSOR]["id"]]
+
+
+async def test_refusals(api: httpx.AsyncClient, anonymous: httpx.AsyncClient,
+                       services: Services) -> None:
+    people = await _people(api)
+    leaver = people[LEAVER]["id"]
+    admin = (await api.get("/api/users")).json()["items"][0]
+    deactivate = f"/api/users/{leaver}/deactivate"
+    for successor, message in (("ghost@example.com", "There is no active user "
+                                                     "ghost@example.com to hand the work to"),
+                               (LEAVER, "The work cannot be handed to the user who leaves"),
+                               ("x\x00", "There is no active user x\x00 to hand the work to")):
+        refused = problem_of(await api.post(deactivate, headers=EN,
+                                            json={"reassign_to": successor}), 422)
+        assert refused["errors"] == [{"field": "reassign_to", "message": message}]
+    problem_of(await api.post(deactivate, json={"reassign_to": 3}), 422)
+    problem_of(await api.post(deactivate, json={"extra": True}), 422)
+    self_refusal = problem_of(await api.post(f"/api/users/{admin['id']}/deactivate",
+                                             headers=EN), 409)
+    assert self_refusal["detail"].startswith("You cannot deactivate yourself")
+    clerk = await bearer(anonymous, SUCCESSOR, "successor-password")
+    problem_of(await anonymous.post(deactivate, headers=clerk), 403)
+    other = await other_workspace(services)
+    problem_of(await api.post(f"/api/users/{other['member']['id']}/deactivate"), 404)
+    problem_of(await api.post("/api/users/99999/deactivate"), 404)
+    # someone of another workspace is no successor
+    refused = problem_of(await api.post(deactivate, json={
+        "reassign_to": "member@other.example"}), 422)
+    assert fields_of(refused) == ["reassign_to"]
+    # nothing changed on the way; without a successor the work stays where it is
+    assert all(u["active"] for u in (await api.get("/api/users")).json()["items"])
+    done = await api.post(deactivate)
+    assert done.status_code == 200 and done.json()["reassigned"] == {}
+    # an already inactive user can be deactivated again (their work handed over later)
+    again = await api.post(deactivate, json={"reassign_to": SUCCESSOR})
+    assert again.json()["reassigned"] == {"tasks": 0}
