@@ -1,4 +1,6 @@
-"""An app's own OpenAPI document: its record endpoints with the real field schemas."""
+"""OpenAPI pieces: the problem+json document every refusal carries (shared with the
+platform's own OpenAPI), and an app's own document: its record endpoints with the real
+field schemas."""
 
 from __future__ import annotations
 
@@ -7,29 +9,93 @@ from typing import Any
 from loom.metamodel.app import AppDocument
 from loom.metamodel.i18n import localize
 from loom.renderers.json_schema import record_schema
+from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+# RFC 9457 problem details as loom.platform.api.problems writes them; extension members
+# (request_id, what changed under a 409, …) may follow.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Problem",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "instance": {"type": "string"}, "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"], "properties": {
+                "field": {"type": ["string", "null"]}, "message": {"type": "string"},
+                "code": {"type": "string"}, "index": {"type": "integer"}}}}}}
+PROBLEM_DESCRIPTIONS = {
+    400: "The request cannot be understood (malformed JSON, a bad parameter or header)",
+    401: "Not authenticated: send Authorization: Bearer <token>",
+    403: "Permission denied",
+    404: "Not found",
+    409: "Conflict: a stale version, a duplicate, or a state that does not allow it",
+    413: "The request body is too large",
+    415: "The body is not of a media type this operation reads",
+    422: "Invalid: every problem, one entry per field",
+    428: "Precondition required",
+    429: "Too many requests: wait for Retry-After seconds",
+}
+BODY_REFUSALS = (400, 413, 422)  # what any operation that reads a body may answer
 
 
-def _problem_responses(*codes: int) -> dict[str, Any]:
-    return {str(code): {"description": "Problem", "content": {
-        "application/problem+json": {"schema": PROBLEM}}} for code in codes}
+def problem_responses(*codes: int) -> dict[str, Any]:
+    """OpenAPI responses for refusals: problem+json under each status code."""
+    return {str(code): {"description": PROBLEM_DESCRIPTIONS.get(code, "Problem"),
+                        "content": {"application/problem+json": {"schema": PROBLEM}}}
+            for code in sorted(set(codes))}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+IMPORT_REPORT: dict[str, Any] = {"type": "object", "properties": {
+    "rows": {"type": "integer"}, "created": {"type": "integer"},
+    "updated": {"type": "integer"}, "refused": {"type": "integer"},
+    "errors": {"type": "array", "items": {"type": "object", "properties": {
+        "row": {"type": "integer"}, "field": {"type": ["string", "null"]},
+        "column": {"type": ["string", "null"]}, "message": {"type": "string"}}}}}}
+
+
+def _sheet_paths(base: str, name: str, label: str) -> dict[str, Any]:
+    """Export as CSV/XLSX and import from one (see README, "Importing and exporting")."""
+    def query(param: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"name": param, "in": "query", "schema": schema}
+
+    text = {"type": "string"}
+    return {
+        f"{base}/export": {"get": {
+            "summary": f"Export {label} records as CSV or XLSX", "tags": [name],
+            "parameters": [query("format", {"enum": ["csv", "xlsx"]}), query("filter", text),
+                           query("sort", text), query("fields", text),
+                           query("header", {"enum": ["labels", "names"]}),
+                           query("values", {"enum": ["labels", "raw"]})],
+            "responses": {"200": {"description": "The records", "content": {
+                CSV_TYPE: {"schema": text},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+                **problem_responses(400, 401, 403, 404, 422)}}},
+        f"{base}/import": {"post": {
+            "summary": f"Import {label} records from a CSV or XLSX file", "tags": [name],
+            "parameters": [query("mode", {"enum": ["create", "upsert"]}), query("key", text),
+                           query("dry_run", {"type": "boolean"}),
+                           query("all_or_nothing", {"type": "boolean"})],
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                                   "properties": {"file": {
+                                                       "type": "string",
+                                                       "format": "binary"}}}},
+                CSV_TYPE: {"schema": text},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": {"description": "The per-row report", **_json(
+                IMPORT_REPORT)}, **problem_responses(400, 401, 403, 404, 413, 415, 422)}}},
+    }
+
+
 def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"Problem": {
-        "type": "object", "required": ["type", "title", "status"], "properties": {
-            "type": {"type": "string"}, "title": {"type": "string"},
-            "status": {"type": "integer"}, "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object", "properties": {
-                "field": {"type": ["string", "null"]}, "message": {"type": "string"},
-                "code": {"type": "string"}, "index": {"type": "integer"}}}}}}}
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     for name, entity in doc.entities.items():
         ref = {"$ref": f"#/components/schemas/{name}"}
         schemas[name] = record_schema(entity, mode="read")
@@ -56,12 +122,13 @@ def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
                         "items": {"type": "array", "items": ref},
                         "next_cursor": {"type": ["string", "null"]},
                         "count": {"type": "integer"}, "count_capped": {"type": "boolean"}}})},
-                    **_problem_responses(400, 401, 403, 404)}},
+                    **problem_responses(400, 401, 403, 404, 422)}},
             "post": {"summary": f"Create a {label}", "tags": [name],
                      "requestBody": {"required": True, **_json(
                          {"$ref": f"#/components/schemas/{name}_create"})},
                      "responses": {"201": {"description": "Created", **_json(ref)},
-                                   **_problem_responses(400, 401, 403, 404, 422)}},
+                                   **problem_responses(401, 403, 404, 409,
+                                                       *BODY_REFUSALS)}},
         }
         paths[f"{base}/_bulk"] = {"post": {
             "summary": f"Create many {label} records, all or none", "tags": [name],
@@ -69,21 +136,23 @@ def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
                 "$ref": f"#/components/schemas/{name}_create"}})},
             "responses": {"201": {"description": "Created", **_json({
                 "type": "object", "properties": {"items": {"type": "array", "items": ref}}})},
-                **_problem_responses(400, 401, 403, 404, 422)}}}
+                **problem_responses(401, 403, 404, 409, *BODY_REFUSALS)}}}
+        paths.update(_sheet_paths(base, name, label))
         paths[f"{base}/{{record_id}}"] = {
             "parameters": [record_id],
             "get": {"summary": f"Read a {label}", "tags": [name],
                     "responses": {"200": {"description": "The record", **_json(ref)},
-                                  **_problem_responses(401, 403, 404)}},
+                                  **problem_responses(401, 403, 404, 422)}},
             "patch": {"summary": f"Change a {label}", "tags": [name], "parameters": [if_match],
                       "requestBody": {"required": True, **_json(
                           {"$ref": f"#/components/schemas/{name}_update"})},
                       "responses": {"200": {"description": "Changed", **_json(ref)},
-                                    **_problem_responses(400, 401, 403, 404, 409, 422)}},
+                                    **problem_responses(401, 403, 404, 409,
+                                                        *BODY_REFUSALS)}},
             "delete": {"summary": f"Delete a {label}", "tags": [name],
                        "parameters": [if_match],
                        "responses": {"204": {"description": "Deleted"},
-                                     **_problem_responses(401, 403, 404, 409)}},
+                                     **problem_responses(400, 401, 403, 404, 409, 422)}},
         }
     return {"openapi": "3.1.0",
             "info": {"title": f"{localize(doc.app.label, 'en')} records",
