@@ -1,0 +1,153 @@
+"""Records in and out as sheets: export a list (its filter and sort) as CSV or XLSX, and
+import a CSV or XLSX file through the write pipeline with a per-row report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from loom.metamodel.i18n import message, register_messages
+from loom.platform.api.context import command, services
+from loom.platform.api.problems import problem, request_locale
+from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.api.routes.records import parse_filter
+from loom.platform.api.uploads import received_sheet
+from loom.platform.records.exports import ExportOptions, RecordExport, prepare_export
+from loom.platform.records.import_plan import ImportOptions
+from loom.platform.records.imports import RecordImport
+from loom.platform.records.sheets import Sheet
+from loom.platform.security.permissions import authorize
+from loom.platform.services import Services
+from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWriter
+
+register_messages({
+    "import_refused": {"en": "{count} row(s) were refused, so nothing was imported",
+                       "zh-CN": "有 {count} 行被拒绝，未导入任何记录"},
+})
+
+router = APIRouter(tags=["records"])
+PREFIX = "/api/apps/{app}/records/{entity}"
+FILE_CHUNK = 256 * 1024
+IMPORT_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "A .csv or .xlsx file"}}}},
+    CSV_TYPE: {"schema": {"type": "string"}},
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+class RowError(BaseModel):
+    row: int = Field(description="The row as a spreadsheet numbers it (the header is 1)")
+    field: str | None = None
+    column: str | None = Field(default=None, description="The header of the field's column")
+    message: str
+    code: str | None = None
+
+
+class ImportResult(BaseModel):
+    entity: str
+    mode: Literal["create", "upsert"]
+    key: str | None
+    dry_run: bool
+    all_or_nothing: bool
+    rows: int = Field(description="Data rows read (blank rows are skipped)")
+    created: int
+    updated: int
+    refused: int = Field(description="Rows refused, each listed in errors")
+    rolled_back: bool = Field(description="all_or_nothing: nothing was kept")
+    errors: list[RowError]
+
+
+@router.get(PREFIX + "/export", summary="Export the records of a list as CSV or XLSX",
+            responses={200: {"description": "The records, streamed", "content": {
+                CSV_TYPE: {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
+async def export(request: Request, app: str, entity: str,
+                 format: Literal["csv", "xlsx"] = "csv",
+                 filter: str | None = Query(default=None, description="JSON Logic condition"),
+                 sort: str | None = Query(default=None, description="e.g. -amount,name"),
+                 fields: str | None = Query(default=None, description="e.g. name,amount"),
+                 header: Literal["labels", "names"] = Query(
+                     default="labels", description="Field labels (Accept-Language) or API "
+                     "names"),
+                 values: Literal["labels", "raw"] = Query(
+                     default="labels", description="Option labels or stored values")) -> Any:
+    svc = services(request)
+    options = ExportOptions(
+        filter=parse_filter(filter), sort=sort, header=header, values=values,
+        fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
+        locale=request_locale(request), text=format == "csv")
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        prepared = await prepare_export(conn, runtime, actor, entity, options,
+                                        svc.clock.now())
+    filename = f"{runtime.slug}-{entity}.{format}"
+    body = _csv(prepared, svc) if format == "csv" else _xlsx(prepared, svc)
+    return StreamingResponse(body, media_type=f"{CSV_TYPE}; charset=utf-8"
+                             if format == "csv" else XLSX_TYPE, headers={
+                                 "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def _csv(prepared: RecordExport, svc: Services) -> AsyncIterator[bytes]:
+    writer = CsvWriter()
+    yield writer.chunk([prepared.headers()])
+    async for rows in prepared.pages(svc.database, svc.clock.now()):
+        yield writer.chunk(rows)
+
+
+async def _xlsx(prepared: RecordExport, svc: Services) -> AsyncIterator[bytes]:
+    label = prepared.runtime.entity(prepared.entity).display_label(prepared.options.locale)
+    writer = XlsxWriter(label)
+    writer.append([prepared.headers()])
+    async for rows in prepared.pages(svc.database, svc.clock.now()):
+        writer.append(rows)
+    path = await anyio.to_thread.run_sync(writer.finish)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(FILE_CHUNK):
+                yield chunk
+    finally:
+        with suppress(OSError):
+            os.unlink(path)
+
+
+@router.post(PREFIX + "/import", summary="Import records from a CSV or XLSX file",
+             response_model=ImportResult, openapi_extra=IMPORT_BODY)
+async def import_(request: Request, app: str, entity: str,
+                  mode: Literal["create", "upsert"] = "create",
+                  key: str | None = Query(default=None, max_length=40,
+                                          description="upsert: id or a unique field"),
+                  dry_run: bool = Query(default=False, description="Check, keep nothing"),
+                  all_or_nothing: bool = Query(
+                      default=False, description="Import nothing when any row is refused"),
+                  ) -> Any:
+    svc = services(request)
+    options = ImportOptions(mode=mode, key=key, dry_run=dry_run,
+                            all_or_nothing=all_or_nothing)
+    options.match_key()
+    async with command(request, write=False, scope="write") as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        await authorize(conn, actor, runtime, entity, "import")
+    async with received_sheet(request, svc.settings.max_body_bytes) as upload:
+        sheet = Sheet(upload.path, upload.kind, upload.encoding)
+        try:
+            report = await RecordImport(svc, runtime, actor, entity, options).run(sheet)
+        finally:
+            sheet.close()
+    locale = request_locale(request)
+    body = report.render(locale)
+    if report.rolled_back:
+        return problem(request, 422, "import-refused", "Import refused",
+                       message("import_refused", count=report.refused).render(locale),
+                       body.pop("errors"),
+                       extra=body)
+    return LoomJSONResponse(body)
+
+
