@@ -1,6 +1,6 @@
 """The worker: everything that happens because time passed — timed rules (schedules and
-dates), task timers and outbox deliveries, in that order, so what the rules and timers
-queue goes out in the same round.
+dates), scheduled jobs, task timers and outbox deliveries, in that order, so what the rules,
+jobs and timers queue goes out in the same round.
 
 ``run_once(as_of)`` does exactly what is due at ``as_of`` and nothing twice (what it has done
 is recorded), which is what ``loom worker --once --as-of …`` and simulations rely on. On
@@ -18,10 +18,12 @@ from datetime import datetime
 from functools import partial
 
 from loom.platform.flows.timers import run_flow_timers
+from loom.platform.jobs.schedule import run_due_jobs
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
 from loom.platform.rules.timed import run_timed_rules
+from loom.platform.security.housekeeping import sweep_identity
 from loom.platform.services import Services
 from loom.platform.tasks.timers import run_timers
 
@@ -48,9 +50,11 @@ class Worker:
         self.email = email or EmailTransport(settings.smtp_url, settings.mail_from)
         self.webhooks = webhooks or WebhookTransport()
         self.duties: dict[str, Duty] = {"rules": partial(run_timed_rules, services),
+                                        "jobs": partial(run_due_jobs, services),
                                         "timers": partial(run_timers, services),
                                         "flows": partial(run_flow_timers, services),
-                                        "outbox": self.deliver_outbox}
+                                        "outbox": self.deliver_outbox,
+                                        "identity": partial(sweep_identity, services)}
 
     async def run_once(self, as_of: datetime | None = None) -> WorkReport:
         """Do everything due at ``as_of`` (default: now), duty by duty."""

@@ -1,0 +1,159 @@
+"""Running a job: claim the run, stage and write its values, send the watched changes
+through the write pipeline, record how it went.
+
+Transactions: the claim, the computation, the set-based write of the unwatched changes
+and their audit entries commit together (all or nothing). The watched changes then go
+through the pipeline in batches of ``BATCH`` records, one transaction each, so their rules
+and flows run as for any save; a batch that fails is retried record by record, and a
+record that still fails keeps its old values (the next run tries again) and is reported
+in the run's result.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from loom.engines.expressions import ExpressionError
+from loom.metamodel.errors import LoomError, NotFound
+from loom.metamodel.i18n import localize, message, register_messages
+from loom.metamodel.jobs import JobSpec
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.jobs import runs
+from loom.platform.jobs.rfm import StagedRun, stage_rfm
+from loom.platform.records.context import WriteBudget
+from loom.platform.records.reads import environment
+from loom.platform.security.actors import Actor, system_actor
+from loom.platform.security.permissions import FULL_ACCESS
+
+if TYPE_CHECKING:
+    from loom.platform.services import Services
+
+log = logging.getLogger("loom.jobs")
+BATCH = 200
+MAX_REPORTED_FAILURES = 20
+Trigger = Literal["manual", "schedule"]
+
+register_messages({
+    "job_not_found": {"en": "App '{app}' has no job '{job}'",
+                      "zh-CN": "应用“{app}”中没有任务“{job}”"},
+    "job_failed": {"en": "The job '{job}' failed: {error}",
+                   "zh-CN": "任务“{job}”运行失败：{error}"},
+})
+
+
+class JobFailed(LoomError):
+    status = 500
+    type_slug = "job-failed"
+    title = "Job failed"
+
+
+def job_spec(runtime: AppRuntime, name: str) -> JobSpec:
+    job = runtime.doc.jobs.get(name)
+    if job is None:
+        raise NotFound(message("job_not_found", app=runtime.slug, job=name))
+    return job
+
+
+def job_zone(runtime: AppRuntime, job: JobSpec) -> ZoneInfo:
+    zone = job.schedule.timezone if job.schedule and job.schedule.timezone else None
+    return ZoneInfo(zone or runtime.doc.app.timezone)
+
+
+def describe_error(exc: Exception, locale: str = "en") -> str:
+    if not isinstance(exc, LoomError):
+        return str(exc) or type(exc).__name__
+    parts = [exc.render_detail(locale)]
+    for problem in exc.problems:
+        where = f"{problem.field}: " if problem.field else ""
+        parts.append(f"{where}{localize(problem.message, locale)}")
+    return "; ".join(parts)
+
+
+class JobRunner:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def today(self, runtime: AppRuntime, job: JobSpec) -> date:
+        return self.services.clock.now().astimezone(job_zone(runtime, job)).date()
+
+    async def run(self, runtime: AppRuntime, name: str, *, as_of: date | None = None,
+                  trigger: Trigger = "manual", slot: str | None = None,
+                  actor: Actor | None = None) -> dict[str, Any] | None:
+        """Run job ``name`` as of ``as_of`` (default: today in its zone); the run as
+        ``runs.public`` shows it, or None when the slot was claimed already."""
+        job = job_spec(runtime, name)
+        as_of = as_of or self.today(runtime, job)
+        clock, database = self.services.clock, self.services.database
+        started = clock.now()
+        actor_id = actor.user_id if actor else None
+        job_actor = system_actor(runtime.workspace_id, "job")
+        try:
+            async with database.write() as conn:
+                run_id = await runs.claim(conn, app_id=runtime.app_id, job=name,
+                                          trigger=trigger, slot=slot, as_of=as_of,
+                                          now=started, actor_id=actor_id)
+                if run_id is None:
+                    return None
+                staged = await self._stage(conn, runtime, job, as_of, started, job_actor)
+        except Exception as exc:  # recorded for the admin; the caller hears of it too
+            log.exception("job failed", extra={"app": runtime.slug, "job": name})
+            error = describe_error(exc)
+            async with database.write() as conn:
+                await runs.record_failure(conn, app_id=runtime.app_id, job=name,
+                                          trigger=trigger, slot=slot, as_of=as_of,
+                                          started=started, now=clock.now(),
+                                          actor_id=actor_id, error=error)
+            raise JobFailed(message("job_failed", job=name, error=error)) from None
+        failures = await self._through_pipeline(runtime, job.subject, staged.watched,
+                                                job_actor)
+        counts = {**staged.counts, "failed": len(failures)}
+        result = {**staged.result, "failures": failures[:MAX_REPORTED_FAILURES]}
+        async with database.write() as conn:
+            await runs.finish(conn, run_id, status="done", now=clock.now(), counts=counts,
+                              result=result)
+            found = await runs.list_runs(conn, runtime.app_id, name, limit=1)
+        return found[0]
+
+    async def _stage(self, conn: Any, runtime: AppRuntime, job: JobSpec, as_of: date,
+                     now: datetime, actor: Actor) -> StagedRun:
+        env = environment(runtime, actor, now)
+        return await stage_rfm(conn, runtime, job, as_of=as_of, now=now, env=env)
+
+    async def _through_pipeline(self, runtime: AppRuntime, entity: str,
+                                rows: list[dict[str, Any]],
+                                actor: Actor) -> list[dict[str, Any]]:
+        failures: list[dict[str, Any]] = []
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            try:
+                async with self.services.database.write() as conn:
+                    for row in batch:
+                        await self._write(conn, runtime, entity, row, actor)
+            except Exception:  # find the records at fault, keep the others
+                for row in batch:
+                    error = await self._write_alone(runtime, entity, row, actor)
+                    if error is not None:
+                        failures.append({"record_id": row["id"], "error": error})
+        return failures
+
+    async def _write(self, conn: Any, runtime: AppRuntime, entity: str,
+                     row: dict[str, Any], actor: Actor) -> None:
+        changes = {name: value for name, value in row.items() if name != "id"}
+        await self.services.pipeline.update(conn, runtime, actor, entity, row["id"], changes,
+                                            access=FULL_ACCESS, budget=WriteBudget())
+
+    async def _write_alone(self, runtime: AppRuntime, entity: str, row: dict[str, Any],
+                           actor: Actor) -> str | None:
+        try:
+            async with self.services.database.write() as conn:
+                await self._write(conn, runtime, entity, row, actor)
+        except (LoomError, ExpressionError) as exc:
+            return describe_error(exc, runtime.doc.app.default_locale)
+        except Exception as exc:  # a fault nobody foresaw: reported, the others go on
+            log.exception("job record write crashed", extra={"app": runtime.slug,
+                                                             "record_id": row["id"]})
+            return f"unexpected error: {exc}"
+        return None
