@@ -7,6 +7,7 @@ from loom.engines.expressions.operators import (  # noqa: F401
     crm,
     data,
     dates,
+    lists,
     logic,
     related,
     text,

@@ -368,8 +368,31 @@
         }
       }
       return false;
+    },
+    // a list holds the value (or any of a list of values), items compared as text; only
+    // text and whole numbers count and blanks never match, as on the server
+    "includes": function (list, value) {
+      if (!Array.isArray(list)) {
+        return false;
+      }
+      var wanted = (Array.isArray(value) ? value : [value]).map(memberText)
+        .filter(function (text) { return text !== null; });
+      return list.some(function (item) {
+        var text = memberText(item);
+        return text !== null && wanted.indexOf(text) >= 0;
+      });
     }
   };
+
+  function memberText(item) {
+    if (typeof item === "string") {
+      return item === "" ? null : item;
+    }
+    if (typeof item === "number" && Number.isInteger(item)) {
+      return String(item);
+    }
+    return null;
+  }
 
   function install(jsonLogic) {
     Object.keys(operators).forEach(function (name) {

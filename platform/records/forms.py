@@ -1,0 +1,103 @@
+"""Forms as a reader gets them: the form's metadata, localized, with the fields their roles
+hide left out and the fields they may not change marked read-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.engines.forms.layout import FormConditions
+from loom.metamodel.errors import NotFound, PermissionDenied
+from loom.metamodel.forms import FormSpec
+from loom.metamodel.i18n import localize, message
+from loom.platform.apps.runtime import AppRuntime
+from loom.platform.records import related  # noqa: F401  (registers the form messages)
+from loom.platform.records.prepare import read_changes
+from loom.platform.records.reads import environment
+from loom.platform.security.actors import Actor
+from loom.platform.security.permissions import FULL_ACCESS, Access, authorize
+from loom.renderers.layouts import FieldTest, form_json
+
+
+async def list_forms(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                     locale: str) -> list[dict[str, Any]]:
+    """The forms of the entities this reader may read."""
+    found = []
+    for name, form in sorted(runtime.doc.forms.items()):
+        try:
+            await authorize(conn, actor, runtime, form.entity, "read")
+        except PermissionDenied:
+            continue
+        found.append({"name": name, "entity": form.entity,
+                      "label": localize(form.label, locale)})
+    return found
+
+
+def _form(runtime: AppRuntime, name: str) -> FormSpec:
+    form = runtime.doc.forms.get(name)
+    if form is None:
+        raise NotFound(message("form_not_found", app=runtime.slug, name=name))
+    return form
+
+
+async def form_for(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,
+                   locale: str) -> dict[str, Any]:
+    form = _form(runtime, name)
+    reading = await authorize(conn, actor, runtime, form.entity, "read")
+    writing = await _writing(conn, runtime, actor, form.entity)
+    return form_json(name, form, runtime.doc, reading.can_read,
+                     writing.can_write if writing is not None else (lambda _field: False),
+                     locale, await _children(conn, runtime, actor, form))
+
+
+async def _children(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                    form: FormSpec) -> dict[str, FieldTest | None]:
+    """What the reader may see of each sub-table's entity (None: nothing)."""
+    spec = runtime.entity(form.entity)
+    found: dict[str, FieldTest | None] = {}
+    for _path, section in form.all_sections():
+        for sub in section.subtables:
+            child = spec.fields[sub.field].entity or ""
+            if child in found:
+                continue
+            try:
+                found[child] = (await authorize(conn, actor, runtime, child, "read")).can_read
+            except PermissionDenied:
+                found[child] = None
+    return found
+
+
+async def _writing(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                   entity: str) -> Access | None:
+    """What the reader may write on a record of ``entity``: as an editor, else as a
+    creator, else nothing."""
+    for operation in ("update", "create"):
+        try:
+            return await authorize(conn, actor, runtime, entity, operation)  # type: ignore[arg-type]
+        except PermissionDenied:
+            continue
+    return None
+
+
+async def check_form(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,
+                     data: Any, now: datetime, locale: str) -> dict[str, Any]:
+    """What the form says about values being filled in: each placed field's visibility,
+    requirement and read-only state, and every problem — the values' own (types, options)
+    and the required fields left blank — decided as the write pipeline decides them."""
+    form = _form(runtime, name)
+    access = await authorize(conn, actor, runtime, form.entity, "read")
+    spec = runtime.entity(form.entity)
+    zone = ZoneInfo(runtime.doc.app.timezone)
+    # only typing the values: nothing is written, so what the reader may change is moot
+    values, problems = read_changes(spec, data, FULL_ACCESS, tz=zone, trusted=True)
+    conditions = FormConditions.compile(runtime.doc, form)
+    states, missing = conditions.missing(spec, runtime.expressions[form.entity], values,
+                                         environment(runtime, actor, now))
+    errors = [p.render(locale) for p in problems + missing]
+    return {"form": name, "valid": not errors,
+            "fields": {field: state.as_json() for field, state in states.items()
+                       if access.can_read(field)},
+            "errors": errors}
