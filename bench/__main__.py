@@ -1,6 +1,6 @@
 """Run every benchmark (``python -m bench``) or the named ones (``python -m bench expressions``,
-``python -m bench rules``, ``python -m bench flows``): each ``bench/NAME_bench.py`` with a
-``main()`` is one."""
+``python -m bench rules``, ``python -m bench flows``, ``python -m bench imports``): each
+``bench/NAME_bench.py`` with a ``main()`` is one."""
 
 from __future__ import annotations
 

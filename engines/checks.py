@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from loom.engines.flows.checks import check_flows
 from loom.engines.forms import computed
+from loom.engines.forms.form_checks import check_forms
+from loom.engines.query.dashboard_checks import check_dashboards
+from loom.engines.query.view_checks import check_views
 from loom.engines.roles import check_roles
 from loom.engines.rules.checks import check_rules
 from loom.metamodel.app import AppDocument
@@ -14,4 +17,4 @@ from loom.metamodel.errors import Problem
 
 def check_app(doc: AppDocument) -> list[Problem]:
     return (computed.check_document(doc) + check_rules(doc) + check_flows(doc)
-            + check_roles(doc))
+            + check_roles(doc) + check_dashboards(doc) + check_views(doc) + check_forms(doc))

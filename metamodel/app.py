@@ -8,11 +8,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from loom.metamodel.calendars import CalendarSpec
+from loom.metamodel.dashboards import DashboardSpec
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import ApiName, LocalizedText
 from loom.metamodel.flows import FlowSpec
+from loom.metamodel.forms import FormSpec
+from loom.metamodel.jobs import JobSpec
 from loom.metamodel.roles import RoleSpec
 from loom.metamodel.rules import RuleSpec
+from loom.metamodel.views import ViewSpec
 
 # Sections whose items have their own file when an app is exported to a folder.
 ITEM_SECTIONS = ("entities", "forms", "views", "rules", "flows", "dashboards", "roles", "jobs")
@@ -39,13 +43,13 @@ class AppDocument(BaseModel):
 
     app: AppInfo
     entities: dict[ApiName, EntitySpec] = Field(default_factory=dict)
-    forms: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
-    views: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    forms: dict[ApiName, FormSpec] = Field(default_factory=dict)
+    views: dict[ApiName, ViewSpec] = Field(default_factory=dict)
     rules: dict[ApiName, RuleSpec] = Field(default_factory=dict)
     flows: dict[ApiName, FlowSpec] = Field(default_factory=dict)
-    dashboards: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    dashboards: dict[ApiName, DashboardSpec] = Field(default_factory=dict)
     roles: dict[ApiName, RoleSpec] = Field(default_factory=dict)
-    jobs: dict[ApiName, dict[str, Any]] = Field(default_factory=dict)
+    jobs: dict[ApiName, JobSpec] = Field(default_factory=dict)
 
     def model_post_init(self, __context: Any) -> None:
         for name, entity in self.entities.items():

@@ -20,6 +20,7 @@ from loom.metamodel.fields import (
 )
 from loom.metamodel.i18n import message as _msg
 from loom.metamodel.i18n import register_messages
+from loom.metamodel.jobs import check_jobs
 
 # Entity names become part of table names; PostgreSQL allows 63 characters in all.
 MAX_ENTITY_NAME = 30
@@ -115,7 +116,7 @@ def check_document(doc: AppDocument) -> list[Problem]:
     problems: list[Problem] = []
     for key, entity in doc.entities.items():
         problems += _check_entity(doc, key, entity)
-    return problems
+    return problems + check_jobs(doc)
 
 
 def _check_entity(doc: AppDocument, key: str, entity: EntitySpec) -> list[Problem]:

@@ -112,3 +112,24 @@ class PayloadTooLarge(LoomError):
     status = 413
     type_slug = "payload-too-large"
     title = "Payload too large"
+
+
+class TooManyRequests(LoomError):
+    """Refused for a while (e.g. too many failed sign-ins); ``retry_after`` in seconds."""
+
+    status = 429
+    type_slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: Message | str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class UnsupportedMediaType(LoomError):
+    """A request body of a kind the endpoint does not take (e.g. an upload that is not
+    CSV or XLSX)."""
+
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "Unsupported media type"

@@ -129,6 +129,9 @@ class CreateTask(_Strict):
                                             description="after the due time")
     escalate_to: Recipient | None = None
     notes: LocalizedText | None = None
+    done_when: Expression = Field(
+        default=None, description="the task closes by itself once a save of its record "
+        "meets this condition (a call logged, the ticket resolved)")
 
 
 class Notify(_Strict):

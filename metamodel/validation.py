@@ -8,6 +8,7 @@ references between items.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -69,6 +70,8 @@ register_messages({
     "meta_too_small": {"en": "must be at least {min}", "zh-CN": "不能小于 {min}"},
     "meta_too_large": {"en": "must be at most {max}", "zh-CN": "不能大于 {max}"},
     "meta_invalid": {"en": "{detail}", "zh-CN": "{detail}"},
+    "meta_nul": {"en": "must not contain a NUL character (U+0000)",
+                 "zh-CN": "不能包含 NUL 字符（U+0000）"},
     "meta_not_object": {
         "en": "the metadata must be a JSON object with an 'app' section",
         "zh-CN": "元数据必须是包含 app 部分的 JSON 对象",
@@ -133,8 +136,11 @@ def _branch(error: ValidationError) -> list[ValidationError] | None:
         else None
     if not discriminator or not isinstance(error.instance, dict):
         return None
-    target = discriminator.get("mapping", {}).get(error.instance.get(
-        discriminator.get("propertyName")))
+    named = error.instance.get(discriminator.get("propertyName"))
+    # a kind that is not text (a list, an object) names no branch, and cannot be looked up
+    target = discriminator.get("mapping", {}).get(named) if isinstance(named, str) else None
+    if target is None:
+        return None
     branches = error.schema.get(error.validator, [])
     for index, branch in enumerate(branches):
         if branch.get("$ref") == target:
@@ -167,6 +173,8 @@ def _unknown_kind(error: ValidationError) -> Problem | None:
     value = error.instance.get(name)
     if value in choices:
         return None
+    if not isinstance(value, str):  # say what was given, not what the message makes of it
+        value = json.dumps(value, ensure_ascii=False, default=str)
     hint_en, hint_zh = _hint(value, choices)
     if not hint_en:
         hint_en, hint_zh = f" (choose one of: {', '.join(choices)})", \
@@ -247,11 +255,31 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
+def nul_problems(document: Any) -> list[Problem]:
+    """Every text or name holding U+0000: no label, name or expression needs one, and
+    PostgreSQL cannot store one (walked without recursion: documents may nest deeply)."""
+    problems: list[Problem] = []
+    stack: list[tuple[list[Any], Any]] = [([], document)]
+    while stack:
+        path, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) \
+            if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(key, str) and "\x00" in key:
+                problems.append(Problem(format_path([*path, key]), message("meta_nul")))
+                continue
+            if isinstance(value, str) and "\x00" in value:
+                problems.append(Problem(format_path([*path, key]), message("meta_nul")))
+            elif isinstance(value, dict | list):
+                stack.append(([*path, key], value))
+    return sorted(problems, key=lambda problem: problem.field or "")
+
+
 def schema_problems(document: Any) -> list[Problem]:
     """Every structural problem of ``document`` against the app JSON Schema."""
     if not isinstance(document, dict):
         return [Problem(None, message("meta_not_object"))]
-    problems: list[Problem] = []
+    problems: list[Problem] = nul_problems(document)
     for error in sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path)):
         problems.append(_schema_problem(error))
     return _dedupe(problems)

@@ -15,6 +15,7 @@ from loom.platform.rules.actions import ActionRunner
 from loom.platform.rules.hook import RuleExecutor, RuleHook
 from loom.platform.settings import Settings
 from loom.platform.storage.database import Database, create_engine
+from loom.platform.tasks.completion import TaskCloser
 
 
 @dataclass
@@ -38,6 +39,7 @@ def build_services(settings: Settings, clock: Clock | None = None,
     pipeline.hooks.append(RollupHook(pipeline))
     runner = ActionRunner(pipeline)
     pipeline.hooks.append(RuleHook(runner))
+    pipeline.hooks.append(TaskCloser())
     executor = RuleExecutor(pipeline, runner)
     flows = FlowRuntime(pipeline, runner, events=flow_events(executor), apps=apps_service)
     runner.flow_starter = flow_starter(flows)

@@ -4,62 +4,31 @@ need it; nothing is skipped."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
+from fixture_kit import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    DATABASES,
+    START,
+    copy_database,
+    create_pg_database,
+    created_pg_databases,
+    drop_pg_databases,
+)
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from loom.platform.settings import async_database_url
 from loom.platform.storage.database import Database, create_engine
-
-DATABASES = [name.strip() for name in
-             os.environ.get("LOOM_TEST_DATABASES", "sqlite,postgresql").split(",") if name.strip()]
-POSTGRES_URL = async_database_url(
-    os.environ.get("LOOM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
-_created_pg_databases: list[str] = []
-
-
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def create_pg_database(template: str | None = None) -> str:
-    """A new PostgreSQL database for one test; dropped when the session ends."""
-    name = f"loom_t_{RUN_ID}_{len(_created_pg_databases)}"
-    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
-    try:
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        await admin.execute(f'CREATE DATABASE "{name}"{suffix}')
-    finally:
-        await admin.close()
-    _created_pg_databases.append(name)
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg_databases(names: list[str]) -> None:
-    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
-    try:
-        for name in names:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> object:
     yield
-    if _created_pg_databases:
+    if created_pg_databases:
         import asyncio
 
-        asyncio.run(drop_pg_databases(list(_created_pg_databases)))
+        asyncio.run(drop_pg_databases(list(created_pg_databases)))
 
 
 @pytest.fixture(params=DATABASES)
@@ -81,8 +50,6 @@ async def empty_database(empty_database_url: str) -> AsyncIterator[Database]:
 
 # --- migrated databases, services and an authenticated API client -------------------------
 
-import shutil  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
 
 import httpx  # noqa: E402
 
@@ -95,9 +62,6 @@ from loom.platform.settings import Settings  # noqa: E402
 from loom.platform.storage.migrate import upgrade  # noqa: E402
 from loom.platform.storage.system_tables import users  # noqa: E402
 
-ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "admin-password-1"
-START = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
 _templates: dict[str, str] = {}
 
 
@@ -119,16 +83,22 @@ async def _migrated_template(kind: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(params=DATABASES)
-async def database_url(request: pytest.FixtureRequest, tmp_path: object,
-                       tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Each kind of database under test, in turn."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def migrated_database(database_kind: str,
+                            tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's migrated database of this kind with the first admin (do not write)."""
+    return await _migrated_template(database_kind, tmp_path_factory)
+
+
+@pytest.fixture
+async def database_url(migrated_database: str, tmp_path: object) -> str:
     """A new database of each kind under test, migrated, with the first admin."""
-    template = await _migrated_template(request.param, tmp_path_factory)
-    if request.param == "sqlite":
-        source = make_url(template).database
-        target = f"{tmp_path}/loom.db"
-        shutil.copyfile(source, target)
-        return f"sqlite+aiosqlite:///{target}"
-    return await create_pg_database(template=make_url(template).database)
+    return await copy_database(migrated_database, tmp_path)
 
 
 @pytest.fixture

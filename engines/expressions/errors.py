@@ -41,6 +41,8 @@ register_messages({
     },
     "expr_value_too_large": {"en": "a result is too large ({what})",
                              "zh-CN": "计算结果过大（{what}）"},
+    "expr_nul": {"en": "text must not contain a NUL character (U+0000)",
+                 "zh-CN": "文本不能包含 NUL 字符（U+0000）"},
     "expr_division_by_zero": {"en": "division by zero", "zh-CN": "除数为零"},
     "expr_not_a_number": {"en": "'{value}' is not a number", "zh-CN": "“{value}”不是数字"},
     "expr_not_a_date": {"en": "'{value}' is not a date", "zh-CN": "“{value}”不是日期"},

@@ -70,6 +70,7 @@ class Operator:
     needs_env: bool = False
     loops: bool = False
     formula: str | None = None  # the formula function name shown in messages
+    internal: bool = False  # a node the compiler makes (e.g. pluck); no one may write it
 
 
 OPERATORS: dict[str, Operator] = {}
@@ -139,13 +140,16 @@ class Builder:
                 return literal([item.value for item in items])
             return Expr("array", items, type=ValueType.LIST,
                         reads_data=any(item.reads_data for item in items))
+        if isinstance(node, str) and "\x00" in node:
+            # no stored text holds one (PostgreSQL cannot), and a SQL filter would fail
+            self.problem("expr_nul", fatal=True)
         return literal(node)
 
     def read_operation(self, node: Mapping[str, Any], depth: int) -> Expr:
         ((name, raw),) = node.items()
         position = self.positions.get(id(node))
         op = OPERATORS.get(name) if isinstance(name, str) else None
-        if op is None:
+        if op is None or op.internal:
             self.unknown_operator(str(name), position)
             return literal(None)
         args = list(raw) if isinstance(raw, list | tuple) else [raw]
@@ -199,7 +203,8 @@ class Builder:
     def unknown_operator(self, name: str, position: int | None) -> None:
         import difflib
 
-        names = sorted(n for n in OPERATORS if n.isidentifier() or not n.isalnum())
+        names = sorted(n for n, op in OPERATORS.items()
+                       if not op.internal and (n.isidentifier() or not n.isalnum()))
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         hint = message("expr_did_you_mean", suggestion=close[0]) if close else ""
         self.problem("expr_unknown_operator", position=position, fatal=True, name=name,

@@ -163,6 +163,8 @@ class MetadataChecker:
         if isinstance(action, CreateTask):
             for name in ("due", "remind_before", "escalate_after"):
                 self.duration(f"{path}.{name}", getattr(action, name))
+            if action.done_when is not None:
+                self.expression(f"{path}.done_when", action.done_when, scope)
         for name in ("title", "body", "subject", "notes"):
             if isinstance(action, Notify | SendEmail | CreateTask):
                 self.template(f"{path}.{name}", getattr(action, name, None))

@@ -14,6 +14,7 @@ from loom.metamodel.rules import (
     Assign,
     Convert,
     CreateRecord,
+    CreateTask,
     RecordTarget,
     RuleSpec,
     SetField,
@@ -42,7 +43,9 @@ def compile_value(value: Any, scope: Scope | None) -> Compiled | None:
 class CompiledAction:
     spec: Action
     values: dict[str, Compiled | None] = field(default_factory=dict)
-    condition: Compiled | None = None   # update_related: which related records
+    # update_related: which related records; assign: what counts as load;
+    # create_task: when the task is done by itself
+    condition: Compiled | None = None
 
     def expressions(self) -> list[Compiled]:
         return [c for c in self.values.values() if c is not None]
@@ -101,6 +104,8 @@ def compile_action(action: Action, scope: Scope, doc: AppDocument) -> CompiledAc
     elif isinstance(action, Webhook) and action.body:
         compiled.values = {name: compile_value(value, scope)
                            for name, value in action.body.items()}
+    elif isinstance(action, CreateTask) and action.done_when is not None:
+        compiled.condition = compile_condition(action.done_when, scope)
     elif isinstance(action, Assign) and action.load and action.load.condition is not None:
         load_entity = action.load.entity or scope.entity
         if load_entity in doc.entities:
@@ -159,6 +164,7 @@ class RuleSet:
         self.rules = sorted(rules, key=lambda r: (r.spec.order, r.name))
         self.by_name = {rule.name: rule for rule in self.rules}
         self._record_actions: dict[tuple[str, str], CompiledRule] = {}
+        self._task_closers: dict[str, dict[tuple[str, int], Compiled]] = {}
 
     @classmethod
     def compile(cls, doc: AppDocument) -> RuleSet:
@@ -183,6 +189,16 @@ class RuleSet:
             self._record_actions[key] = compile_steps(name, entity, button.steps,
                                                       button.condition, doc)
         return self._record_actions[key]
+
+    def task_closers(self, entity: str) -> dict[tuple[str, int], Compiled]:
+        """The ``done_when`` of every task action on ``entity``, by (rule, action index)."""
+        if entity not in self._task_closers:
+            self._task_closers[entity] = {
+                (rule.name, index): action.condition
+                for rule in self.rules if rule.entity == entity
+                for index, action in enumerate(rule.actions)
+                if isinstance(action.spec, CreateTask) and action.condition is not None}
+        return self._task_closers[entity]
 
     def timed(self) -> list[CompiledRule]:
         return [r for r in self.rules if r.spec.trigger.on in TIMED_TRIGGERS]

@@ -5,25 +5,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from loom.platform.api import problems
+from loom.platform.api.guards import sane_address
+from loom.platform.api.hardening import SecurityHeaders, StrictCORS, cors_options
 from loom.platform.api.middleware import BodyLimit, RequestContext
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes import (
     apps,
     audit,
     auth,
+    dashboards,
+    data,
+    demo,
     flows,
     health,
     inbox,
+    jobs,
     metadata,
+    passwords,
     record_actions,
     records,
     roles,
     rules,
+    sessions,
     tasks,
+    tokens,
     users,
+    views,
 )
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
@@ -43,13 +53,36 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     app = FastAPI(title="Loom", version="0.1.0", lifespan=lifespan,
                   default_response_class=LoomJSONResponse,
+                  dependencies=[Depends(sane_address)],
                   description="Metadata-driven platform for CRM-style business apps. Each "
                   "app's record endpoints are described at /api/apps/{app}/openapi.json.")
     app.state.services = shared
     problems.install(app)
-    for module in (health, auth, users, apps, metadata, roles, records, record_actions, inbox,
-                   rules, tasks, flows, audit):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    # Every command may be refused (problems.COMMAND_REFUSALS); each route declares the
+    # refusals of its own (404, 409, a body's 413…). The routers below that do not yet
+    # declare theirs get them here, where they are mounted.
+    commands = problems.refusals(*problems.COMMAND_REFUSALS)
+    mounted = {records: problems.refusals(404, 409, body=True),
+               users: problems.refusals(404, 409, body=True),
+               auth: problems.refusals(429, body=True),
+               roles: problems.refusals(404, 409, body=True),
+               data: problems.refusals(404, 409, 415, body=True),
+               audit: problems.refusals(404),
+               jobs: problems.refusals(404, 500, body=True),
+               sessions: problems.refusals(429, body=True),
+               tokens: problems.refusals(404, body=True),
+               passwords: problems.refusals(429, body=True)}
+    # data before records: ``…/records/{entity}/export`` is not a record id
+    for module in (auth, users, apps, demo, metadata, roles, data, records, record_actions,
+                   inbox, rules, tasks, flows, audit, views, dashboards, jobs,
+                   sessions, tokens, passwords):  # identity, next to auth
+        app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
+    # the last added runs first: headers wrap everything, even the 500 of RequestContext
     app.add_middleware(BodyLimit, settings=shared.settings)
+    app.add_middleware(StrictCORS, **cors_options(shared.settings))
     app.add_middleware(RequestContext)
+    app.add_middleware(SecurityHeaders, settings=shared.settings,
+                       docs_paths=(app.docs_url, app.redoc_url,
+                                   app.swagger_ui_oauth2_redirect_url))
     return app

@@ -19,7 +19,7 @@ from typing import Any
 import simplejson
 
 from loom.metamodel.app import ITEM_SECTIONS
-from loom.metamodel.errors import MetadataInvalid, PayloadTooLarge, Problem
+from loom.metamodel.errors import LoomError, MetadataInvalid, PayloadTooLarge, Problem
 
 # A zip entry's timestamp is part of its bytes; a fixed one makes archives reproducible.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -129,7 +129,22 @@ def write_zip(document: dict[str, Any]) -> bytes:
 def read_zip(data: bytes, *, max_bytes: int) -> dict[str, Any]:
     """The document set in a zip archive, as exported or as a user zipped their folder
     (one enclosing folder is allowed). Archives that unpack to more than ``max_bytes`` are
-    refused before they are unpacked."""
+    refused before they are unpacked; a damaged one is refused, whatever is wrong in it."""
+    try:
+        files = _unpack(data, max_bytes)
+    except LoomError:
+        raise
+    except Exception as exc:
+        # zipfile reports damaged input in many ways (BadZipFile, zlib.error, EOFError,
+        # ValueError, UnicodeDecodeError of a name, NotImplementedError, IndexError, …):
+        # every one of them means the upload cannot be read, none is a fault of ours
+        reason = str(exc) or type(exc).__name__
+        raise MetadataInvalid(f"The upload is not a readable zip archive ({reason})") from None
+    return document_from_files(files)
+
+
+def _unpack(data: bytes, max_bytes: int) -> dict[str, bytes]:
+    """The archive's files by their path inside the app folder."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -150,9 +165,11 @@ def read_zip(data: bytes, *, max_bytes: int) -> dict[str, Any]:
             relative = PurePosixPath(*path.parts[len(prefix):]).as_posix()
             try:
                 files[relative] = archive.read(info)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
-                raise MetadataInvalid(f"{info.filename} cannot be unpacked: {exc}") from None
-    return document_from_files(files)
+            except Exception as exc:  # damaged data: see read_zip
+                reason = str(exc) or type(exc).__name__
+                raise MetadataInvalid(f"{info.filename} cannot be unpacked: {reason}"
+                                      ) from None
+    return files
 
 
 def _is_clutter(path: PurePosixPath) -> bool:

@@ -34,7 +34,7 @@ register_messages({
 async def versions(service: AppService, conn: AsyncConnection, actor: Actor,
                    slug: str) -> list[dict[str, Any]]:
     """Every published version, newest first, with author, time and message."""
-    row = await service._builder_row(conn, actor, slug)
+    row = await service.builder_row(conn, actor, slug)
     rows = (await conn.execute(
         select(metadata_versions.c.version, metadata_versions.c.message,
                metadata_versions.c.author_id, metadata_versions.c.created_at,
@@ -49,7 +49,7 @@ async def diff(service: AppService, conn: AsyncConnection, actor: Actor, slug: s
                old: int | str | None, new: int | str | None) -> dict[str, Any]:
     """What changed between two versions (or a version and the draft), item by item.
     Without ``new``: the draft when there is one, else the published version."""
-    row = await service._builder_row(conn, actor, slug)
+    row = await service.builder_row(conn, actor, slug)
     if new is None:
         new = "draft" if row["draft"] is not None else None
     before, old_label = await service.document_at(conn, actor, slug, old)
@@ -72,12 +72,12 @@ async def rollback(service: AppService, conn: AsyncConnection, actor: Actor, slu
                    locale: str = "zh-CN") -> PublishResult:
     """Publish an earlier version again, as a new version. Fields and entities added since
     are hidden, their data kept — publishing them again brings it back."""
-    row = await service._builder_row(conn, actor, slug, lock=True)
+    row = await service.builder_row(conn, actor, slug, lock=True)
     if row["draft"] is not None and not discard_draft:
         raise Conflict(message("rollback_over_draft", revision=row["draft_revision"]))
     if version == row["current_version"]:
         raise Conflict(message("rollback_to_current", version=version))
-    document = await service._version_document(conn, row["id"], version)
+    document = await service.version_document(conn, row["id"], version)
     await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
         draft=document, draft_revision=row["draft_revision"] + 1,
         draft_updated_at=service.clock.now(), draft_updated_by=actor.user_id))

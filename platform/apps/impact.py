@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import LoomError
 from loom.metamodel.i18n import localize
 from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import COUNT_CAP
+from loom.platform.records.reads import capped_count
 from loom.platform.rules.trial import preview
 from loom.platform.security.actors import Actor
 from loom.platform.storage.schema_sync import SchemaPlan
@@ -35,9 +35,8 @@ async def publish_impact(conn: AsyncConnection, actor: Actor, old: AppRuntime | 
 
 
 async def _capped_count(conn: AsyncConnection, query: Any) -> dict[str, Any]:
-    total = await conn.scalar(select(func.count()).select_from(
-        query.limit(COUNT_CAP + 1).subquery())) or 0
-    return {"rows": min(total, COUNT_CAP), "rows_capped": total > COUNT_CAP}
+    rows, capped = await capped_count(conn, query)
+    return {"rows": rows, "rows_capped": capped}
 
 
 async def _tables(conn: AsyncConnection, old: AppRuntime | None, new: AppRuntime,

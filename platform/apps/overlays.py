@@ -101,7 +101,7 @@ async def overlay(service: AppService, conn: AsyncConnection, actor: Actor,
                   slug: str, locale: str) -> dict[str, Any]:
     """The app's layers: its template (installed and available versions) and its own
     changes on top, as a readable diff."""
-    row = await service._builder_row(conn, actor, slug)
+    row = await service.builder_row(conn, actor, slug)
     base = await base_of(conn, row["id"])
     if base is None:
         raise NotFound(message("no_template_base", slug=slug))
@@ -120,7 +120,7 @@ async def upgrade(service: AppService, conn: AsyncConnection, actor: Actor, slug
                   resolutions: dict[str, Any] | None = None, dry_run: bool = False,
                   locale: str = "zh-CN") -> dict[str, Any]:
     """Merge the template as shipped now into the app; the result becomes the draft."""
-    row = await service._builder_row(conn, actor, slug, lock=True)
+    row = await service.builder_row(conn, actor, slug, lock=True)
     base = await base_of(conn, row["id"])
     if base is None:
         raise NotFound(message("no_template_base", slug=slug))

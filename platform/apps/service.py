@@ -129,8 +129,9 @@ class AppService:
             raise NotFound(message("app_not_found", slug=slug))
         return row
 
-    async def _builder_row(self, conn: AsyncConnection, actor: Actor, slug: str, *,
-                           lock: bool = False) -> Any:
+    async def builder_row(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                          lock: bool = False) -> Any:
+        """The app's row, for someone who may edit its metadata (else 403)."""
         row = await self._row(conn, actor, slug, lock=lock)
         await self._require_builder(conn, actor, row)
         return row
@@ -148,7 +149,7 @@ class AppService:
         raise PermissionDenied(message("builder_only"))
 
     async def require_builder(self, conn: AsyncConnection, actor: Actor, slug: str) -> None:
-        await self._builder_row(conn, actor, slug)
+        await self.builder_row(conn, actor, slug)
 
     async def exists(self, conn: AsyncConnection, actor: Actor, slug: str) -> bool:
         return await conn.scalar(select(apps.c.id).where(
@@ -191,14 +192,14 @@ class AppService:
         cached = self.cache.get((row["id"], version))
         if cached is not None:
             return cached
-        document = await self._version_document(conn, row["id"], version)
+        document = await self.version_document(conn, row["id"], version)
         runtime = build_runtime(row, row["workspace_slug"], version,
                                 AppDocument.model_validate(document), postgres=self.postgres)
         self.cache.put(runtime)
         return runtime
 
-    async def _version_document(self, conn: AsyncConnection, app_id: int,
-                                version: int) -> dict[str, Any]:
+    async def version_document(self, conn: AsyncConnection, app_id: int,
+                               version: int) -> dict[str, Any]:
         document = await conn.scalar(select(metadata_versions.c.document).where(
             metadata_versions.c.app_id == app_id, metadata_versions.c.version == version))
         if document is None:
@@ -267,14 +268,14 @@ class AppService:
     async def draft(self, conn: AsyncConnection, actor: Actor,
                     slug: str) -> tuple[dict[str, Any], int]:
         """The draft (or, when nobody is editing, the published document) and its revision."""
-        return await self._draft_of(conn, await self._builder_row(conn, actor, slug))
+        return await self._draft_of(conn, await self.builder_row(conn, actor, slug))
 
     async def _draft_of(self, conn: AsyncConnection, row: Any) -> tuple[dict[str, Any], int]:
         if row["draft"] is not None:
             return row["draft"], row["draft_revision"]
         if row["current_version"] is None:
             return {"app": {"label": row["label"]}}, row["draft_revision"]
-        return (await self._version_document(conn, row["id"], row["current_version"]),
+        return (await self.version_document(conn, row["id"], row["current_version"]),
                 row["draft_revision"])
 
     async def save_draft(self, conn: AsyncConnection, actor: Actor, slug: str,
@@ -284,7 +285,7 @@ class AppService:
                          note: str | None = None) -> tuple[dict[str, Any], int]:
         """Replace (PUT) or merge-patch (PATCH) the draft. Drafts may be incomplete; the
         problems are reported by ``check_draft`` and enforced at publish."""
-        row = await self._builder_row(conn, actor, slug, lock=True)
+        row = await self.builder_row(conn, actor, slug, lock=True)
         if if_revision is not None and if_revision != row["draft_revision"]:
             raise Conflict(message("stale_draft", current=row["draft_revision"]))
         current, _ = await self._draft_of(conn, row)
@@ -304,7 +305,7 @@ class AppService:
                            document: dict[str, Any],
                            note: str | None = None) -> tuple[dict[str, Any], int]:
         """An imported document as the draft — never over somebody's unpublished work."""
-        row = await self._builder_row(conn, actor, slug, lock=True)
+        row = await self.builder_row(conn, actor, slug, lock=True)
         if row["draft"] is not None:
             raise Conflict(message("import_over_draft", revision=row["draft_revision"]))
         return await self.save_draft(conn, actor, slug, document, action="imported",
@@ -312,7 +313,7 @@ class AppService:
 
     async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str) -> int:
         """Throw the draft away (the published version stays as it is)."""
-        row = await self._builder_row(conn, actor, slug, lock=True)
+        row = await self.builder_row(conn, actor, slug, lock=True)
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
         revision = row["draft_revision"] + 1
@@ -335,7 +336,7 @@ class AppService:
         published since, the publish is refused (409, with what they changed) instead of
         silently overwriting. A dry run also counts the impact on the stored data.
         """
-        row = await self._builder_row(conn, actor, slug, lock=True)
+        row = await self.builder_row(conn, actor, slug, lock=True)
         current = row["current_version"]
         if base_version is not None and current is not None and base_version != current:
             raise await self._stale_publish(conn, row, base_version)
@@ -392,7 +393,7 @@ class AppService:
         require_admin(actor)
         row = await self._row(conn, actor, slug, lock=True)
         draft = row["draft"]
-        published = await self._version_document(conn, row["id"], row["current_version"])
+        published = await self.version_document(conn, row["id"], row["current_version"])
         await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
             draft=_with_item(published, section, name, item)))
         result = await self.publish(conn, actor, slug, note=note)
@@ -405,10 +406,10 @@ class AppService:
         """The 409 of a publish that lost a race: says what the winner changed."""
         current = row["current_version"]
         try:
-            before = await self._version_document(conn, row["id"], base)
+            before = await self.version_document(conn, row["id"], base)
         except NotFound:
             before = {}
-        after = await self._version_document(conn, row["id"], current)
+        after = await self.version_document(conn, row["id"], current)
         changes = diff_documents(before, after)
         return Conflict(message("stale_publish", current=current, base=base), extra={
             "current_version": current,
@@ -427,7 +428,7 @@ class AppService:
             if row["current_version"] is None:
                 raise NotFound(message("app_not_published", slug=slug))
             which = row["current_version"]
-        return await self._version_document(conn, row["id"], int(which)), int(which)
+        return await self.version_document(conn, row["id"], int(which)), int(which)
 
     async def count(self, conn: AsyncConnection, actor: Actor) -> int:
         return await conn.scalar(select(func.count()).select_from(apps).where(

@@ -1,8 +1,16 @@
-"""The ``loom`` command line: serve, worker, database upgrades, apps, users."""
+"""The ``loom`` command line: serve, worker, database upgrades, apps, users, record
+imports."""
 
 from __future__ import annotations
 
-from loom.platform.cli import apps, serving, users  # noqa: F401  (they register commands)
+from loom.platform.cli import (  # noqa: F401  (they register commands)
+    apps,
+    data,
+    demo,
+    jobs,
+    serving,
+    users,
+)
 from loom.platform.cli.common import cli
 
 

@@ -20,7 +20,9 @@ from loom.platform.apps.audit import audit_entries
 from loom.platform.apps.cloning import clone_template
 from loom.platform.apps.folder import read_folder, read_zip, write_folder, write_zip
 from loom.platform.apps.templates import available_templates, load_template
+from loom.platform.cli import demo
 from loom.platform.cli.common import app_cli, command, fail, locale, services_session, session
+from loom.platform.demo import load_demo
 from loom.platform.security.users import DEFAULT_WORKSPACE
 
 WORKSPACE = typer.Option(DEFAULT_WORKSPACE, help="Workspace")
@@ -85,23 +87,32 @@ async def app_create(slug: str,
                      template: str = typer.Option(None, help="Clone a starter template, "
                                                   "e.g. crm"),
                      demo_data: bool = typer.Option(False, help="Add the template's demo data"),
+                     seed: int = demo.SEED, demo_size: str = demo.SIZE,
+                     as_of: str = demo.AS_OF,
                      workspace: str = WORKSPACE) -> None:
     """Create an app from metadata, or as an independent clone of a starter template."""
     if source is not None and template:
         raise LoomError("Give either a metadata file/folder or --template, not both")
     if source is None and not template:
         raise LoomError("Give a metadata file or folder, or --template NAME")
-    if demo_data:
-        raise LoomError("This template has no demo data recipe")
+    if demo_data and not template:
+        raise LoomError("Demo data comes with a template's recipe: use --template")
+    loaded = None
     if template:
         async with services_session(workspace) as (services, actor), \
                 services.database.write() as conn:
             result = await clone_template(services, conn, actor, slug, template)
+            if demo_data:
+                loaded = await load_demo(services, conn, actor, slug, seed=seed,
+                                         size=demo_size, as_of=demo.parse_as_of(as_of),
+                                         progress=demo.progress_printer())
     else:
         document = _read_source(source)
         async with session(workspace) as s, s.database.write() as conn:
             result = await s.apps.create(conn, s.actor, slug, document)
     _print_publish(slug, result)
+    if loaded is not None:
+        demo.print_result(loaded)
 
 
 @app_cli.command("check")

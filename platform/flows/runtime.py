@@ -292,7 +292,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         for user in first:
             await self._task(instance, activation, node, title, user, due)
         await self._task_timers(instance, activation, node_id, node, due)
-        await self._cc(instance, node_id, node, resolver, title)
+        await self._cc(instance, node_id, node, resolver, title,
+                       asked=set(users) | set(candidates))
 
     @staticmethod
     def _needed(node: UserTask, users: list[int]) -> int:
@@ -320,8 +321,9 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         return task_id
 
     async def _cc(self, instance: Instance, node_id: str, node: UserTask,
-                  resolver: FlowAssignees, title: str) -> None:
-        people = sorted({u for a in node.cc for u in await resolver.resolve(a)})
+                  resolver: FlowAssignees, title: str, asked: set[int]) -> None:
+        # someone the node already asks to decide needs no copy of it as well
+        people = sorted({u for a in node.cc for u in await resolver.resolve(a)} - asked)
         if not people:
             return
         text = localize(message("flow_cc", label=title), instance.runtime.doc.app.default_locale)

@@ -146,9 +146,16 @@ class SlaClocks:
         return True
 
     async def stop_slas(self: Any, instance: Instance) -> None:
-        """The instance ended: its running clocks stop where they are."""
-        for row in await self._open_slas(instance):
+        """The instance ended: a clock whose target the record now meets is met (a ticket
+        closed in the very save that ended the flow), the others stop where they are."""
+        rows = await self._open_slas(instance)
+        data, env = await self._data(instance) if rows else ({}, None)
+        for row in rows:
             spec = instance.flow.spec.slas[row["name"]]
+            met, _pause = instance.flow.slas[row["name"]]
+            if met.holds(data, env):
+                await self._settle_sla(instance, spec, row, data, env)
+                continue
             used = row["used_seconds"]
             if row["running_since"] is not None:
                 used += int(_calendar(instance, spec).between(row["running_since"],

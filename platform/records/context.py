@@ -35,6 +35,14 @@ class WriteBudget:
         self.rule_runs = 0
         self.chain: list[str] = []
 
+    @classmethod
+    def for_batch(cls, records: int) -> WriteBudget:
+        """The budget of a batch write: what one record's change may set off, per record
+        (a rule creating a follow-up task for each of 500 new records is not a runaway)."""
+        base = cls()
+        count = max(records, 1)
+        return cls(base.max_depth, base.max_writes * count, base.max_rule_runs * count)
+
     def rule_run(self, rule: str) -> None:
         """Count one rule firing; a runaway chain of rules stops with its names."""
         self.rule_runs += 1

@@ -43,7 +43,7 @@ from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize, require_reach
 
 log = logging.getLogger("loom.records")
-TRUSTED_SOURCES = frozenset({"rule", "flow", "system"})
+TRUSTED_SOURCES = frozenset({"rule", "flow", "system", "job"})
 REFERENCE_TYPES = (FieldType.LOOKUP, FieldType.USER, FieldType.DEPARTMENT)
 
 
@@ -65,10 +65,30 @@ class RecordPipeline:
                           budget: WriteBudget | None = None,
                           single: bool = False) -> list[dict[str, Any]]:
         """Create records, all or none. Checks and the insert are set-based over the batch."""
+        created, _ = await self._create(conn, runtime, actor, entity, items, budget=budget,
+                                        single=single, keep_valid=False)
+        return list(created.values())
+
+    async def create_valid(self, conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                           entity: str, items: Sequence[Any], *,
+                           budget: WriteBudget | None = None,
+                           ) -> tuple[dict[int, dict[str, Any]], dict[int, list[Problem]]]:
+        """Create the records of ``items`` that pass every check, set-based like
+        ``create_many``; the refused ones come back with their problems (by position in
+        ``items``) instead of failing the batch — for imports, which report refused rows
+        and keep the others."""
+        return await self._create(conn, runtime, actor, entity, items, budget=budget,
+                                  single=False, keep_valid=True)
+
+    async def _create(self, conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                      entity: str, items: Sequence[Any], *, budget: WriteBudget | None,
+                      single: bool, keep_valid: bool,
+                      ) -> tuple[dict[int, dict[str, Any]], dict[int, list[Problem]]]:
         access = await authorize(conn, actor, runtime, entity, "create")
         if not items:  # an INSERT of no rows would be one row of defaults
-            return []
-        spec, tz, budget = runtime.entity(entity), _tz(runtime), budget or WriteBudget()
+            return {}, {}
+        spec, tz = runtime.entity(entity), _tz(runtime)
+        budget = budget or WriteBudget.for_batch(len(items))
         now = self.clock.now()
         contexts: list[WriteContext] = []
         problems: dict[int, list[Problem]] = {}
@@ -86,7 +106,13 @@ class RecordPipeline:
         batch = [(pos, ctx.new) for pos, ctx in enumerate(contexts)]
         changed = {pos: ctx.changed() for pos, ctx in enumerate(contexts)}
         await self._check_database(conn, runtime, entity, spec, batch, changed, problems)
-        _raise_problems(problems, single)
+        refused = {pos: found for pos, found in problems.items() if found}
+        if not keep_valid:
+            _raise_problems(problems, single)
+        kept = [pos for pos in range(len(contexts)) if pos not in refused]
+        contexts = [contexts[pos] for pos in kept]
+        if not contexts:
+            return {}, refused
         for ctx in contexts:
             await self._fill_serials(ctx, tz)
         ids = await self._insert(conn, runtime, entity, spec, actor, contexts, single)
@@ -104,7 +130,9 @@ class RecordPipeline:
                 await self._after_save(ctx)
         finally:
             budget.leave()
-        return [self._public(spec, record) for record in records]
+        return ({pos: self._public(spec, record) for pos, record in zip(kept, records,
+                                                                        strict=True)},
+                refused)
 
     async def _insert(self, conn: AsyncConnection, runtime: AppRuntime, entity: str,
                       spec: EntitySpec, actor: Actor, contexts: list[WriteContext],

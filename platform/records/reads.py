@@ -63,6 +63,10 @@ class ListQuery:
     cursor: str | None = None
     fields: list[str] | None = None
     count: bool = False
+    # A filter from published metadata (a saved view, a related list): the app's builders
+    # wrote it, so it may read fields this reader cannot see; the reader's own ``filter``
+    # may not.
+    preset: Any = None
 
 
 @dataclass
@@ -148,13 +152,28 @@ def visible(spec: EntitySpec, access: Access, record: dict[str, Any],
 async def as_seen(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
                   records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records just written, as their writer may see them: hidden fields absent (a role
-    may create without reading: then only the id and version come back)."""
+    may create without reading: then only the id and version come back). They are read
+    again, because after-save rules and flows may have changed them in the same
+    transaction (an SLA's due time, a new version) — the answer is the record as stored."""
+    records = await _as_stored(conn, runtime, entity, records)
     try:
         access = await authorize(conn, actor, runtime, entity, "read")
     except PermissionDenied:
         return [{"id": r["id"], "version": r["version"]} for r in records]
     spec = runtime.entity(entity)
     return [visible(spec, access, record) for record in records]
+
+
+async def _as_stored(conn: AsyncConnection, runtime: AppRuntime, entity: str,
+                     records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    table = runtime.tables[entity]
+    stored: dict[int, dict[str, Any]] = {}
+    ids = [r["id"] for r in records]
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        rows = await conn.execute(select(table).where(table.c.id.in_(ids[start:start + 500])))
+        stored.update({row["id"]: dict(row) for row in rows.mappings()})
+    # a record an after-save effect deleted answers as it was written
+    return [stored.get(r["id"], r) for r in records]
 
 
 async def get_record(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
@@ -196,6 +215,9 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
     if query.filter not in (None, {}, True):
         where = filter_clause(runtime, entity, query.filter, env, dialect=conn.dialect.name,
                               access=access)
+    if query.preset not in (None, {}, True):
+        preset = filter_clause(runtime, entity, query.preset, env, dialect=conn.dialect.name)
+        where = preset if where is None else and_(where, preset)
     if access.rows is not None:
         reach = access.rows.where(runtime, env, conn.dialect.name)
         where = reach if where is None else and_(where, reach)
@@ -215,8 +237,13 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
         capped = select(literal(1)).select_from(table)
         if where is not None:
             capped = capped.where(where)
-        total = await conn.scalar(select(func.count()).select_from(
-            capped.limit(COUNT_CAP + 1).subquery()))
-        result.count = min(total or 0, COUNT_CAP)
-        result.count_capped = (total or 0) > COUNT_CAP
+        result.count, result.count_capped = await capped_count(conn, capped)
     return result
+
+
+async def capped_count(conn: AsyncConnection, query: Any) -> tuple[int, bool]:
+    """How many rows ``query`` selects, counting no further than COUNT_CAP, and whether
+    there are more: the database stops scanning at the cap."""
+    total = await conn.scalar(select(func.count()).select_from(
+        query.limit(COUNT_CAP + 1).subquery())) or 0
+    return min(total, COUNT_CAP), total > COUNT_CAP

@@ -186,7 +186,7 @@ class ActionRunner:
                 "url": spec.url, "secret_env": spec.secret_env, "body": body}})
             return {"type": spec.type, "url": spec.url}
         if isinstance(spec, CreateTask):
-            return await self._task(run, spec)
+            return await self._task(run, spec, index)
         if isinstance(spec, StartFlow):
             if self.flow_starter is None:
                 raise self._failed(run, spec.type, message("rule_no_flows"))
@@ -285,7 +285,7 @@ class ActionRunner:
                                "payload": payload})
         return {"type": spec.type, "to": payload["to"], "subject": payload["subject"]}
 
-    async def _task(self, run: Run, spec: CreateTask) -> dict[str, Any]:
+    async def _task(self, run: Run, spec: CreateTask, index: int) -> dict[str, Any]:
         assignees = await run.recipients().user_ids(spec.assignee)
         assignee = assignees[0] if assignees else None
         due = parse_duration(spec.due).after(run.now) if spec.due else None
@@ -296,7 +296,8 @@ class ActionRunner:
         task_id = await create_task(run.conn, workspace_id=workspace, app_id=app,
                                     entity=run.entity, record_id=run.record.get("id"),
                                     title=title, notes=notes, assignee_id=assignee,
-                                    now=run.now, due_at=due, source_rule=run.rule.name)
+                                    now=run.now, due_at=due, source_rule=run.rule.name,
+                                    source_action=index)
         if due is not None and spec.remind_before:
             await add_timer(run.conn, workspace_id=workspace, app_id=app, kind="task_remind",
                             task_id=task_id, due_at=parse_duration(spec.remind_before)

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import ExpressionError, NotTranslatable
@@ -39,7 +39,7 @@ from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.prepare import check_set_values, read_changes
 from loom.platform.records.reads import (
-    COUNT_CAP,
+    capped_count,
     column_resolver,
     environment,
     get_record,
@@ -281,9 +281,7 @@ async def preview(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
             text = message("rule_preview_not_sql", reason=reason)
             raise ValidationFailed(text, [Problem("condition", text, code="not_sql")])
         matching = matching.where(where)
-    total = await conn.scalar(select(func.count()).select_from(
-        matching.limit(COUNT_CAP + 1).subquery())) or 0
+    count, capped = await capped_count(conn, matching)
     sample = list((await conn.execute(matching.order_by(table.c.id).limit(SAMPLE_SIZE)))
                   .scalars())
-    return {"count": min(total, COUNT_CAP), "count_capped": total > COUNT_CAP,
-            "sample": sample}
+    return {"count": count, "count_capped": capped, "sample": sample}

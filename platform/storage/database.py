@@ -42,13 +42,14 @@ def _json_default(value: Any) -> Any:
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``url`` with the settings the platform relies on."""
+    """An async engine for ``url`` with the settings the platform relies on. SQL parameters
+    (password hashes, token hashes, people's data) never appear in errors or logs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo)
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-        json_serializer=json_dumps, json_deserializer=json_loads,
+        json_serializer=json_dumps, json_deserializer=json_loads, hide_parameters=True,
         connect_args={"server_settings": {"application_name": "loom"}},
     )
 
@@ -58,7 +59,8 @@ def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, echo=echo, json_serializer=json_dumps,
-                                 json_deserializer=json_loads, connect_args={"timeout": 30})
+                                 json_deserializer=json_loads, hide_parameters=True,
+                                 connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -60,6 +61,7 @@ users = Table(
     Column("department_id", ID, ForeignKey("departments.id"), nullable=True),
     Column("locale", String(10), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("deactivated_at", UTCDateTime, nullable=True),
 )
 
 api_tokens = Table(
@@ -73,6 +75,31 @@ api_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_used_at", UTCDateTime, nullable=True),
+    # what the token may do: a subset of read, write, admin (NULL: rows from before scopes,
+    # which may do whatever their user may)
+    Column("scopes", JSON, nullable=True),
+)
+
+# Failed sign-ins per email and per client address (keys are hashes of either), and the
+# lock they lead to. Kept in the database so every app process sees the same counts.
+login_throttle = Table(
+    "login_throttle", system_metadata,
+    Column("key", String(80), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+)
+
+# Password reset links: single use, short-lived, stored as a SHA-256 hash only.
+password_resets = Table(
+    "password_resets", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
 )
 
 apps = Table(
@@ -224,6 +251,7 @@ tasks = Table(
     Column("status", String(10), nullable=False),
     Column("due_at", UTCDateTime, nullable=True),
     Column("source_rule", String(40), nullable=True),
+    Column("source_action", Integer, nullable=True),  # its index in the rule's actions
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
@@ -368,4 +396,26 @@ record_shares = Table(
     Column("shared_by", ID, ForeignKey("users.id"), nullable=True),
     Column("shared_at", UTCDateTime, nullable=False),
     Index("ix_record_shares_user", "app_id", "entity", "user_id"),
+)
+
+# Runs of an app's jobs (RFM scoring …): what ran, as of which date, how it went. A
+# scheduled run carries its tick as ``slot``, and the unique (app, job, slot) makes the
+# worker run each due time once, however many workers race for it; on-demand runs have none.
+job_runs = Table(
+    "job_runs", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("job", String(40), nullable=False),
+    Column("trigger", String(10), nullable=False),
+    Column("slot", String(40), nullable=True),
+    Column("as_of", Date, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("actor_id", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("counts", JSON, nullable=False),
+    Column("result", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("app_id", "job", "slot"),
+    Index("ix_job_runs_app_job", "app_id", "job", "id"),
 )

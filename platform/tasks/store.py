@@ -30,11 +30,13 @@ async def create_task(conn: AsyncConnection, *, workspace_id: int, app_id: int,
                       entity: str | None, record_id: int | None, title: str,
                       assignee_id: int | None, now: datetime, due_at: datetime | None = None,
                       notes: str | None = None, kind: str = "todo",
-                      source_rule: str | None = None) -> int:
+                      source_rule: str | None = None, source_action: int | None = None,
+                      ) -> int:
     result = await conn.execute(insert(tasks).values(
         workspace_id=workspace_id, app_id=app_id, entity=entity, record_id=record_id,
         kind=kind, title=title, notes=notes, assignee_id=assignee_id, status="open",
-        due_at=due_at, source_rule=source_rule, version=1, created_at=now)
+        due_at=due_at, source_rule=source_rule, source_action=source_action, version=1,
+        created_at=now)
         .returning(tasks.c.id))
     return int(result.scalar_one())
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_run import loom
 
 DOC = {
     "app": {"label": {"zh-CN": "演示", "en": "Demo"}},
@@ -20,11 +19,6 @@ DOC = {
 }
 
 
-def loom(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LOOM_DATABASE_URL": url, "LOOM_ADMIN_EMAIL": "boss@example.com",
-           "LOOM_ADMIN_PASSWORD": "boss-password", "LOOM_LOCALE": "en"}
-    return subprocess.run([sys.executable, "-m", "loom.platform.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_upgrade_create_export_import(empty_database_url: str, tmp_path: Path) -> None:

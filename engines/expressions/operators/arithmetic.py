@@ -405,4 +405,5 @@ register(Operator("max", _extreme(max), prepare=prepare_numbers, result=ValueTyp
 register(Operator("round", emit_round, arity=(1, 2), prepare=prepare_numbers,
                   result=ValueType.NUMBER, sql_value=sql_round, formula="ROUND"))
 register(Operator("sum", emit_sum, build=build_sum, result=ValueType.NUMBER, formula="SUM"))
-register(Operator("pluck", emit_pluck, result=ValueType.LIST, reads_data=True))
+register(Operator("pluck", emit_pluck, result=ValueType.LIST, reads_data=True,
+                  internal=True))

@@ -3,18 +3,23 @@ each app's own OpenAPI document. Their metadata lifecycle is in ``metadata.py``.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from loom.metamodel.errors import BadRequest
+from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
-from loom.platform.api.problems import request_locale
+from loom.platform.api.guards import StoredText
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.api.routes.demo import aware
 from loom.platform.apps.cloning import clone_template
 from loom.platform.apps.templates import available_templates, load_template
+from loom.platform.demo import load_demo
 from loom.renderers.openapi import app_openapi
 
 router = APIRouter(tags=["apps"])
@@ -24,8 +29,13 @@ class AppIn(BaseModel):
     slug: str = Field(description="Stable identifier used in URLs, e.g. crm")
     label: str | dict[str, str] | None = None
     metadata: dict[str, Any] | None = Field(default=None, description="Inline document set")
-    template: str | None = Field(default=None, description="Create from a starter template")
-    demo_data: bool = False
+    template: StoredText | None = Field(default=None,
+                                        description="Create from a starter template")
+    demo_data: bool = Field(default=False, description="Add the template's demo data")
+    demo_seed: int = Field(default=1, description="Demo data: the same seed, the same data")
+    demo_size: Literal["small", "medium", "large"] | None = None
+    demo_as_of: datetime | None = Field(default=None, description="Demo data: the simulated "
+                                        "now (default: now)")
 
 
 @router.get("/api/templates", summary="Starter templates an app can be cloned from")
@@ -46,17 +56,22 @@ async def list_apps(request: Request) -> Any:
         return LoomJSONResponse({"items": await services(request).apps.list(conn, actor)})
 
 
-@router.post("/api/apps", status_code=201, summary="Create an app")
+@router.post("/api/apps", status_code=201, summary="Create an app",
+             responses=refusals(404, 409, body=True))
 async def create_app(request: Request, body: AppIn) -> Any:
     if body.metadata is not None and body.template:
         raise BadRequest("Give either metadata or a template, not both")
-    if body.demo_data:
-        raise BadRequest("Demo data comes with a template's demo recipe; this app has none")
+    if body.demo_data and not body.template:
+        raise BadRequest(message("demo_no_recipe"))
+    demo = None
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         if body.template:
             result = await clone_template(svc, conn, actor, body.slug, body.template,
                                           label=body.label)
+            if body.demo_data:
+                demo = await load_demo(svc, conn, actor, body.slug, seed=body.demo_seed,
+                                       size=body.demo_size, as_of=aware(body.demo_as_of))
         else:
             document = body.metadata if body.metadata is not None else {
                 "app": {"label": body.label or body.slug}}
@@ -64,25 +79,28 @@ async def create_app(request: Request, body: AppIn) -> Any:
                 document["app"] = {**document["app"], "label": body.label}
             result = await svc.apps.create(conn, actor, body.slug, document)
         app = await svc.apps.describe(conn, actor, body.slug)
-    return LoomJSONResponse({**app, "publish": result.as_json(request_locale(request))},
+    extra = {"demo": demo.as_json()} if demo is not None else {}
+    return LoomJSONResponse({**app, "publish": result.as_json(request_locale(request)), **extra},
                             status_code=201,
                             headers={"Location": f"/api/apps/{body.slug}"})
 
 
-@router.get("/api/apps/{app}", summary="Describe an app")
+@router.get("/api/apps/{app}", summary="Describe an app", responses=refusals(404))
 async def get_app(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         return LoomJSONResponse(await services(request).apps.describe(conn, actor, app))
 
 
-@router.delete("/api/apps/{app}", status_code=204, summary="Delete an app with all its data")
+@router.delete("/api/apps/{app}", status_code=204, summary="Delete an app with all its data",
+               responses=refusals(404, 409))
 async def delete_app(request: Request, app: str) -> Response:
     async with command(request, write=True) as (conn, actor):
         await services(request).apps.delete(conn, actor, app)
     return Response(status_code=204)
 
 
-@router.get("/api/apps/{app}/openapi.json", summary="OpenAPI of this app's record endpoints")
+@router.get("/api/apps/{app}/openapi.json", summary="OpenAPI of this app's record endpoints",
+            responses=refusals(404))
 async def openapi(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         runtime = await services(request).apps.runtime(conn, actor, app)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from loom.engines.forms.values import MAX_ID
 from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
+from loom.platform.api.guards import RowId, StoredText
+from loom.platform.api.problems import refusals
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.flows import store
@@ -22,6 +25,7 @@ from loom.platform.storage.system_tables import tasks
 
 router = APIRouter(tags=["flows"])
 PREFIX = "/api/apps/{app}/flow-instances"
+# ids are 64-bit rows: a larger number would fail in the database, not miss
 
 
 class StartIn(BaseModel):
@@ -32,12 +36,12 @@ class StartIn(BaseModel):
 class MigrateIn(BaseModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                 description="Default: the app's current version")
-    mapping: dict[str, str] = Field(default_factory=dict,
+    mapping: dict[StoredText, StoredText] = Field(default_factory=dict,
                                     description="old node → new node, for nodes renamed")
 
 
 class WithdrawIn(BaseModel):
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: StoredText | None = Field(default=None, max_length=2000)
 
 
 def _describe(row: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +83,8 @@ async def _running(svc: Any, conn: Any, actor: Any, app: str,
     return current, instance
 
 
-@router.post(PREFIX, status_code=201, summary="Start a flow on a record")
+@router.post(PREFIX, status_code=201, summary="Start a flow on a record",
+             responses=refusals(404, 409, body=True))
 async def start_flow(request: Request, app: str, body: StartIn) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
@@ -95,9 +100,11 @@ async def start_flow(request: Request, app: str, body: StartIn) -> Any:
         return LoomJSONResponse(await _full(conn, row), status_code=201)
 
 
-@router.get(PREFIX, summary="Flow instances of an app (or of one record)")
+@router.get(PREFIX, summary="Flow instances of an app (or of one record)",
+            responses=refusals(404))
 async def list_instances(request: Request, app: str, entity: str | None = None,
-                         record: int | None = None, status: str | None = None) -> Any:
+                         record: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                         status: str | None = None) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
@@ -129,8 +136,9 @@ def _of_app(row: dict[str, Any], runtime: Any) -> dict[str, Any]:
     return row
 
 
-@router.get(PREFIX + "/{instance_id}", summary="One flow instance with its history")
-async def get_instance(request: Request, app: str, instance_id: int) -> Any:
+@router.get(PREFIX + "/{instance_id}", summary="One flow instance with its history",
+            responses=refusals(404))
+async def get_instance(request: Request, app: str, instance_id: RowId) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
@@ -142,8 +150,9 @@ async def get_instance(request: Request, app: str, instance_id: int) -> Any:
         return LoomJSONResponse(await _full(conn, row))
 
 
-@router.post(PREFIX + "/{instance_id}/withdraw", summary="Withdraw a running flow (撤回)")
-async def withdraw(request: Request, app: str, instance_id: int,
+@router.post(PREFIX + "/{instance_id}/withdraw", summary="Withdraw a running flow (撤回)",
+             responses=refusals(404, 409, body=True))
+async def withdraw(request: Request, app: str, instance_id: RowId,
                    body: WithdrawIn | None = None) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
@@ -152,8 +161,9 @@ async def withdraw(request: Request, app: str, instance_id: int,
         return LoomJSONResponse(await _full(conn, instance.row))
 
 
-@router.post(PREFIX + "/{instance_id}/retry", summary="Retry failed action nodes (admin)")
-async def retry(request: Request, app: str, instance_id: int) -> Any:
+@router.post(PREFIX + "/{instance_id}/retry", summary="Retry failed action nodes (admin)",
+             responses=refusals(404, 409))
+async def retry(request: Request, app: str, instance_id: RowId) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
@@ -164,8 +174,9 @@ async def retry(request: Request, app: str, instance_id: int) -> Any:
 
 
 @router.post(PREFIX + "/{instance_id}/migrate",
-             summary="Move a running instance to another version (admin)")
-async def migrate_instance(request: Request, app: str, instance_id: int,
+             summary="Move a running instance to another version (admin)",
+             responses=refusals(404, 409, body=True))
+async def migrate_instance(request: Request, app: str, instance_id: RowId,
                            body: MigrateIn) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):

@@ -13,7 +13,14 @@ from loom.platform.api.responses import LoomJSONResponse
 router = APIRouter(tags=["platform"])
 
 
-@router.get("/api/health", summary="Health of the service and its database")
+HEALTH = {"type": "object", "required": ["status", "database"], "properties": {
+    "status": {"enum": ["ok", "degraded"]}, "database": {"enum": ["ok", "unavailable"]}}}
+
+
+@router.get("/api/health", summary="Health of the service and its database", responses={
+    200: {"content": {"application/json": {"schema": HEALTH}}},
+    503: {"description": "The database cannot be reached",
+          "content": {"application/json": {"schema": HEALTH}}}})
 async def health(request: Request) -> Any:
     database = "ok"
     try:

@@ -7,12 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from loom.platform.api.context import command, services
+from loom.platform.api.guards import RowId
+from loom.platform.api.problems import refusals
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.outbox import store
 from loom.platform.outbox.notifications import inbox, mark_read
 
 router = APIRouter(tags=["notifications"])
+# ids are 64-bit rows: a larger number would fail in the database, not miss
 
 
 @router.get("/api/notifications", summary="My notifications, newest first")
@@ -22,8 +25,9 @@ async def my_notifications(request: Request, unread: bool = False) -> Any:
     return LoomJSONResponse({"items": items})
 
 
-@router.post("/api/notifications/{notification_id}/read", summary="Mark one as read")
-async def read_notification(request: Request, notification_id: int) -> Any:
+@router.post("/api/notifications/{notification_id}/read", summary="Mark one as read",
+             responses=refusals(404))
+async def read_notification(request: Request, notification_id: RowId) -> Any:
     async with command(request, write=True) as (conn, actor):
         await mark_read(conn, actor.user_id or 0, notification_id, services(request).clock.now())
     return LoomJSONResponse({"id": notification_id, "read": True})
@@ -37,8 +41,9 @@ async def list_outbox(request: Request, status: str | None = None) -> Any:
     return LoomJSONResponse({"items": items})
 
 
-@router.post("/api/outbox/{item_id}/retry", summary="Send a failed delivery again (admin)")
-async def retry_delivery(request: Request, item_id: int) -> Any:
+@router.post("/api/outbox/{item_id}/retry", summary="Send a failed delivery again (admin)",
+             responses=refusals(404))
+async def retry_delivery(request: Request, item_id: RowId) -> Any:
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
         await store.retry(conn, actor.workspace_id, item_id, services(request).clock.now())

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from loom.metamodel.errors import BadRequest, MetadataInvalid, PayloadTooLarge
 from loom.metamodel.validation import parse_document
 from loom.platform.api.context import command, etag, if_match, json_body, services
-from loom.platform.api.problems import request_locale
+from loom.platform.api.guards import StoredText
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps import history, overlays
 from loom.platform.apps.audit import audit_entries
@@ -28,7 +29,7 @@ ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/oct
 
 
 class PublishIn(BaseModel):
-    message: str | None = None
+    message: StoredText | None = None
     base_version: int | None = Field(
         default=None, description="The version your draft started from; refused (409, with "
         "what changed) if another version was published since")
@@ -58,7 +59,8 @@ def _version_or_draft(value: str | None) -> int | str | None:
     return number
 
 
-@router.get("/api/apps/{app}/metadata", summary="The published document set")
+@router.get("/api/apps/{app}/metadata", summary="The published document set",
+            responses=refusals(404))
 async def get_metadata(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         runtime = await services(request).apps.runtime(conn, actor, app)
@@ -68,7 +70,8 @@ async def get_metadata(request: Request, app: str) -> Any:
 
 # --- the draft ----------------------------------------------------------------------------
 
-@router.get("/api/apps/{app}/metadata/draft", summary="The draft (or published) document set")
+@router.get("/api/apps/{app}/metadata/draft", summary="The draft (or published) document set",
+            responses=refusals(404))
 async def get_draft(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         document, revision = await services(request).apps.draft(conn, actor, app)
@@ -90,6 +93,7 @@ async def _save_draft(request: Request, app: str, *, patch: bool) -> Any:
 
 
 @router.put("/api/apps/{app}/metadata/draft", summary="Replace the draft",
+            responses=refusals(404, 409, body=True),
             openapi_extra={"requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"type": "object"}}}}})
 async def put_draft(request: Request, app: str) -> Any:
@@ -97,6 +101,7 @@ async def put_draft(request: Request, app: str) -> Any:
 
 
 @router.patch("/api/apps/{app}/metadata/draft", summary="Change the draft (JSON Merge Patch)",
+              responses=refusals(404, 409, body=True),
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/merge-patch+json": {"schema": {"type": "object"}},
                   "application/json": {"schema": {"type": "object"}}}}})
@@ -104,7 +109,8 @@ async def patch_draft(request: Request, app: str) -> Any:
     return await _save_draft(request, app, patch=True)
 
 
-@router.delete("/api/apps/{app}/metadata/draft", summary="Discard the draft")
+@router.delete("/api/apps/{app}/metadata/draft", summary="Discard the draft",
+               responses=refusals(404, 409))
 async def discard_draft(request: Request, app: str) -> Any:
     async with command(request, write=True) as (conn, actor):
         revision = await services(request).apps.discard_draft(conn, actor, app)
@@ -114,7 +120,8 @@ async def discard_draft(request: Request, app: str) -> Any:
 # --- publish, versions, diff, rollback ------------------------------------------------------
 
 @router.post("/api/apps/{app}/metadata/publish",
-             summary="Publish the draft as a new version (or 422 listing every problem)")
+             summary="Publish the draft as a new version (or 422 listing every problem)",
+             responses=refusals(404, 409, body=True))
 async def publish(request: Request, app: str, body: PublishIn | None = None) -> Any:
     body = body or PublishIn()
     locale = request_locale(request)
@@ -125,14 +132,16 @@ async def publish(request: Request, app: str, body: PublishIn | None = None) -> 
     return LoomJSONResponse({**result.as_json(locale), "dry_run": body.dry_run})
 
 
-@router.get("/api/apps/{app}/metadata/versions", summary="Published versions, newest first")
+@router.get("/api/apps/{app}/metadata/versions", summary="Published versions, newest first",
+            responses=refusals(404))
 async def versions(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         return LoomJSONResponse({"items": await history.versions(services(request).apps, conn,
                                                                  actor, app)})
 
 
-@router.get("/api/apps/{app}/metadata/versions/{version}", summary="One published version")
+@router.get("/api/apps/{app}/metadata/versions/{version}", summary="One published version",
+            responses=refusals(404))
 async def version(request: Request, app: str, version: VersionNumber) -> Any:
     async with command(request, write=False) as (conn, actor):
         document, _ = await services(request).apps.document_at(conn, actor, app, version)
@@ -140,7 +149,8 @@ async def version(request: Request, app: str, version: VersionNumber) -> Any:
 
 
 @router.get("/api/apps/{app}/metadata/diff",
-            summary="What changed between two versions (or a version and the draft)")
+            summary="What changed between two versions (or a version and the draft)",
+            responses=refusals(404))
 async def diff(request: Request, app: str,
                old: Annotated[str | None, Query(
                    alias="from", pattern=VERSION_OR_DRAFT,
@@ -158,7 +168,8 @@ async def diff(request: Request, app: str,
 
 
 @router.post("/api/apps/{app}/metadata/rollback",
-             summary="Publish an earlier version again, as a new version")
+             summary="Publish an earlier version again, as a new version",
+             responses=refusals(404, 409, body=True))
 async def rollback(request: Request, app: str, body: RollbackIn) -> Any:
     locale = request_locale(request)
     async with command(request, write=True) as (conn, actor):
@@ -171,8 +182,8 @@ async def rollback(request: Request, app: str, body: RollbackIn) -> Any:
 # --- export / import ------------------------------------------------------------------------
 
 @router.get("/api/apps/{app}/metadata/export",
-            summary="The metadata as a zip: one JSON file per item",
-            responses={200: {"content": {"application/zip": {}}}})
+            summary="The metadata as a zip: one JSON file per item", response_class=Response,
+            responses={200: {"content": {"application/zip": {}}}, **refusals(404)})
 async def export(request: Request, app: str,
                  which: Annotated[str | None, Query(
                      alias="version", pattern=VERSION_OR_DRAFT,
@@ -189,6 +200,9 @@ async def export(request: Request, app: str,
 @router.post("/api/apps/{app}/metadata/import",
              summary="Import a zip: into an existing app as its draft, answering the diff "
              "to review before publishing; with create=true, as a new app",
+             responses={201: {"description": "A new app (create=true), published as "
+                              "version 1", "content": {"application/json": {}}},
+                        **refusals(404, 409, body=True)},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
 async def import_archive(request: Request, app: str,
@@ -221,7 +235,8 @@ async def import_archive(request: Request, app: str,
 # --- template layers ------------------------------------------------------------------------
 
 @router.get("/api/apps/{app}/metadata/overlay",
-            summary="The template this app was made from and the app's own changes on top")
+            summary="The template this app was made from and the app's own changes on top",
+            responses=refusals(404))
 async def overlay(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         return LoomJSONResponse(await overlays.overlay(services(request).apps, conn, actor,
@@ -230,7 +245,8 @@ async def overlay(request: Request, app: str) -> Any:
 
 @router.post("/api/apps/{app}/metadata/upgrade",
              summary="Merge the template's newest version into the app's draft; conflicts "
-             "with the app's own changes are listed (409) until resolved")
+             "with the app's own changes are listed (409) until resolved",
+             responses=refusals(404, 409, body=True))
 async def upgrade(request: Request, app: str, body: UpgradeIn | None = None) -> Any:
     body = body or UpgradeIn()
     async with command(request, write=True) as (conn, actor):
@@ -242,7 +258,8 @@ async def upgrade(request: Request, app: str, body: UpgradeIn | None = None) -> 
 # --- audit ----------------------------------------------------------------------------------
 
 @router.get("/api/apps/{app}/metadata/audit",
-            summary="Who changed the metadata, when and what, newest first")
+            summary="Who changed the metadata, when and what, newest first",
+            responses=refusals(404))
 async def audit(request: Request, app: str,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 before: Annotated[int | None, Query(ge=1, le=2**62,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from loom.platform.api.context import command, etag, if_match, services
+from loom.platform.api.problems import refusals
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records.reads import get_record
 from loom.platform.rules.record_actions import run_record_action
@@ -16,7 +17,8 @@ router = APIRouter(tags=["records"])
 
 
 @router.post("/api/apps/{app}/records/{entity}/{record_id}/actions/{name}",
-             summary="Run a record action (a button such as claim; If-Match: version)")
+             summary="Run a record action (a button such as claim; If-Match: version)",
+             responses=refusals(404, 409))
 async def run_action(request: Request, app: str, entity: str, record_id: int,
                      name: str) -> Any:
     svc = services(request)

@@ -19,6 +19,7 @@ from loom.platform.api.context import (
     loads_exact,
     services,
 )
+from loom.platform.api.guards import RowId
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records import shares
 from loom.platform.records.audit import SHARE_KEY, record_history
@@ -40,7 +41,8 @@ LIST_BODY = {"requestBody": {"required": True, "content": {
 MAX_BULK = 1000
 
 
-def _parse_filter(text: str | None) -> Any:
+def parse_filter(text: str | None) -> Any:
+    """A list's ``filter`` parameter: JSON Logic, numbers exact."""
     if not text:
         return None
     try:
@@ -62,7 +64,7 @@ async def list_(request: Request, app: str, entity: str,
                 cursor: str | None = None,
                 fields: str | None = Query(default=None, description="e.g. name,amount"),
                 count: bool = False) -> Any:
-    query = ListQuery(filter=_parse_filter(filter), sort=sort, limit=limit, cursor=cursor,
+    query = ListQuery(filter=parse_filter(filter), sort=sort, limit=limit, cursor=cursor,
                       fields=[f.strip() for f in fields.split(",") if f.strip()]
                       if fields else None, count=count)
     svc = services(request)
@@ -181,7 +183,7 @@ async def add_share(request: Request, app: str, entity: str, record_id: int,
 @router.delete(PREFIX + "/{record_id}/shares/{user_id}", status_code=204,
                summary="Stop sharing the record with a user")
 async def remove_share(request: Request, app: str, entity: str, record_id: int,
-                       user_id: int) -> Response:
+                       user_id: RowId) -> Response:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)

@@ -15,7 +15,7 @@ from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import format_path, parse_document
 from loom.platform.api.context import command, json_body, services
-from loom.platform.api.problems import request_locale
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.rules import trial
@@ -79,7 +79,8 @@ def _read_try(body: Any) -> TryIn:
     return wanted
 
 
-@router.get("/api/apps/{app}/rule-runs", summary="Rule runs, newest first (admin)")
+@router.get("/api/apps/{app}/rule-runs", summary="Rule runs, newest first (admin)",
+            responses=refusals(404))
 async def rule_runs(request: Request, app: str, entity: str | None = None,
                     record: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                     rule: str | None = None,
@@ -94,7 +95,7 @@ async def rule_runs(request: Request, app: str, entity: str | None = None,
 
 
 @router.post("/api/apps/{app}/rules/{name}/try", summary="Dry-run a rule (admin)",
-             openapi_extra=TRY_BODY)
+             responses=refusals(404, 409, body=True), openapi_extra=TRY_BODY)
 async def try_rule(request: Request, app: str, name: str) -> Any:
     wanted = _read_try(await json_body(request))
     svc = services(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticError
 
@@ -14,12 +14,13 @@ from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import format_path
 from loom.platform.api.context import command, etag, if_match, json_body, services
+from loom.platform.api.guards import RowId, StoredText
+from loom.platform.api.problems import refusals
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.tasks.actions import TaskCommand, act_on_task, visible_tasks
 from loom.platform.tasks.view import task_view
 
 router = APIRouter(tags=["tasks"])
-TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 register_messages({
     "task_request_invalid": {"en": "The task request has problems",
@@ -32,13 +33,13 @@ register_messages({
 class TaskActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(max_length=40, description="complete (a rule's to-do); flow tasks: "
+    action: StoredText = Field(max_length=40, description="complete (a rule's to-do); flow tasks: "
                         "approve, reject, send_back, transfer, add_approver, claim, complete")
-    comment: str | None = Field(default=None, max_length=4000)
-    target_node: str | None = Field(default=None, max_length=40,
+    comment: StoredText | None = Field(default=None, max_length=4000)
+    target_node: StoredText | None = Field(default=None, max_length=40,
                                     description="send_back: the node (default: the start)")
     user: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | Annotated[
-        str, Field(max_length=320)] | None = Field(
+        StoredText, Field(max_length=320)] | None = Field(
         default=None, description="transfer / add_approver: a user's id or email")
     position: Literal["before", "after", "parallel"] = Field(
         default="parallel", description="add_approver: before, after or with this task")
@@ -62,7 +63,8 @@ def _assignee(value: str | None, user_id: int | None) -> int | None:
     raise ValidationFailed(message("task_request_invalid"), [Problem("assignee", text)])
 
 
-@router.get("/api/apps/{app}/tasks", summary="Tasks (yours, or anyone's for admins)")
+@router.get("/api/apps/{app}/tasks", summary="Tasks (yours, or anyone's for admins)",
+            responses=refusals(404))
 async def list_app_tasks(request: Request, app: str,
                          assignee: Annotated[str | None, Query(
                              description="me, or a user id")] = None,
@@ -81,8 +83,9 @@ async def list_app_tasks(request: Request, app: str,
 
 
 @router.get("/api/apps/{app}/tasks/{task_id}",
-            summary="One task with its record, as the step shows it")
-async def get_app_task(request: Request, app: str, task_id: TaskId) -> Any:
+            summary="One task with its record, as the step shows it",
+            responses=refusals(404))
+async def get_app_task(request: Request, app: str, task_id: RowId) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
@@ -92,8 +95,9 @@ async def get_app_task(request: Request, app: str, task_id: TaskId) -> Any:
 
 
 @router.post("/api/apps/{app}/tasks/{task_id}/actions",
-             summary="Act on a task (complete; If-Match: version)", openapi_extra=ACTION_BODY)
-async def task_action(request: Request, app: str, task_id: TaskId) -> Any:
+             summary="Act on a task (complete; If-Match: version)",
+             responses=refusals(404, 409, body=True), openapi_extra=ACTION_BODY)
+async def task_action(request: Request, app: str, task_id: RowId) -> Any:
     body = await json_body(request)
     try:
         wanted = TaskActionIn.model_validate(body)

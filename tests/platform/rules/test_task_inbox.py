@@ -5,7 +5,7 @@ cancelled; other actions wait for the flow engine."""
 from __future__ import annotations
 
 import httpx
-from rules_api import APP, RECORDS, get, person, post, problem, publish
+from rules_api import APP, RECORDS, get, patch, person, post, problem, publish
 from rules_app import sales_app
 from sqlalchemy import select
 
@@ -167,3 +167,35 @@ async def test_flow_tasks_go_to_the_flow_runtime(api: httpx.AsyncClient,
         ended = (await conn.execute(select(flow_instances.c.status,
                                            flow_instances.c.outcome))).all()
     assert ended == [("completed", "approved")]
+
+
+async def test_a_task_with_done_when_closes_itself_when_its_record_meets_it(
+        api: httpx.AsyncClient, services: Services) -> None:
+    rule = {**FIRST_CALL, "actions": [{**FIRST_CALL["actions"][0],
+                                       "done_when": {"==": [{"var": "status"}, "qualified"]}}]}
+    await publish(api, {"first_call": rule})
+    lead = await post(api, "lead", {"name": "甲", "owner": 1})
+    other = await post(api, "lead", {"name": "乙", "owner": 1})
+
+    await patch(api, "lead", lead["id"], {"name": "甲（改名）"})  # not yet met
+    assert await tasks_of(api, status="open") == [("首次联系 甲", 1), ("首次联系 乙", 1)]
+    await patch(api, "lead", lead["id"], {"status": "qualified"})
+
+    assert await tasks_of(api, status="open") == [("首次联系 乙", 1)]
+    done = (await api.get(f"{APP}/tasks", params={"status": "done"})).json()["items"]
+    assert [(t["record_id"], t["completed_by"]) for t in done] == [(lead["id"], None)]
+    async with services.database.read() as conn:
+        pending = (await conn.execute(select(timers.c.task_id).where(
+            timers.c.status == "pending"))).scalars().all()
+    assert done[0]["id"] not in pending and pending  # its reminders are gone, not others'
+    assert other["id"] != lead["id"]
+
+
+async def test_done_when_is_checked_at_publish(api: httpx.AsyncClient) -> None:
+    rule = {**FIRST_CALL, "actions": [{**FIRST_CALL["actions"][0],
+                                       "done_when": {"==": [{"var": "stauts"}, "qualified"]}}]}
+    response = await api.post("/api/apps", json={"slug": "sales",
+                                                 "metadata": sales_app({"first_call": rule})})
+    body = problem(response, 422)
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("rules.first_call.actions[0].done_when (stauts)", "expr_unknown_field")]

@@ -1,0 +1,114 @@
+"""Stories of CRM_TEMPLATE.md §1, the front of the funnel: a lead lands in its region's pool
+(公海池), two salespeople claim it at once and exactly one wins, the winner gets a first-call
+task due in 24 hours with a reminder and an escalation to the manager, and a lead claimed
+but never followed up goes back to the pool (回收)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from crm_world import World
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+
+async def new_lead(world: World, **values: object) -> dict:
+    return await world.create("lead", {"name": "陈晓明", "company": "杭州云启科技有限公司",
+                                       "phone": "13912345678", "email": "chen@yunqi.cn",
+                                       "region": "east_china", "source": "website", **values})
+
+
+async def test_a_new_lead_waits_in_its_regions_pool(world: World) -> None:
+    lead = await new_lead(world)
+
+    assert lead["team"] == world.teams["east_china_team"]
+    assert lead["owner"] is None
+    assert "公海新线索：陈晓明（杭州云启科技有限公司）" in await world.titles("east_manager")
+    assert await world.titles("north_manager") == []
+    # the pool is visible to every rep; the north team's lead routes north
+    assert [x["id"] for x in await world.find("lead", by="li")] == [lead["id"]]
+    north = await new_lead(world, name="马丽", region="north_china")
+    assert north["team"] == world.teams["north_china_team"]
+
+
+async def test_two_reps_claim_the_same_lead_at_once_and_exactly_one_wins(
+        world: World) -> None:
+    lead = await new_lead(world)
+
+    responses = await asyncio.gather(world.action("lead", lead["id"], "claim", by="zhang"),
+                                     world.action("lead", lead["id"], "claim", by="li"))
+
+    statuses = sorted(r.status_code for r in responses)
+    # the loser is refused: the lead is now out of their reach (owned by a colleague)
+    assert statuses[0] == 200 and statuses[1] in (404, 409), [r.text for r in responses]
+    winner = "zhang" if responses[0].status_code == 200 else "li"
+    loser = "li" if winner == "zhang" else "zhang"
+    claimed = await world.get("lead", lead["id"])
+    assert claimed["owner"] == world.id(winner)
+    assert responses[1 if winner == "zhang" else 0].headers["content-type"] == \
+        "application/problem+json"
+    # the loser no longer sees a lead that is someone else's
+    assert await world.find("lead", by=loser) == []
+    tasks = await world.tasks(winner)
+    assert [t["title"] for t in tasks] == ["24 小时内首次电话联系：陈晓明（杭州云启科技有限公司）"]
+    assert await world.tasks(loser) == []
+
+
+async def test_the_first_call_is_due_in_24_hours_then_reminds_then_escalates(
+        world: World) -> None:
+    lead = await new_lead(world)
+    assert (await world.action("lead", lead["id"], "claim", by="zhang")).status_code == 200
+    [task] = await world.tasks("zhang")
+    claimed_at = world.now()
+
+    await world.at(claimed_at + 19 * HOUR)
+    assert not any("提醒" in t or "即将" in t for t in await world.titles("zhang"))
+    await world.at(claimed_at + 21 * HOUR)  # 4 hours before it is due
+    reminders = await world.titles("zhang")
+    assert len(reminders) == 1 and "首次电话联系" in reminders[0], reminders
+    assert not any("首次电话联系" in t for t in await world.titles("east_manager"))
+
+    await world.at(claimed_at + 27 * HOUR)  # due at 24h, escalated 2h later
+    escalations = [t for t in await world.titles("east_manager") if "首次电话联系" in t]
+    assert len(escalations) == 1, await world.titles("east_manager")
+    assert (await world.tasks("zhang"))[0]["id"] == task["id"]  # still the owner's to do
+
+
+async def test_a_claimed_lead_without_follow_up_goes_back_to_the_pool(world: World) -> None:
+    idle = await new_lead(world)
+    busy = await new_lead(world, name="周婷", phone="13712345678")
+    for lead in (idle, busy):
+        assert (await world.action("lead", lead["id"], "claim", by="zhang")).status_code == 200
+    await world.advance(3 * DAY)
+    await world.create("follow_up", {"lead": busy["id"], "kind": "call",
+                                     "notes": "客户说预算有限，下季度再谈",
+                                     "happened_at": world.now().isoformat()}, by="zhang")
+
+    await world.advance(4 * DAY + 17 * HOUR)  # past 02:00 of the 8th day after the claim
+
+    recycled, kept = await world.get("lead", idle["id"]), await world.get("lead", busy["id"])
+    assert recycled["owner"] is None and recycled["recycle_count"] == 1
+    assert kept["owner"] == world.id("zhang")
+    assert "线索已退回公海：陈晓明（杭州云启科技有限公司）" in await world.titles("east_manager")
+    # back in the pool, another rep may claim it
+    assert (await world.action("lead", idle["id"], "claim", by="li")).status_code == 200
+
+
+async def test_logging_the_first_call_closes_its_task_so_nobody_is_chased(world: World) -> None:
+    lead = await new_lead(world)
+    assert (await world.action("lead", lead["id"], "claim", by="zhang")).status_code == 200
+    [task] = await world.tasks("zhang")
+
+    await world.advance(3 * HOUR)
+    await world.create("follow_up", {"lead": lead["id"], "kind": "call",
+                                     "happened_at": world.now().isoformat(),
+                                     "notes": "已电话联系，约下周演示"}, by="zhang")
+
+    assert await world.tasks("zhang") == []
+    [done] = await world.tasks("zhang", status="done")
+    assert done["id"] == task["id"]
+    await world.advance(2 * DAY)  # neither the reminder nor the escalation comes
+    assert not any("首次电话联系" in t for t in await world.titles("zhang"))
+    assert not any("首次电话联系" in t for t in await world.titles("east_manager"))
+
