@@ -51,6 +51,7 @@ class ExportOptions:
     values: Literal["labels", "raw"] = "labels"
     locale: str = "zh-CN"
     text: bool = True  # CSV: every cell as text; XLSX keeps numbers, dates, booleans
+    search: str | None = None  # the list's quick search: export what the list shows
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ class RecordExport:
 
     def query(self, cursor: str | None) -> ListQuery:
         return ListQuery(filter=self.options.filter, sort=self.options.sort, limit=PAGE_SIZE,
-                         cursor=cursor, fields=[c.field for c in self.columns])
+                         cursor=cursor, fields=[c.field for c in self.columns],
+                         search=self.options.search)
 
     async def pages(self, database: Database, now: datetime) -> AsyncIterator[list[list[Any]]]:
         """The rows of cells, a page at a time, each page read in its own transaction."""

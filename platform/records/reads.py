@@ -35,6 +35,7 @@ from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
+from loom.platform.records.search import search_clause
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 
@@ -67,6 +68,8 @@ class ListQuery:
     # wrote it, so it may read fields this reader cannot see; the reader's own ``filter``
     # may not.
     preset: Any = None
+    # the words of a quick search (platform/records/search.py)
+    search: str | None = None
 
 
 @dataclass
@@ -218,6 +221,10 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
     if query.preset not in (None, {}, True):
         preset = filter_clause(runtime, entity, query.preset, env, dialect=conn.dialect.name)
         where = preset if where is None else and_(where, preset)
+    if query.search:
+        found = search_clause(spec, table, access, query.search)
+        if found is not None:
+            where = found if where is None else and_(where, found)
     if access.rows is not None:
         reach = access.rows.where(runtime, env, conn.dialect.name)
         where = reach if where is None else and_(where, reach)

@@ -79,7 +79,7 @@ def describe(runtime: AppRuntime, name: str, view: ViewSpec, locale: str) -> dic
 async def open_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,
                     now: datetime, *, locale: str, limit: int | None = None,
                     cursor: str | None = None, rule: Any = None,
-                    group: str | None = None) -> dict[str, Any]:
+                    group: str | None = None, search: str | None = None) -> dict[str, Any]:
     """One page of a list view, or the columns of a kanban (``group``: one column only,
     paged on with ``cursor``)."""
     view = view_of(runtime, actor, name)
@@ -96,18 +96,19 @@ async def open_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, na
     if view.kind == "list":
         page = await list_records(conn, runtime, actor, view.entity, ListQuery(
             filter=rule, preset=view.filter, sort=view.sort, limit=size, cursor=cursor,
-            fields=fields, count=True), now)
+            fields=fields, count=True, search=search), now)
         body.update(columns=shown, items=page.items, next_cursor=page.next_cursor,
                     count=page.count, count_capped=page.count_capped)
         return body
     body.update(fields=shown, columns=await _kanban(
-        conn, runtime, actor, view, now, rule, fields, size, cursor, group, locale))
+        conn, runtime, actor, view, now, rule, fields, size, cursor, group, locale, search))
     return body
 
 
 async def _kanban(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, view: ViewSpec,
                   now: datetime, rule: Any, fields: list[str], size: int,
-                  cursor: str | None, group: str | None, locale: str) -> list[dict[str, Any]]:
+                  cursor: str | None, group: str | None, locale: str,
+                  search: str | None) -> list[dict[str, Any]]:
     """One column per option of the group field, in option order, then the blanks (only
     when there are any, or when asked for)."""
     assert view.group_by is not None  # checked at publish
@@ -127,7 +128,8 @@ async def _kanban(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, view
             {"==": [{"var": view.group_by}, value]}
         page = await list_records(conn, runtime, actor, view.entity, ListQuery(
             filter=rule, preset=_all([view.filter, where]), sort=view.sort, limit=size,
-            cursor=cursor if group is not None else None, fields=fields, count=True), now)
+            cursor=cursor if group is not None else None, fields=fields, count=True,
+            search=search), now)
         if lane["value"] is None and group is None and not page.count:
             continue
         found.append({**lane, "count": page.count, "count_capped": page.count_capped,

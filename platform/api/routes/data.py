@@ -78,12 +78,14 @@ async def export(request: Request, app: str, entity: str,
                      default="labels", description="Field labels (Accept-Language) or API "
                      "names"),
                  values: Literal["labels", "raw"] = Query(
-                     default="labels", description="Option labels or stored values")) -> Any:
+                     default="labels", description="Option labels or stored values"),
+                 q: str | None = Query(default=None, description="Quick search, as in the "
+                                       "list")) -> Any:
     svc = services(request)
     options = ExportOptions(
         filter=parse_filter(filter), sort=sort, header=header, values=values,
         fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
-        locale=request_locale(request), text=format == "csv")
+        locale=request_locale(request), text=format == "csv", search=q)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         prepared = await prepare_export(conn, runtime, actor, entity, options,

@@ -63,10 +63,13 @@ async def list_(request: Request, app: str, entity: str,
                 limit: int = Query(default=DEFAULT_LIMIT),
                 cursor: str | None = None,
                 fields: str | None = Query(default=None, description="e.g. name,amount"),
-                count: bool = False) -> Any:
+                count: bool = False,
+                q: str | None = Query(default=None, description="Quick search: records whose "
+                                      "names, codes, phones or emails contain every word")
+                ) -> Any:
     query = ListQuery(filter=parse_filter(filter), sort=sort, limit=limit, cursor=cursor,
                       fields=[f.strip() for f in fields.split(",") if f.strip()]
-                      if fields else None, count=count)
+                      if fields else None, count=count, search=q)
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)

@@ -41,14 +41,16 @@ async def view(request: Request, app: str, name: str,
                filter: str | None = Query(default=None, description="JSON Logic: narrows "
                                           "the view"),
                group: str | None = Query(default=None, description="kanban: one column only "
-                                         "(an option value; empty for the blanks)")) -> Any:
+                                         "(an option value; empty for the blanks)"),
+               q: str | None = Query(default=None, description="Quick search within the "
+                                     "view")) -> Any:
     rule = parse_filter(filter)
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         body = await open_view(conn, runtime, actor, name, svc.clock.now(),
                                locale=request_locale(request), limit=limit, cursor=cursor,
-                               rule=rule, group=group)
+                               rule=rule, group=group, search=q)
     return LoomJSONResponse(body)
 
 

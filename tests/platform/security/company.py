@@ -23,9 +23,24 @@ DOC: dict[str, Any] = {
             "region": {"type": "select", "options": [{"value": "east"}, {"value": "north"}]},
             "credit_limit": {"type": "currency"},
             "notes": {"type": "text"},
+            "code": {"type": "text"},
             "owner": {"type": "user"}},
         "actions": {"flag": {"label": "Flag", "steps": [
-            {"type": "set_field", "field": "notes", "value": "flagged"}]}}}},
+            {"type": "set_field", "field": "notes", "value": "flagged"}]}}},
+        "contact": {"label": {"zh-CN": "联系人", "en": "Contact"}, "fields": {
+            "name": {"type": "text"},
+            "customer": {"type": "lookup", "ref": "customer"}}}},
+    "views": {"customers": {"entity": "customer", "label": {"zh-CN": "客户", "en": "Customers"},
+                            "columns": ["name", "region", "credit_limit", "code"],
+                            "sort": "id"}},
+    "dashboards": {"accounts": {"label": {"zh-CN": "客户", "en": "Accounts"}, "widgets": [
+        {"kind": "metric", "name": "customers", "label": {"zh-CN": "客户数", "en": "Customers"},
+         "entity": "customer", "period": "all"},
+        {"kind": "metric", "name": "credit", "label": {"zh-CN": "授信", "en": "Credit"},
+         "entity": "customer", "aggregate": "sum", "field": "credit_limit", "period": "all"},
+        {"kind": "breakdown", "name": "by_name", "label": {"zh-CN": "按名称", "en": "By name"},
+         "entity": "customer", "group_by": "name", "period": "all",
+         "measures": [{"name": "customers"}]}]}},
     "flows": {"review": {
         "entity": "customer", "start": {"on": "manual"},
         "nodes": {"check": {"type": "user_task", "label": "Check",
@@ -37,15 +52,20 @@ DOC: dict[str, Any] = {
     "roles": {
         "rep": {"label": {"zh-CN": "销售", "en": "Sales rep"}, "permissions": {"customer": {
             "create": True, "read": "own", "update": "own",
-            "fields": {"credit_limit": "hidden", "region": "read"}}}},
+            "fields": {"credit_limit": "hidden", "region": "read", "code": "hidden"}},
+            "contact": {"read": "all"}}},
         "manager": {"permissions": {"customer": {
-            "create": True, "read": "team", "update": "team", "delete": "team"}}},
+            "create": True, "read": "team", "update": "team", "delete": "team",
+            "export": True}, "contact": {"read": "all"}}},
         "east_desk": {"permissions": {"customer": {
-            "read": {"==": [{"var": "region"}, "east"]},
-            "fields": {"credit_limit": "hidden"}}}},
-        "department": {"permissions": {"customer": {"read": "department"}}},
+            "read": {"==": [{"var": "region"}, "east"]}, "export": True,
+            "fields": {"credit_limit": "hidden", "code": "hidden"}},
+            "contact": {"read": "all"}}},
+        "department": {"permissions": {"customer": {"read": "department"},
+                                       "contact": {"read": "all"}}},
         "auditor": {"permissions": {"customer": {"read": "all", "export": True,
-                                                 "fields": {"notes": "read"}}}},
+                                                 "fields": {"notes": "read"}},
+                                    "contact": {"read": "all"}}},
     },
 }
 
@@ -114,7 +134,7 @@ class Company:
     async def customer(self, name: str, owner: str | None, region: str = "east",
                        **more: Any) -> int:
         body = {"name": name, "region": region, "credit_limit": 50000, "notes": "n",
-                "owner": self.ids[owner] if owner else None, **more}
+                "code": f"KH-{name}", "owner": self.ids[owner] if owner else None, **more}
         response = await self.admin.post("/api/apps/acct/records/customer", json=body)
         assert response.status_code == 201, response.text
         return response.json()["id"]
