@@ -13,10 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from fixture_kit import ADMIN_EMAIL, START, copy_database
+from sqlalchemy import select
 
 from loom.platform.api.app import create_app
 from loom.platform.clock import FixedClock
-from loom.platform.services import Services
+from loom.platform.security.tokens import issue_token
+from loom.platform.services import Services, build_services
+from loom.platform.settings import Settings
+from loom.platform.storage.database import Database, create_engine
+from loom.platform.storage.system_tables import users
 from loom.platform.worker import Worker, WorkReport
 
 APP = "crm"
@@ -178,6 +184,36 @@ async def _lasting_token(api: httpx.AsyncClient, login: str | None, scopes: list
         "name": "acceptance stories", "scopes": scopes}, headers=headers)
     assert response.status_code == 201, response.text
     return str(response.json()["token"])
+
+
+_worlds: dict[str, tuple[str, Cast]] = {}
+
+
+async def world_database(kind: str, migrated: str, directory: object) -> tuple[str, Cast]:
+    """A database holding the built world, made once per database kind (cloning the
+    template and signing in a dozen people takes seconds): copy it for each test."""
+    if kind not in _worlds:
+        url = await copy_database(migrated, directory)
+        services = build_services(Settings(database_url=url), FixedClock(START),
+                                  Database(create_engine(url, pool_size=2)))
+        try:
+            async with services.database.write() as conn:
+                admin_id = await conn.scalar(select(users.c.id).where(
+                    users.c.email == ADMIN_EMAIL))
+                token = await issue_token(conn, admin_id, services.clock)
+            transport = httpx.ASGITransport(app=create_app(services=services))
+            async with httpx.AsyncClient(transport=transport, base_url="http://loom.test",
+                                         headers={"Authorization": f"Bearer {token}"}) as api:
+                cast = await build_cast(api)
+        finally:
+            await services.database.dispose()
+        _worlds[kind] = (url, cast)
+    return _worlds[kind]
+
+
+def cast_of(kind: str) -> Cast:
+    """The people of the world built on ``kind`` (by ``world_database``)."""
+    return _worlds[kind][1]
 
 
 @asynccontextmanager
