@@ -133,3 +133,15 @@ class UnsupportedMediaType(LoomError):
     status = 415
     type_slug = "unsupported-media-type"
     title = "Unsupported media type"
+
+
+def describe_error(exc: Exception, locale: str = "en") -> str:
+    """An error as one line of text, with each of its problems: for reports kept after the
+    request (a job run's failures, the records a handover left behind)."""
+    if not isinstance(exc, LoomError):
+        return str(exc) or type(exc).__name__
+    parts = [exc.render_detail(locale)]
+    for problem in exc.problems:
+        where = f"{problem.field}: " if problem.field else ""
+        parts.append(f"{where}{localize(problem.message, locale)}")
+    return "; ".join(parts)

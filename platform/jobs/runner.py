@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from loom.engines.expressions import ExpressionError
-from loom.metamodel.errors import LoomError, NotFound
-from loom.metamodel.i18n import localize, message, register_messages
+from loom.metamodel.errors import LoomError, NotFound, describe_error
+from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.jobs import JobSpec
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.jobs import runs
@@ -60,16 +60,6 @@ def job_spec(runtime: AppRuntime, name: str) -> JobSpec:
 def job_zone(runtime: AppRuntime, job: JobSpec) -> ZoneInfo:
     zone = job.schedule.timezone if job.schedule and job.schedule.timezone else None
     return ZoneInfo(zone or runtime.doc.app.timezone)
-
-
-def describe_error(exc: Exception, locale: str = "en") -> str:
-    if not isinstance(exc, LoomError):
-        return str(exc) or type(exc).__name__
-    parts = [exc.render_detail(locale)]
-    for problem in exc.problems:
-        where = f"{problem.field}: " if problem.field else ""
-        parts.append(f"{where}{localize(problem.message, locale)}")
-    return "; ".join(parts)
 
 
 class JobRunner:

@@ -2,9 +2,8 @@
 theirs stops working at once), with their open work handed to a successor.
 
 What is handed over is a list of reassigners, each moving one kind of work and saying how
-much it moved. Open tasks are here; owned records of apps (the permission layer's part)
-plug in as one more reassigner, e.g. ``{"tasks": reassign_tasks, "records": reassign_records}``
-— nothing else changes.
+much it moved: open tasks are here; the records they own in the apps are moved by
+``platform/records/handover.py`` through the write pipeline, added by the caller.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
-from loom.platform.security.departures import deactivate_user
+from loom.platform.records.handover import RecordHandover
+from loom.platform.security.departures import REASSIGNERS, deactivate_user
 from loom.platform.security.user_edits import update_user
 from loom.platform.security.users import NewUser, create_user, get_user, list_users
 
@@ -86,12 +87,16 @@ async def patch_user(request: Request, user_id: RowId, body: UserChange) -> Any:
 
 
 @router.post("/api/users/{user_id}/deactivate",
-             summary="Deactivate a departed user; hand their open tasks to reassign_to (admin)")
+             summary="Deactivate a departed user; hand their open tasks and the records "
+             "they own to reassign_to (admin)")
 async def post_deactivate(request: Request, user_id: RowId,
                           body: Deactivation | None = None) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
+        records = RecordHandover(svc.apps, svc.pipeline)
         result = await deactivate_user(conn, actor, user_id, svc.clock.now(),
-                                       reassign_to=body.reassign_to if body else None)
+                                       reassign_to=body.reassign_to if body else None,
+                                       reassigners={**REASSIGNERS, "records": records})
+        result["not_reassigned"] = records.refused
     return LoomJSONResponse(result)

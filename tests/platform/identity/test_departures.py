@@ -1,16 +1,17 @@
 """Departed users: an administrator deactivates them — sign-in and every token stop at
 once — and hands their open tasks (to-dos, flow approvals, places in pools and in
-sequential approvals) to a successor."""
+sequential approvals) and the records they own in every app to a successor."""
 
 from __future__ import annotations
 
 import httpx
 from identity_api import EN, add_user, bearer, fields_of, other_workspace, problem_of, sign_in
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from loom.platform.clock import FixedClock
+from loom.platform.security.actors import system_actor
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import apps, tasks
+from loom.platform.storage.system_tables import apps, notifications, tasks
 from loom.platform.tasks.store import create_task
 
 LEAVER, SUCCESSOR = "leaver@example.com", "successor@example.com"
@@ -71,7 +72,8 @@ async def test_a_departure_hands_over_the_open_work(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["user"]["active"] is False
-    assert body["reassigned_to"] == SUCCESSOR and body["reassigned"] == {"tasks": 3}
+    assert body["reassigned_to"] == SUCCESSOR
+    assert body["reassigned"] == {"tasks": 3, "records": 0}
 
     async with services.database.read() as conn:
         rows = {row["id"]: row for row in (await conn.execute(select(tasks))).mappings()}
@@ -155,4 +157,63 @@ async def test_refusals(api: httpx.AsyncClient, anonymous: httpx.AsyncClient,
     assert done.status_code == 200 and done.json()["reassigned"] == {}
     # an already inactive user can be deactivated again (their work handed over later)
     again = await api.post(deactivate, json={"reassign_to": SUCCESSOR})
-    assert again.json()["reassigned"] == {"tasks": 0}
+    assert again.json()["reassigned"] == {"tasks": 0, "records": 0}
+
+
+ACCOUNTS = {"app": {"label": "Accounts"}, "entities": {
+    "customer": {"label": "Customer", "fields": {
+        "name": {"type": "text"}, "owner": {"type": "user"},
+        "status": {"type": "select", "options": [{"value": "open"}, {"value": "closed"}]},
+        "close_reason": {"type": "text", "label": {"en": "Close reason", "zh-CN": "关闭原因"},
+                         "required_if": {"==": [{"var": "status"}, "closed"]}}}},
+    "note": {"label": "Note", "fields": {"text": {"type": "text"}}}},  # nobody owns notes
+    "rules": {"new_owner": {
+        "entity": "customer", "trigger": {"on": "field_change", "fields": ["owner"]},
+        "actions": [{"type": "notify", "to": [{"kind": "owner"}],
+                     "title": {"en": "Now yours: {{ name }}", "zh-CN": "转交给你：{{ name }}"}}]}}}
+
+
+async def test_the_records_they_own_go_to_the_successor_through_the_pipeline(
+        api: httpx.AsyncClient, services: Services) -> None:
+    people = await _people(api)
+    leaver, successor = people[LEAVER]["id"], people[SUCCESSOR]["id"]
+    first = people["first@example.com"]["id"]
+    created = await api.post("/api/apps", json={"slug": "acct", "metadata": ACCOUNTS})
+    assert created.status_code == 201, created.text
+    base = "/api/apps/acct/records/customer"
+    ids = {}
+    for name, owner in (("华为", leaver), ("小米", leaver), ("阿里", first), ("旧客户", leaver)):
+        response = await api.post(base, json={"name": name, "owner": owner, "status": "open"})
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    await _closed_long_ago(services, ids["旧客户"])
+
+    response = await api.post(f"/api/users/{leaver}/deactivate", headers=EN,
+                              json={"reassign_to": SUCCESSOR})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["reassigned"] == {"tasks": 0, "records": 2}
+    [left] = body["not_reassigned"]
+    assert (left["app"], left["entity"], left["id"]) == ("acct", "customer", ids["旧客户"])
+    assert "close_reason" in left["reason"]
+    owners = {name: (await api.get(f"{base}/{rid}")).json()["owner"] for name, rid in ids.items()}
+    assert owners == {"华为": successor, "小米": successor, "阿里": first, "旧客户": leaver}
+    history = (await api.get(f"{base}/{ids['华为']}/history")).json()["items"]
+    handed = history[-1]
+    assert handed["changes"] == {"owner": [leaver, successor]}
+    admin = (await api.get("/api/users")).json()["items"][0]
+    assert (handed["actor_id"], handed["source"]) == (admin["id"], "api")
+    async with services.database.read() as conn:
+        titles = sorted((await conn.execute(select(notifications.c.title).where(
+            notifications.c.user_id == successor))).scalars())
+    assert titles == ["转交给你：华为", "转交给你：小米"]
+
+
+async def _closed_long_ago(services: Services, record_id: int) -> None:
+    """A record from before close_reason was required: closed without one."""
+    async with services.database.write() as conn:
+        workspace = await conn.scalar(select(apps.c.workspace_id).where(apps.c.slug == "acct"))
+        runtime = await services.apps.runtime(conn, system_actor(workspace), "acct")
+        table = runtime.tables["customer"]
+        await conn.execute(update(table).where(table.c.id == record_id).values(status="closed"))
