@@ -30,7 +30,7 @@ async def user_create(email: str, name: str = typer.Option(..., help="Display na
             workspace_id = await ensure_workspace(conn, workspace, clock)
             user = await create_user(conn, workspace_id, NewUser(
                 email=email, name=name, password=password or generated, is_admin=admin,
-                manager=manager, department=department), clock)
+                manager=manager, department=department), clock, source="cli")
     finally:
         await database.dispose()
     typer.echo(f"created user {user['email']} (id {user['id']})")

@@ -156,7 +156,7 @@ async def _plant_users(services: Services, conn: AsyncConnection, actor: Actor, 
             continue
         created = await create_user(conn, actor.workspace_id, NewUser(
             email=person.email, name=person.name, manager=person.manager,
-            department=person.department, locale="zh-CN"), services.clock)
+            department=person.department, locale="zh-CN"), services.clock, actor=actor)
         await conn.execute(update(users).where(users.c.id == created["id"])
                            .values(password_hash=shared_hash))
     app_id = (await services.apps.runtime(conn, actor, slug)).app_id

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.security import trail
 from loom.platform.security.actors import Actor
 from loom.platform.security.resets import void_resets
 from loom.platform.security.tokens import revoke_user_tokens
@@ -69,7 +70,7 @@ async def deactivate_user(conn: AsyncConnection, actor: Actor, user_id: int, now
                           ) -> dict[str, Any]:
     """Deactivate a user of the actor's workspace, revoke their tokens and reset links, and
     hand their open work to ``reassign_to``. Returns the user and what was handed over."""
-    await get_user(conn, actor.workspace_id, user_id)  # 404 for other workspaces' ids
+    before = await get_user(conn, actor.workspace_id, user_id)  # 404: other workspaces
     if user_id == actor.user_id:
         raise Conflict(message("deactivate_self"))
     successor = await successor_id(conn, actor, reassign_to, user_id) if reassign_to \
@@ -79,9 +80,13 @@ async def deactivate_user(conn: AsyncConnection, actor: Actor, user_id: int, now
     if successor is not None:
         for name, reassign in reassigners.items():
             handed[name] = await reassign(conn, actor, user_id, successor, now)
-    return {"user": await get_user(conn, actor.workspace_id, user_id),
-            "reassigned_to": reassign_to.strip().lower() if reassign_to else None,
-            "reassigned": handed}
+    result = {"user": await get_user(conn, actor.workspace_id, user_id),
+              "reassigned_to": reassign_to.strip().lower() if reassign_to else None,
+              "reassigned": handed}
+    await trail.note(conn, actor.workspace_id, actor, "user_deactivated", user_id, now, {
+        "active": [before["active"], False], "reassigned_to": [None, result["reassigned_to"]],
+        **{f"reassigned_{name}": [None, count] for name, count in handed.items()}})
+    return result
 
 
 async def set_inactive(conn: AsyncConnection, user_id: int, now: datetime) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import DEFAULT_LOCALE, LOCALES, message, register_messages
 from loom.platform.outbox.store import enqueue
+from loom.platform.security import trail
 from loom.platform.security.password_policy import check_password
 from loom.platform.security.passwords import hash_password
 from loom.platform.security.throttle import clear_email
@@ -84,7 +85,8 @@ async def confirm_reset(conn: AsyncConnection, token: str, password: str,
     row = None
     if token.startswith(RESET_PREFIX) and len(token) <= 200:
         row = (await conn.execute(
-            select(password_resets.c.user_id, users.c.email, users.c.active)
+            select(password_resets.c.user_id, users.c.email, users.c.active,
+                   users.c.workspace_id)
             .join(users, users.c.id == password_resets.c.user_id)
             .where(password_resets.c.token_hash == digest(token),
                    password_resets.c.used_at.is_(None),
@@ -99,6 +101,9 @@ async def confirm_reset(conn: AsyncConnection, token: str, password: str,
     await void_resets(conn, user_id, now)
     await revoke_user_tokens(conn, user_id, now)
     await clear_email(conn, row["email"])
+    # by whoever held the link: the account's own person, as far as anyone can tell
+    await trail.note(conn, row["workspace_id"], None, "password_reset", user_id, now,
+                     source="api")
     return user_id
 
 

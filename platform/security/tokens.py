@@ -145,17 +145,21 @@ async def list_tokens(conn: AsyncConnection, user_id: int, now: datetime,
 
 
 async def revoke_token_id(conn: AsyncConnection, workspace_id: int, token_id: int,
-                          now: datetime, *, owner_id: int | None) -> None:
-    """Revoke one token of the workspace (of ``owner_id`` only, unless None: an admin)."""
-    query = select(api_tokens.c.id).join(users, users.c.id == api_tokens.c.user_id).where(
+                          now: datetime, *, owner_id: int | None) -> dict[str, Any]:
+    """Revoke one token of the workspace (of ``owner_id`` only, unless None: an admin);
+    returns whose it was and its name."""
+    query = select(api_tokens.c.user_id, api_tokens.c.name).join(
+        users, users.c.id == api_tokens.c.user_id).where(
         api_tokens.c.id == token_id, users.c.workspace_id == workspace_id,
         api_tokens.c.revoked_at.is_(None))
     if owner_id is not None:
         query = query.where(api_tokens.c.user_id == owner_id)
-    if await conn.scalar(query) is None:
+    found = (await conn.execute(query)).mappings().first()
+    if found is None:
         raise NotFound(message("token_not_found", id=token_id))
     await conn.execute(update(api_tokens).where(api_tokens.c.id == token_id)
                        .values(revoked_at=now))
+    return dict(found)
 
 
 async def revoke_user_tokens(conn: AsyncConnection, user_id: int, now: datetime, *,

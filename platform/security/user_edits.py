@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import Conflict, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.clock import Clock
+from loom.platform.security import trail
 from loom.platform.security.actors import Actor
 from loom.platform.security.departures import set_active, set_inactive
 from loom.platform.security.users import ensure_department, get_user, text_problems
@@ -41,7 +42,8 @@ register_messages({
 async def update_user(conn: AsyncConnection, actor: Actor, user_id: int,
                       changes: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """Apply ``changes`` (only the fields given; None clears manager, department, locale)."""
-    await get_user(conn, actor.workspace_id, user_id)  # 404 for other workspaces' ids
+    before = await get_user(conn, actor.workspace_id, user_id)  # 404 for other workspaces
+
     if user_id == actor.user_id and (changes.get("is_admin") is False
                                      or changes.get("active") is False):
         raise Conflict(message("deactivate_self") if changes.get("active") is False
@@ -69,7 +71,12 @@ async def update_user(conn: AsyncConnection, actor: Actor, user_id: int,
         await set_inactive(conn, user_id, clock.now())
     elif changes.get("active") is True:
         await set_active(conn, user_id)
-    return await get_user(conn, actor.workspace_id, user_id)
+    after = await get_user(conn, actor.workspace_id, user_id)
+    changed = trail.person_changes(before, after)
+    if changed:
+        await trail.note(conn, actor.workspace_id, actor, "user_changed", user_id,
+                         clock.now(), changed)
+    return after
 
 
 async def _manager_id(conn: AsyncConnection, actor: Actor, user_id: int,

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.i18n import LOCALES, message, register_messages
 from loom.platform.clock import Clock
-from loom.platform.security.actors import Actor
+from loom.platform.security import trail
+from loom.platform.security.actors import Actor, Source
 from loom.platform.security.password_policy import password_problems
 from loom.platform.security.passwords import hash_password
 from loom.platform.storage.system_tables import departments, users, workspaces
@@ -106,8 +107,10 @@ def _check_new_user(new: NewUser) -> list[Problem]:
 
 
 async def create_user(conn: AsyncConnection, workspace_id: int, new: NewUser,
-                      clock: Clock) -> dict[str, Any]:
-    """Create a user in a workspace; the email is the login and must be unused."""
+                      clock: Clock, *, actor: Actor | None = None,
+                      source: Source | None = None) -> dict[str, Any]:
+    """Create a user in a workspace; the email is the login and must be unused. The
+    security trail says who added them (``actor``; None: ``source``, e.g. the CLI)."""
     problems = _check_new_user(new)
     if problems:
         raise ValidationFailed(message("user_not_created"), problems)
@@ -131,7 +134,10 @@ async def create_user(conn: AsyncConnection, workspace_id: int, new: NewUser,
                   department_id=department_id, locale=new.locale, created_at=clock.now())
     user_id = (await conn.execute(insert(users).values(**values)
                                   .returning(users.c.id))).scalar_one()
-    return await get_user(conn, workspace_id, user_id)
+    created = await get_user(conn, workspace_id, user_id)
+    await trail.note(conn, workspace_id, actor, "user_created", user_id, clock.now(),
+                     trail.person_changes(None, created), source=source)
+    return created
 
 
 async def get_user(conn: AsyncConnection, workspace_id: int, user_id: int) -> dict[str, Any]:

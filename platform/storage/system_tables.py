@@ -371,6 +371,23 @@ metadata_audit = Table(
     Index("ix_metadata_audit_app", "workspace_id", "app_slug", "id"),
 )
 
+# Who changed people and their rights, when and how: users added and edited (old → new,
+# administrator rights and deactivation included), API tokens issued and revoked, passwords
+# changed or reset. Never a secret: a token is named, a password only said to have changed.
+# Append-only, like the other trails.
+security_audit = Table(
+    "security_audit", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("source", String(20), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=True),
+    Column("changes", JSON, nullable=False),
+    Index("ix_security_audit_workspace", "workspace_id", "id"),
+)
+
 # The template an app was created from, as it was when last installed or upgraded: the base
 # layer under the app's own changes. ``pending_*`` holds a template upgrade merged into the
 # draft, which becomes the base when that draft is published.

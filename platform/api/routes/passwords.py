@@ -13,6 +13,7 @@ from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import authenticated, client_address, services
 from loom.platform.api.problems import request_locale
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.security import trail
 from loom.platform.security.password_policy import check_password
 from loom.platform.security.passwords import hash_password
 from loom.platform.security.resets import confirm_reset, request_reset, void_resets
@@ -91,6 +92,8 @@ async def change_password(request: Request, body: PasswordChange) -> Response:
             await revoke_user_tokens(conn, actor.user_id, now, kinds=("login", "session"),
                                      keep=credential.token_id)
             await void_resets(conn, actor.user_id, now)
+            await trail.note(conn, actor.workspace_id, actor, "password_changed",
+                             actor.user_id, now)
     # a wrong current password is counted like a failed sign-in: committed, then refused
     if verdict.refusal is not None:
         if verdict.refusal.status == 401:

@@ -14,6 +14,7 @@ from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import authenticated, services
 from loom.platform.api.guards import RowId
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.security import trail
 from loom.platform.security.tokens import (
     create_token,
     describe_token,
@@ -83,6 +84,10 @@ async def post_token(request: Request, body: NewToken) -> Any:
                                     lifetime=timedelta(days=days), scopes=wanted)
         row = (await conn.execute(select(api_tokens).where(
             api_tokens.c.id == issued.id))).mappings().one()
+        await trail.note(conn, credential.actor.workspace_id, credential.actor,
+                         "token_issued", credential.actor.user_id, svc.clock.now(),
+                         {"token": [None, {"id": issued.id, "name": body.name,
+                                           "scopes": sorted(wanted), "days": days}]})
     return LoomJSONResponse({**describe_token(row), "token": issued.token}, status_code=201)
 
 
@@ -92,8 +97,11 @@ async def delete_token(request: Request, token_id: RowId) -> Response:
     svc = services(request)
     async with authenticated(request, write=True) as (conn, credential):
         actor = credential.actor
-        await revoke_token_id(conn, actor.workspace_id, token_id, svc.clock.now(),
-                              owner_id=None if actor.is_admin else actor.user_id)
+        revoked = await revoke_token_id(conn, actor.workspace_id, token_id, svc.clock.now(),
+                                        owner_id=None if actor.is_admin else actor.user_id)
+        await trail.note(conn, actor.workspace_id, actor, "token_revoked", revoked["user_id"],
+                         svc.clock.now(), {"token": [{"id": token_id,
+                                                      "name": revoked["name"]}, None]})
     return Response(status_code=204)
 
 

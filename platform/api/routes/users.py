@@ -60,7 +60,7 @@ async def post_user(request: Request, body: UserIn) -> Any:
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
         user = await create_user(conn, actor.workspace_id, NewUser(**body.model_dump()),
-                                 services(request).clock)
+                                 services(request).clock, actor=actor)
     return LoomJSONResponse(user, status_code=201)
 
 
