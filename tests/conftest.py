@@ -5,6 +5,7 @@ need it; nothing is skipped."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from fixture_kit import (
@@ -107,9 +108,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def services(database_url: str, clock: FixedClock) -> AsyncIterator[Services]:
+async def services(database_url: str, clock: FixedClock,
+                   tmp_path: Path) -> AsyncIterator[Services]:
     settings = Settings(database_url=database_url, admin_email=ADMIN_EMAIL,
-                        admin_password=ADMIN_PASSWORD)
+                        admin_password=ADMIN_PASSWORD, data_dir=tmp_path / "loom-data")
     built = build_services(settings, clock, Database(create_engine(database_url,
                                                                    pool_size=4)))
     yield built

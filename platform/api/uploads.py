@@ -1,24 +1,27 @@
-"""Receiving an uploaded sheet: a multipart form's ``file`` part, or the raw body sent as
-``text/csv`` or the XLSX type. The upload is written to a temporary file as it arrives —
-bounded by ``LOOM_MAX_BODY_BYTES``, never held in memory whole — and its kind checked
-(what it claims and what it is) before anything reads it."""
+"""Receiving uploads: a sheet to import (a multipart form's ``file`` part, or the raw body
+sent as ``text/csv`` or the XLSX type), or a file for a record's file field (a multipart
+form's ``file`` part). The upload is written to a temporary file as it arrives — bounded
+by ``LOOM_MAX_BODY_BYTES``, never held in memory whole — and its kind checked (what it
+claims and what it is) before anything reads it."""
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from loom.metamodel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.records.files import ReceivedFile
 from loom.platform.records.sheets import Kind, check_kind
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE
 
@@ -43,6 +46,8 @@ register_messages({
                          "zh-CN": "文件超过 {limit} 字节"},
     "upload_empty": {"en": "The file is empty", "zh-CN": "文件为空"},
     "upload_bad_charset": {"en": "Unknown charset '{charset}'", "zh-CN": "未知的字符集“{charset}”"},
+    "upload_needs_form": {"en": "Send the file as the multipart form field 'file'",
+                          "zh-CN": "请以 multipart 表单字段“file”上传文件"},
 })
 
 
@@ -141,3 +146,39 @@ async def _from_form(request: Request, target: BinaryIO,
             raise UnsupportedMediaType(message("upload_unsupported", xlsx=XLSX_TYPE,
                                                got=f"{upload.filename or '?'} ({part_type})"))
         return kind, _charset(params), await _copy(_chunks(upload), target, limit)
+
+
+@asynccontextmanager
+async def received_file(request: Request, limit: int,
+                        directory: Path) -> AsyncIterator[ReceivedFile]:
+    """The form's ``file`` part in a temporary file of ``directory`` (the store's disk, so
+    keeping it is a rename); deleted afterwards unless it was moved away."""
+    media, _params = _media_type(request.headers.get("content-type"))
+    if media != "multipart/form-data":
+        raise UnsupportedMediaType(message("upload_needs_form"))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(message("upload_too_large", limit=limit))
+    os.makedirs(directory, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix="upload-", dir=directory)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(descriptor, "wb") as target:
+            async with request.form(max_files=1, max_fields=5) as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise BadRequest(message("upload_no_file"))
+                size = await _copy(_hashed(_chunks(upload), digest), target, limit)
+                filename = upload.filename or ""
+        if size == 0:
+            raise BadRequest(message("upload_empty"))
+        yield ReceivedFile(Path(name), filename, size, digest.hexdigest())
+    finally:
+        with suppress(OSError):
+            os.unlink(name)
+
+
+async def _hashed(chunks: AsyncIterator[bytes], digest: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        digest.update(chunk)
+        yield chunk

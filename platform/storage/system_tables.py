@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -369,6 +370,24 @@ metadata_audit = Table(
     Column("message", Text, nullable=True),
     Column("changes", JSON, nullable=False),
     Index("ix_metadata_audit_app", "workspace_id", "app_slug", "id"),
+)
+
+# Files uploaded for the file and image fields of an app's records: the bytes live under
+# ``data_dir/files``; a record's field holds the descriptor with the unguessable key.
+stored_files = Table(
+    "stored_files", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("entity", String(40), nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", ID, ForeignKey("users.id"), nullable=True),
+    Column("uploaded_at", UTCDateTime, nullable=False),
 )
 
 # Who changed people and their rights, when and how: users added and edited (old → new,

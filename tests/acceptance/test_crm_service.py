@@ -7,10 +7,11 @@ warning. The world starts on Monday 2026-11-02 at 09:30 in Shanghai (01:30 UTC).
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crm_world import World
+from crm_world import APP, World
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 SIGNATURE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42"
@@ -115,10 +116,16 @@ async def test_closing_a_signed_ticket_schedules_a_visit_whose_score_feeds_churn
     record = await ticket(world, customer, contact)
     engineer = engineer_of(world, record)
     await world.action("ticket", record["id"], "start_work", by=engineer)
+    sent = await world.as_(engineer).post(f"/api/apps/{APP}/files/ticket/photos", files={
+        "file": ("电源模块.png", base64.b64decode(SIGNATURE.split(",")[1]), "image/png")})
+    assert sent.status_code == 201, sent.text
     await world.change("ticket", record["id"], {
         "diagnosis": "主板电源模块损坏", "solution": "更换电源模块并升级固件",
-        "signature": SIGNATURE, "status": "resolved"}, by=engineer)
+        "photos": [sent.json()], "signature": SIGNATURE, "status": "resolved"}, by=engineer)
     resolved = await world.get("ticket", record["id"])
+    [photo] = resolved["photos"]
+    seen = await world.as_("service_lead").get(photo["url"])
+    assert seen.status_code == 200 and seen.headers["content-type"] == "image/png"
     assert resolved["resolved_at"] and resolved["sla_status"] == "met"
     assert [m["summary"] for m in await world.outbox() if m["kind"] == "email"] == [
         f"lintao@haitian.example: 您的服务工单 {resolved['number']} 已解决"]

@@ -24,6 +24,8 @@ DOC: dict[str, Any] = {
             "credit_limit": {"type": "currency"},
             "notes": {"type": "text"},
             "code": {"type": "text"},
+            "photo": {"type": "image"},
+            "contract_scan": {"type": "file"},
             "owner": {"type": "user"}},
         "actions": {"flag": {"label": "Flag", "steps": [
             {"type": "set_field", "field": "notes", "value": "flagged"}]}}},
@@ -59,7 +61,8 @@ DOC: dict[str, Any] = {
             "export": True}, "contact": {"read": "all"}}},
         "east_desk": {"permissions": {"customer": {
             "read": {"==": [{"var": "region"}, "east"]}, "export": True,
-            "fields": {"credit_limit": "hidden", "code": "hidden"}},
+            "fields": {"credit_limit": "hidden", "code": "hidden",
+                       "contract_scan": "hidden"}},
             "contact": {"read": "all"}}},
         "department": {"permissions": {"customer": {"read": "department"},
                                        "contact": {"read": "all"}}},
