@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     content_security_policy: str = DEFAULT_CSP
     hsts_seconds: int = Field(default=31_536_000, ge=0)
+    # PostgreSQL: memory each sort or hash of a job's set-based computation may use. The
+    # server's default (4MB) makes the planner walk the orders by index to group them,
+    # several times slower than hashing them (docs/PERFORMANCE.md, "RFM job").
+    job_work_mem: str = Field(default="256MB", pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

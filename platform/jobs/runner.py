@@ -16,6 +16,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+
 from loom.engines.expressions import ExpressionError
 from loom.metamodel.errors import LoomError, NotFound, describe_error
 from loom.metamodel.i18n import message, register_messages
@@ -110,6 +112,9 @@ class JobRunner:
     async def _stage(self, conn: Any, runtime: AppRuntime, job: JobSpec, as_of: date,
                      now: datetime, actor: Actor) -> StagedRun:
         env = environment(runtime, actor, now)
+        if conn.dialect.name == "postgresql":  # for this transaction only; the setting is
+            memory = self.services.settings.job_work_mem  # checked: digits and a unit
+            await conn.execute(text(f"SET LOCAL work_mem = '{memory}'"))
         return await stage_rfm(conn, runtime, job, as_of=as_of, now=now, env=env)
 
     async def _through_pipeline(self, runtime: AppRuntime, entity: str,
