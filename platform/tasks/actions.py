@@ -24,6 +24,7 @@ from loom.platform.apps.runtime import AppRuntime
 from loom.platform.flows.commands import APPROVAL_ACTIONS
 from loom.platform.flows.commands import TASK_ACTIONS as FLOW_TASK_ACTIONS
 from loom.platform.flows.runtime import FlowRuntime
+from loom.platform.records.titles import record_titles
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import flow_activations, tasks, users
 from loom.platform.tasks.store import complete_task, get_task, list_tasks
@@ -82,9 +83,11 @@ def task_json(task: dict[str, Any]) -> dict[str, Any]:
 
 async def visible_tasks(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, *,
                         assignee_id: int | None, status: str | None, entity: str | None,
-                        record_id: int | None, limit: int) -> list[dict[str, Any]]:
+                        record_id: int | None, limit: int,
+                        now: datetime) -> list[dict[str, Any]]:
     """The app's tasks matching the filters; someone who is not an administrator sees
-    only their own, whatever they ask for."""
+    only their own, whatever they ask for. Each names its record's title where the reader
+    may see it (``record_title``; else null)."""
     if not actor.is_admin:
         if assignee_id is not None and assignee_id != actor.user_id:
             raise PermissionDenied(message("tasks_only_own"))
@@ -92,7 +95,11 @@ async def visible_tasks(conn: AsyncConnection, runtime: AppRuntime, actor: Actor
     found = await list_tasks(conn, runtime.workspace_id, app_id=runtime.app_id,
                              assignee_id=assignee_id, status=status, entity=entity,
                              record_id=record_id, limit=limit)
-    return [task_json(task) for task in found]
+    titles = await record_titles(conn, runtime, actor, [
+        (task["entity"], task["record_id"]) for task in found
+        if task["entity"] and task["record_id"]], now)
+    return [{**task_json(task), "record_title": titles.get((task["entity"], task["record_id"]))}
+            for task in found]
 
 
 async def act_on_task(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,

@@ -78,7 +78,7 @@ async def list_app_tasks(request: Request, app: str,
         items = await visible_tasks(conn, runtime, actor,
                                     assignee_id=_assignee(assignee, actor.user_id),
                                     status=status, entity=entity, record_id=record,
-                                    limit=limit)
+                                    limit=limit, now=svc.clock.now())
     return LoomJSONResponse({"items": items})
 
 

@@ -152,3 +152,29 @@ async def test_bad_searches_are_refused_naming_q(company: Company) -> None:
     await _records(company)
     assert (await client.get(BASE, params={"q": "%"})).json()["items"] == []
     assert (await client.get(BASE, params={"q": "   "})).status_code == 200
+
+
+async def test_the_inbox_names_a_tasks_record_only_within_reach(company: Company) -> None:
+    from sqlalchemy import select
+
+    from loom.platform.storage.system_tables import apps
+    from loom.platform.tasks.store import create_task
+
+    records = await _records(company)
+    services = company.services
+    async with services.database.write() as conn:
+        app = (await conn.execute(select(apps).where(apps.c.slug == "acct"))).mappings().one()
+        for person, key in (("rep1", "c1"), ("rep2", "c1"), ("desk", "c3")):
+            await create_task(conn, workspace_id=app["workspace_id"], app_id=app["id"],
+                              entity="customer", record_id=records[key], title=f"跟进 {key}",
+                              assignee_id=company.ids[person], now=services.clock.now())
+
+    def titles(response: httpx.Response) -> list[tuple[str, str | None]]:
+        assert response.status_code == 200, response.text
+        return [(t["title"], t["record_title"]) for t in response.json()["items"]]
+
+    inbox = f"{APP}/tasks"
+    assert titles(await company.clients["rep1"].get(inbox)) == [("跟进 c1", "华为")]
+    # rep2 was given a task on rep1's customer: the task is theirs, the record is not
+    assert titles(await company.clients["rep2"].get(inbox)) == [("跟进 c1", None)]
+    assert titles(await company.clients["desk"].get(inbox)) == [("跟进 c3", "阿里")]
