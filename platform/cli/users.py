@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import select
 
-from loom.platform.cli.common import command, ensure_ready, open_database, user_cli
+from loom.metamodel.errors import NotFound
+from loom.platform.cli.common import (
+    command,
+    ensure_ready,
+    open_database,
+    services_session,
+    user_cli,
+)
 from loom.platform.clock import Clock
+from loom.platform.records.handover import deactivate_and_hand_over
 from loom.platform.security.users import DEFAULT_WORKSPACE, NewUser, create_user, ensure_workspace
 from loom.platform.settings import Settings
+from loom.platform.storage.database import json_dumps
+from loom.platform.storage.system_tables import users
 
 
 @user_cli.command("create")
@@ -36,3 +47,23 @@ async def user_create(email: str, name: str = typer.Option(..., help="Display na
     typer.echo(f"created user {user['email']} (id {user['id']})")
     if generated:
         typer.echo(f"password: {generated}  (shown once)")
+
+
+@user_cli.command("deactivate")
+@command
+async def user_deactivate(email: str,
+                          reassign_to: str = typer.Option(
+                              None, help="The successor's email: gets the open tasks and "
+                              "the records the user owns"),
+                          workspace: str = typer.Option(DEFAULT_WORKSPACE)) -> None:
+    """Deactivate a departed user (sign-in, tokens and reset links end) and print what was
+    handed over, as JSON."""
+    async with services_session(workspace) as (services, actor), \
+            services.database.write() as conn:
+        user_id = await conn.scalar(select(users.c.id).where(
+            users.c.email == email.strip().lower(), users.c.workspace_id == actor.workspace_id))
+        if user_id is None:
+            raise NotFound(f"There is no user {email} in workspace {workspace}")
+        result = await deactivate_and_hand_over(conn, services.apps, services.pipeline, actor,
+                                                user_id, services.clock.now(), reassign_to)
+    typer.echo(json_dumps(result))

@@ -22,6 +22,7 @@ from loom.engines.expressions import ExpressionError
 from loom.metamodel.errors import LoomError, describe_error
 from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.security.actors import Actor
+from loom.platform.security.departures import REASSIGNERS, deactivate_user
 from loom.platform.security.permissions import FULL_ACCESS
 from loom.platform.storage.system_tables import apps
 
@@ -67,3 +68,14 @@ class RecordHandover:
                         continue
                     moved += 1
         return moved
+
+
+async def deactivate_and_hand_over(conn: AsyncConnection, apps: AppService,
+                                   pipeline: RecordPipeline, actor: Actor, user_id: int,
+                                   now: datetime, reassign_to: str | None) -> dict[str, Any]:
+    """Deactivate a departed user and hand their open tasks and owned records to
+    ``reassign_to`` — what the API and ``loom user deactivate`` do."""
+    records = RecordHandover(apps, pipeline)
+    result = await deactivate_user(conn, actor, user_id, now, reassign_to=reassign_to,
+                                   reassigners={**REASSIGNERS, "records": records})
+    return {**result, "not_reassigned": records.refused}

@@ -144,6 +144,34 @@ def test_user_create(empty_database_url: str, tmp_path: Path) -> None:
     assert "already exists" in twice.stderr
 
 
+def test_user_deactivate_hands_over_records(empty_database_url: str, tmp_path: Path) -> None:
+    url = empty_database_url
+    assert loom(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    for email, name in (("li@example.com", "李四"), ("wang@example.com", "王五")):
+        assert loom(url, "user", "create", email, "--name", name, cwd=tmp_path).returncode == 0
+    owned = {"app": DOC["app"], "entities": {"lead": {"label": "Lead", "fields": {
+        "name": {"type": "text"}, "owner": {"type": "user"}}}}}
+    (tmp_path / "owned.json").write_text(json.dumps(owned), encoding="utf-8")
+    assert loom(url, "app", "create", "sales", "owned.json", cwd=tmp_path).returncode == 0
+    rows = tmp_path / "leads.csv"
+    rows.write_text("name,owner\n线索一,li@example.com\n线索二,li@example.com\n",
+                    encoding="utf-8")
+    imported = loom(url, "import", "sales", "lead", str(rows), cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+
+    gone = loom(url, "user", "deactivate", "LI@example.com", "--reassign-to",
+                "wang@example.com", cwd=tmp_path)
+
+    assert gone.returncode == 0, gone.stderr
+    result = json.loads(gone.stdout)
+    assert result["user"]["active"] is False and result["reassigned_to"] == "wang@example.com"
+    assert result["reassigned"] == {"tasks": 0, "records": 2}
+    assert result["not_reassigned"] == []
+    unknown = loom(url, "user", "deactivate", "ghost@example.com", cwd=tmp_path)
+    assert unknown.returncode == 1 and "There is no user ghost@example.com" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
 def test_app_check_needs_no_database(tmp_path: Path) -> None:
     good = {**DOC, "rules": {"mark": {
         "entity": "lead", "trigger": {"on": "create"},

@@ -13,8 +13,7 @@ from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
-from loom.platform.records.handover import RecordHandover
-from loom.platform.security.departures import REASSIGNERS, deactivate_user
+from loom.platform.records.handover import deactivate_and_hand_over
 from loom.platform.security.user_edits import update_user
 from loom.platform.security.users import NewUser, create_user, get_user, list_users
 
@@ -94,9 +93,7 @@ async def post_deactivate(request: Request, user_id: RowId,
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
-        records = RecordHandover(svc.apps, svc.pipeline)
-        result = await deactivate_user(conn, actor, user_id, svc.clock.now(),
-                                       reassign_to=body.reassign_to if body else None,
-                                       reassigners={**REASSIGNERS, "records": records})
-        result["not_reassigned"] = records.refused
+        result = await deactivate_and_hand_over(
+            conn, svc.apps, svc.pipeline, actor, user_id, svc.clock.now(),
+            body.reassign_to if body else None)
     return LoomJSONResponse(result)
