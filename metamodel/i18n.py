@@ -7,7 +7,8 @@ language of whoever reads them, so the engines never decide the language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,3 +187,18 @@ def message(key: str, **params: Any) -> Message:
     if key not in CATALOG:
         raise KeyError(f"unknown message key {key!r}")
     return Message(key, params)
+
+
+def closest_name(word: object, candidates: Iterable[object]) -> str | None:
+    """The known name closest to a mistyped one, if any is close enough."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1,
+                                      cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: object, candidates: Iterable[object]) -> tuple[str, str]:
+    """The ``hint_en`` and ``hint_zh`` of a message about an unknown name."""
+    close = closest_name(word, candidates)
+    if close is None:
+        return "", ""
+    return f"; did you mean '{close}'?", f"；您是不是想用“{close}”？"

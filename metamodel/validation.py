@@ -7,7 +7,6 @@ references between items.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from functools import lru_cache
@@ -20,7 +19,7 @@ from pydantic import ValidationError as PydanticError
 from loom.metamodel.app import AppDocument
 from loom.metamodel.checks import check_document
 from loom.metamodel.errors import MetadataInvalid, Problem
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import did_you_mean, message, register_messages
 
 # What an enum-valued property is called in a message ("… is not a field type").
 ENUM_NOUNS = {
@@ -122,13 +121,6 @@ def format_path(parts: Iterable[Any]) -> str:
     return out
 
 
-def _hint(word: str, candidates: Iterable[str]) -> tuple[str, str]:
-    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
-    if not close:
-        return "", ""
-    return f"; did you mean '{close[0]}'?", f"；您是不是想用“{close[0]}”？"
-
-
 def _branch(error: ValidationError) -> list[ValidationError] | None:
     """For a union with a discriminator (rule actions by ``type``): the errors of the
     branch the instance names, or None when it names none."""
@@ -175,7 +167,7 @@ def _unknown_kind(error: ValidationError) -> Problem | None:
         return None
     if not isinstance(value, str):  # say what was given, not what the message makes of it
         value = json.dumps(value, ensure_ascii=False, default=str)
-    hint_en, hint_zh = _hint(value, choices)
+    hint_en, hint_zh = did_you_mean(value, choices)
     if not hint_en:
         hint_en, hint_zh = f" (choose one of: {', '.join(choices)})", \
             f"（可选：{'、'.join(choices)}）"
@@ -194,7 +186,7 @@ def _schema_problem(error: ValidationError) -> Problem:
     where = format_path(path)
     if kind == "enum":
         noun_en, noun_zh = ENUM_NOUNS.get(str(path[-1]) if path else "", ("valid choice", "选项"))
-        hint_en, hint_zh = _hint(error.instance, error.validator_value)
+        hint_en, hint_zh = did_you_mean(error.instance, error.validator_value)
         if not hint_en:
             choices = ", ".join(str(v) for v in error.validator_value)
             hint_en, hint_zh = f" (choose one of: {choices})", f"（可选：{choices}）"
@@ -204,7 +196,7 @@ def _schema_problem(error: ValidationError) -> Problem:
         known = set(error.schema.get("properties", {}))
         extras = [name for name in error.instance if name not in known]
         name = extras[0] if extras else "?"
-        hint_en, hint_zh = _hint(name, known)
+        hint_en, hint_zh = did_you_mean(name, known)
         return Problem(format_path([*path, name]),
                        message("meta_unknown_property", name=name, hint_en=hint_en,
                                hint_zh=hint_zh))

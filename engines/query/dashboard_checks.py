@@ -4,11 +4,11 @@ a stage funnel needs a select), and every filter and formula can run in the data
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
-from loom.engines.expressions import Scope, check_condition, check_formula, compile_condition
+from loom.engines.expressions import Scope, check_formula
 from loom.engines.expressions.formula import compile_formula
+from loom.engines.query.view_checks import check_sql_condition, unknown_role
 from loom.metamodel.app import AppDocument
 from loom.metamodel.dashboards import (
     BreakdownWidget,
@@ -20,7 +20,7 @@ from loom.metamodel.dashboards import (
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import NUMBER_TYPES, FieldType
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import did_you_mean, message, register_messages
 
 NUMERIC = NUMBER_TYPES | {FieldType.INTEGER, FieldType.RATING}
 TEMPORAL = frozenset({FieldType.DATE, FieldType.DATETIME})
@@ -34,10 +34,6 @@ UNGROUPABLE = frozenset({FieldType.MULTISELECT, FieldType.SUBTABLE, FieldType.JS
 register_messages({
     "dash_unknown_entity": {"en": "there is no entity '{entity}' in this app",
                             "zh-CN": "本应用中没有实体“{entity}”"},
-    "dash_unknown_field": {"en": "{entity} has no field '{field}'{hint_en}",
-                           "zh-CN": "{entity}没有字段“{field}”{hint_zh}"},
-    "dash_unknown_role": {"en": "there is no role '{role}' in this app",
-                          "zh-CN": "本应用中没有角色“{role}”"},
     "dash_needs_number": {"en": "{aggregate} needs a number, and '{field}' is {type}",
                           "zh-CN": "{aggregate} 需要数字，而“{field}”是 {type}"},
     "dash_needs_order": {"en": "{aggregate} needs a number or a date, and '{field}' is {type}",
@@ -70,6 +66,8 @@ register_messages({
                        "zh-CN": "名称“{name}”在本看板中重复"},
     "dash_needs_date_field": {"en": "a series measure needs a date_field to place it in time",
                               "zh-CN": "时间序列的度量需要 date_field 才能按时间排列"},
+    "dash_unknown_field": {"en": "{entity} has no field '{field}'{hint_en}",
+                           "zh-CN": "{entity}没有字段“{field}”{hint_zh}"},
     "dash_not_sql": {"en": "cannot run in the database: {reason}",
                      "zh-CN": "无法在数据库中执行：{reason}"},
 })
@@ -83,7 +81,7 @@ def check_dashboards(doc: AppDocument) -> list[Problem]:
 
 
 def _check_dashboard(doc: AppDocument, base: str, dashboard: DashboardSpec) -> list[Problem]:
-    problems = [Problem(f"{base}.roles[{i}]", message("dash_unknown_role", role=role))
+    problems = [unknown_role(role, f"{base}.roles[{i}]")
                 for i, role in enumerate(dashboard.roles) if role not in doc.roles]
     seen: set[str] = set()
     for position, widget in enumerate(dashboard.widgets):
@@ -119,10 +117,8 @@ class _Entity:
         return spec.storage_type() if spec.computed else spec.type
 
     def unknown(self, path: str, field: str) -> Problem:
-        known = [*SYSTEM_FIELDS, *(self.spec.fields if self.spec else {})]
-        close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
-        hint_en, hint_zh = (f"; did you mean '{close[0]}'?", f"；您是不是想用“{close[0]}”？") \
-            if close else ("", "")
+        hint_en, hint_zh = did_you_mean(
+            field, [*SYSTEM_FIELDS, *(self.spec.fields if self.spec else {})])
         return Problem(path, message("dash_unknown_field", entity=self.name, field=field,
                                      hint_en=hint_en, hint_zh=hint_zh))
 
@@ -190,13 +186,7 @@ def _check_expression(entity: _Entity, path: str, aggregate: str,
 def _check_filter(entity: _Entity, path: str, rule: Any) -> list[Problem]:
     if rule is None or rule == {}:
         return []
-    problems = check_condition(rule, entity.scope)
-    if problems:
-        return [_at(path, p) for p in problems]
-    compiled = compile_condition(rule, entity.scope)
-    if compiled.sql_problem is not None:
-        return [Problem(path, message("dash_not_sql", reason=compiled.sql_problem))]
-    return []
+    return check_sql_condition(rule, entity.scope, path)
 
 
 def _check_date(entity: _Entity, path: str, field: str | None) -> list[Problem]:

@@ -13,7 +13,7 @@ from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import LoomError, Problem
 from loom.metamodel.fields import FieldType
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import closest_name, message, register_messages
 from loom.metamodel.views import ViewSpec
 
 register_messages({
@@ -35,7 +35,7 @@ register_messages({
         "zh-CN": "看板只能按单选字段分组，而“{field}”是 {type}"},
     "view_group_list": {"en": "group_by applies to kanban views only",
                         "zh-CN": "group_by 只适用于看板视图"},
-    "view_unknown_role": {"en": "there is no role '{role}' in this app",
+    "query_unknown_role": {"en": "there is no role '{role}' in this app",
                           "zh-CN": "本应用中没有角色“{role}”"},
 })
 
@@ -57,7 +57,7 @@ def _check_view(doc: AppDocument, base: str, view: ViewSpec) -> list[Problem]:
     problems += _check_group(spec, view, f"{base}.group_by")
     for role in view.roles or ():
         if role not in doc.roles:
-            problems.append(Problem(f"{base}.roles", message("view_unknown_role", role=role)))
+            problems.append(unknown_role(role, f"{base}.roles"))
     return problems
 
 
@@ -109,7 +109,12 @@ def check_filter(doc: AppDocument, entity: str, rule: Any, path: str) -> list[Pr
     """A sound condition on ``entity`` that has a SQL form."""
     if rule is None:
         return []
-    scope = Scope.for_entity(doc, entity)
+    return check_sql_condition(rule, Scope.for_entity(doc, entity), path)
+
+
+def check_sql_condition(rule: Any, scope: Scope, path: str) -> list[Problem]:
+    """A sound condition that has a SQL form (a view's, a related list's, a dashboard
+    measure's filter): they all run in the database."""
     found = check_condition(rule, scope)
     if found:
         return [Problem(f"{path} ({p.field})" if p.field else path, p.message, code=p.code)
@@ -120,11 +125,13 @@ def check_filter(doc: AppDocument, entity: str, rule: Any, path: str) -> list[Pr
     return []
 
 
-def _unknown(spec: EntitySpec, field: str, path: str) -> Problem:
-    import difflib
+def unknown_role(role: str, path: str) -> Problem:
+    return Problem(path, message("query_unknown_role", role=role))
 
-    close = difflib.get_close_matches(field, list(spec.fields) + list(SYSTEM_FIELDS), n=1)
-    hint_en = f" (did you mean '{close[0]}'?)" if close else ""
-    hint_zh = f"（是否想写“{close[0]}”？）" if close else ""
+
+def _unknown(spec: EntitySpec, field: str, path: str) -> Problem:
+    close = closest_name(field, [*spec.fields, *SYSTEM_FIELDS])
+    hint_en = f" (did you mean '{close}'?)" if close else ""
+    hint_zh = f"（是否想写“{close}”？）" if close else ""
     return Problem(path, message("view_unknown_column", entity=spec.label, field=field,
                                  hint_en=hint_en, hint_zh=hint_zh))

@@ -4,14 +4,13 @@ on an upsert. Settled before any row is read; a bad header refuses the whole fil
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, FieldType
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import did_you_mean, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.columns import Column, match_header
 from loom.platform.security.permissions import Access
@@ -144,11 +143,9 @@ def _is_key(spec: EntitySpec, name: str) -> bool:
 
 
 def _unknown(spec: EntitySpec, text: str) -> Problem:
-    close = difflib.get_close_matches(text, list(spec.fields), n=1, cutoff=0.6)
-    return Problem(text, message(
-        "import_unknown_column", header=text, entity=spec.label,
-        hint_en=f"; did you mean '{close[0]}'?" if close else "",
-        hint_zh=f"；您是不是想用“{close[0]}”？" if close else ""), code="unknown_column")
+    hint_en, hint_zh = did_you_mean(text, spec.fields)
+    return Problem(text, message("import_unknown_column", header=text, entity=spec.label,
+                                 hint_en=hint_en, hint_zh=hint_zh), code="unknown_column")
 
 
 def _target_problem(runtime: AppRuntime, spec: EntitySpec, column: Column, text: str,

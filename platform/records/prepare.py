@@ -3,7 +3,6 @@ with it. Nothing here touches the database."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
@@ -12,7 +11,7 @@ from loom.engines.forms.values import BadValue, coerce
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest, Problem
 from loom.metamodel.fields import FieldType
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import did_you_mean, message, register_messages
 from loom.platform.security.permissions import Access
 
 register_messages({
@@ -98,9 +97,7 @@ def check_set_values(spec: EntitySpec, before: Mapping[str, Any], record: dict[s
 
 
 def _unknown(spec: EntitySpec, name: str) -> Problem:
-    close = difflib.get_close_matches(str(name), list(spec.fields), n=1, cutoff=0.6)
-    hint_en = f"; did you mean '{close[0]}'?" if close else ""
-    hint_zh = f"；您是不是想用“{close[0]}”？" if close else ""
+    hint_en, hint_zh = did_you_mean(name, spec.fields)
     return Problem(str(name), message("unknown_field_hint", name=name, entity=spec.label,
                                       hint_en=hint_en, hint_zh=hint_zh), code="unknown_field")
 
