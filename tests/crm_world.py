@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fixture_kit import ADMIN_EMAIL, START, copy_database
 from sqlalchemy import select
 
@@ -218,18 +219,19 @@ def cast_of(kind: str) -> Cast:
 
 @asynccontextmanager
 async def world_from(cast: Cast, api: httpx.AsyncClient, services: Services,
-                     clock: FixedClock) -> AsyncIterator[World]:
-    """The world of ``cast`` on this test's copy of its database."""
+                     clock: FixedClock, language: str = "zh-CN") -> AsyncIterator[World]:
+    """The world of ``cast`` on this test's copy of its database, everyone reading
+    ``language``."""
     transport = httpx.ASGITransport(app=create_app(services=services))
     world = World(api, services, clock, dict(cast.users), {}, dict(cast.teams))
-    api.headers["Accept-Language"] = "zh-CN"
+    api.headers["Accept-Language"] = language
     api.headers["Authorization"] = f"Bearer {cast.tokens['admin']}"
     for key, token in cast.tokens.items():
         if key == "admin":
             continue
         world.clients[key] = httpx.AsyncClient(
             transport=transport, base_url="http://loom.test",
-            headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"})
+            headers={"Authorization": f"Bearer {token}", "Accept-Language": language})
     try:
         yield world
     finally:
@@ -258,3 +260,25 @@ async def _staff_teams(api: httpx.AsyncClient, user_ids: dict[str, int]) -> dict
             headers={"If-Match": str(teams[code]["version"])})
         assert response.status_code == 200, response.text
     return {code: team["id"] for code, team in teams.items()}
+
+
+def world_fixtures(language: str) -> tuple[Any, Any]:
+    """The ``database_url`` and ``world`` fixtures of a folder of tests in the CRM world:
+    the world built once per database kind, a copy of its database per test, everyone
+    reading ``language``. A conftest says ``database_url, world = world_fixtures(…)``."""
+
+    @pytest.fixture
+    async def database_url(database_kind: str, migrated_database: str,
+                           tmp_path_factory: pytest.TempPathFactory, tmp_path: object) -> str:
+        template, _cast = await world_database(database_kind, migrated_database,
+                                               tmp_path_factory.mktemp("crm_world"))
+        return await copy_database(template, tmp_path)
+
+    @pytest.fixture
+    async def world(database_kind: str, api: httpx.AsyncClient, services: Services,
+                    clock: FixedClock) -> AsyncIterator[World]:
+        async with world_from(cast_of(database_kind), api, services, clock,
+                              language) as built:
+            yield built
+
+    return database_url, world
