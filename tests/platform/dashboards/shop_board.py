@@ -8,14 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from dashboard_people import staff
 
-from loom.platform.api.app import create_app
 from loom.platform.clock import FixedClock
-from loom.platform.security.tokens import issue_token
-from loom.platform.security.users import NewUser, create_user
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import users
 
 WON = {"==": [{"var": "stage"}, "won"]}
 CLOSED = {"in": [{"var": "stage"}, ["won", "lost"]]}
@@ -138,26 +134,7 @@ class Shop:
     async def setup(self) -> None:
         created = await self.admin.post("/api/apps", json={"slug": "shop", "metadata": DOC})
         assert created.status_code == 201, created.text
-        async with self.services.database.write() as conn:
-            workspace = await conn.scalar(select(users.c.workspace_id).where(
-                users.c.email == "admin@example.com"))
-            for name, (manager, _role) in PEOPLE.items():
-                row = await create_user(conn, workspace, NewUser(
-                    email=f"{name}@example.com", name=name.title(),
-                    manager=f"{manager}@example.com" if manager else None),
-                    self.services.clock)
-                self.ids[name] = row["id"]
-            tokens = {name: await issue_token(conn, self.ids[name], self.services.clock)
-                      for name in PEOPLE}
-        for role in ("rep", "manager"):
-            members = [f"{n}@example.com" for n, (_m, r) in PEOPLE.items() if r == role]
-            put = await self.admin.put(f"/api/apps/shop/roles/{role}", json={"members": members})
-            assert put.status_code == 200, put.text
-        app = create_app(services=self.services)
-        for name, token in tokens.items():
-            self.clients[name] = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://loom.test",
-                headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+        self.ids, self.clients = await staff(self.services, self.admin, "shop", PEOPLE)
         await self._records()
 
     async def _bulk(self, entity: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

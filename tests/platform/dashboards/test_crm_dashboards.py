@@ -13,15 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from dashboard_people import staff
 from shop_board import widget
-from sqlalchemy import select
 
-from loom.platform.api.app import create_app
 from loom.platform.clock import FixedClock
-from loom.platform.security.tokens import issue_token
-from loom.platform.security.users import NewUser, create_user
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import users
 from loom.platform.worker import Worker
 
 RECORDS = "/api/apps/crm/records"
@@ -46,25 +42,7 @@ class Crm:
     async def setup(self) -> None:
         created = await self.admin.post("/api/apps", json={"slug": "crm", "template": "crm"})
         assert created.status_code == 201, created.text
-        async with self.services.database.write() as conn:
-            workspace = await conn.scalar(select(users.c.workspace_id).where(
-                users.c.email == "admin@example.com"))
-            for name, (manager, _role) in PEOPLE.items():
-                row = await create_user(conn, workspace, NewUser(
-                    email=f"{name}@example.com", name=name.title(),
-                    manager=f"{manager}@example.com" if manager else None), self.clock)
-                self.ids[name] = row["id"]
-            tokens = {name: await issue_token(conn, self.ids[name], self.clock)
-                      for name in PEOPLE}
-        for role in {role for _manager, role in PEOPLE.values()}:
-            members = [f"{n}@example.com" for n, (_m, r) in PEOPLE.items() if r == role]
-            put = await self.admin.put(f"/api/apps/crm/roles/{role}", json={"members": members})
-            assert put.status_code == 200, put.text
-        app = create_app(services=self.services)
-        for name, token in tokens.items():
-            self.clients[name] = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://loom.test",
-                headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+        self.ids, self.clients = await staff(self.services, self.admin, "crm", PEOPLE)
 
     async def create(self, entity: str, values: dict[str, Any]) -> dict[str, Any]:
         response = await self.admin.post(f"{RECORDS}/{entity}", json=values)
