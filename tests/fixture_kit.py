@@ -8,8 +8,10 @@ import os
 import shutil
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
+import httpx
 from sqlalchemy.engine import make_url
 
 from loom.platform.settings import async_database_url
@@ -64,3 +66,14 @@ async def copy_database(template: str, directory: object) -> str:
         shutil.copyfile(make_url(template).database, target)
         return f"sqlite+aiosqlite:///{target}"
     return await create_pg_database(template=make_url(template).database)
+
+
+def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of a refused request, checked for its shape."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["type"].startswith("urn:loom:problem:")
+    assert body["title"] and body["detail"] and isinstance(body["errors"], list)
+    assert "Traceback" not in response.text
+    return body

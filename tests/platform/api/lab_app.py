@@ -103,16 +103,6 @@ async def create(api: httpx.AsyncClient, entity: str, data: Any,
     return response.json()
 
 
-def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    """The problem+json body of a refused request, checked for its shape."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["type"].startswith("urn:loom:problem:")
-    assert body["title"] and body["detail"] and isinstance(body["errors"], list)
-    return body
-
-
 def errors_by_field(body: dict[str, Any]) -> dict[str | None, list[dict[str, Any]]]:
     found: dict[str | None, list[dict[str, Any]]] = {}
     for error in body["errors"]:

@@ -8,7 +8,8 @@ import json
 import zipfile
 
 import httpx
-from lab_app import LAB, lab_document, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB, lab_document
 
 from loom.platform.apps.folder import write_zip
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from lab_app import LAB, create, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB, create
 
 from loom.platform.clock import FixedClock
 from loom.platform.services import Services

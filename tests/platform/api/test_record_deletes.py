@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from lab_app import LAB, create, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB, create
 from sqlalchemy import select
 
 from loom.platform.services import Services

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from lab_app import LAB, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB
 
 from loom.platform.records import reads
 

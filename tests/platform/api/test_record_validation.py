@@ -4,7 +4,8 @@ its field; references that point nowhere; unique values; bulk writes all or none
 from __future__ import annotations
 
 import httpx
-from lab_app import LAB, create, errors_by_field, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB, create, errors_by_field
 from sqlalchemy import update
 
 from loom.platform.services import Services

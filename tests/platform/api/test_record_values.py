@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from lab_app import LAB, create, errors_by_field, lab_document, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB, create, errors_by_field, lab_document
 
 SAMPLE = f"{LAB}/sample"
 LABELS = {name: field["label"]

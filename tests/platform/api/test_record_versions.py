@@ -8,7 +8,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from lab_app import LAB, create, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB, create
 
 from loom.platform.clock import FixedClock
 

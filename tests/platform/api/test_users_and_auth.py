@@ -4,7 +4,8 @@ everyone else is kept out of the admin endpoints; a failed login says one vague 
 from __future__ import annotations
 
 import httpx
-from lab_app import LAB, problem_of
+from fixture_kit import problem_of
+from lab_app import LAB
 from sqlalchemy import update
 
 from loom.platform.services import Services

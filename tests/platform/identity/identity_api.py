@@ -18,17 +18,6 @@ ADMIN_PASSWORD = "admin-password-1"  # tests/conftest.py
 EN = {"accept-language": "en"}
 
 
-def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    """The problem+json body of a refused request, checked for its shape."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["type"].startswith("urn:loom:problem:")
-    assert body["title"] and body["detail"] and isinstance(body["errors"], list)
-    assert "Traceback" not in response.text
-    return body
-
-
 def fields_of(problem: dict[str, Any]) -> list[str | None]:
     return [error["field"] for error in problem["errors"]]
 

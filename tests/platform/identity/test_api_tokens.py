@@ -7,6 +7,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 import httpx
+from fixture_kit import problem_of
 from identity_api import (
     ADMIN,
     EN,
@@ -15,7 +16,6 @@ from identity_api import (
     client_from,
     fields_of,
     other_workspace,
-    problem_of,
     user_id,
 )
 from sqlalchemy import select

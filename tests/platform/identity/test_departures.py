@@ -5,7 +5,8 @@ sequential approvals) and the records they own in every app to a successor."""
 from __future__ import annotations
 
 import httpx
-from identity_api import EN, add_user, bearer, fields_of, other_workspace, problem_of, sign_in
+from fixture_kit import problem_of
+from identity_api import EN, add_user, bearer, fields_of, other_workspace, sign_in
 from sqlalchemy import select, update
 
 from loom.platform.clock import FixedClock

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from identity_api import ADMIN, ADMIN_PASSWORD, EN, problem_of, sign_in
+from fixture_kit import problem_of
+from identity_api import ADMIN, ADMIN_PASSWORD, EN, sign_in
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 

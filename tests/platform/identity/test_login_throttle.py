@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from identity_api import ADMIN, ADMIN_PASSWORD, EN, add_user, client_from, problem_of, sign_in
+from fixture_kit import problem_of
+from identity_api import ADMIN, ADMIN_PASSWORD, EN, add_user, client_from, sign_in
 
 from loom.platform.api.app import create_app
 from loom.platform.clock import FixedClock

@@ -8,7 +8,8 @@ import re
 from datetime import timedelta
 
 import httpx
-from identity_api import EN, add_user, bearer, fields_of, problem_of, sign_in
+from fixture_kit import problem_of
+from identity_api import EN, add_user, bearer, fields_of, sign_in
 from sqlalchemy import select
 
 from loom.platform.clock import FixedClock

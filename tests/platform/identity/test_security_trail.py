@@ -11,7 +11,8 @@ import json
 import re
 
 import httpx
-from identity_api import ADMIN, bearer, other_workspace, problem_of
+from fixture_kit import problem_of
+from identity_api import ADMIN, bearer, other_workspace
 
 from loom.platform.services import Services
 

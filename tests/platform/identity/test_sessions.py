@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from identity_api import ADMIN, ADMIN_PASSWORD, EN, client_from, problem_of
+from fixture_kit import problem_of
+from identity_api import ADMIN, ADMIN_PASSWORD, EN, client_from
 
 from loom.platform.clock import FixedClock
 from loom.platform.services import Services

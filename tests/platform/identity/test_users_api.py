@@ -5,7 +5,8 @@ lock themselves out, no manager circles, and no reach into another workspace."""
 from __future__ import annotations
 
 import httpx
-from identity_api import EN, add_user, bearer, fields_of, other_workspace, problem_of, sign_in
+from fixture_kit import problem_of
+from identity_api import EN, add_user, bearer, fields_of, other_workspace, sign_in
 
 from loom.platform.services import Services
 
