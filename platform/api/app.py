@@ -24,18 +24,21 @@ from loom.platform.api.routes import (
     health,
     inbox,
     jobs,
+    me,
     metadata,
     passwords,
     record_actions,
     records,
     roles,
     rules,
+    search,
     sessions,
     tasks,
     tokens,
     users,
     views,
 )
+from loom.platform.api.web_app import mount_web_app
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
 
@@ -52,7 +55,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         if owned:
             await shared.database.dispose()
 
-    app = FastAPI(title="Loom", version="0.1.0", lifespan=lifespan,
+    # /docs serves Swagger UI from the project's own assets (web_app.py); no ReDoc, which
+    # would need a CDN
+    app = FastAPI(title="Loom", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   default_response_class=LoomJSONResponse,
                   dependencies=[Depends(sane_address)],
                   description="Metadata-driven platform for CRM-style business apps. Each "
@@ -75,15 +81,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                tokens: problems.refusals(404, body=True),
                passwords: problems.refusals(429, body=True)}
     # data before records: ``…/records/{entity}/export`` is not a record id
-    for module in (auth, users, apps, demo, metadata, roles, data, records, record_actions,
-                   inbox, rules, tasks, flows, audit, views, dashboards, jobs, files,
-                   sessions, tokens, passwords):  # identity, next to auth
+    for module in (auth, users, me, apps, demo, metadata, roles, data, records,
+                   record_actions, search, inbox, rules, tasks, flows, audit, views,
+                   dashboards, jobs, files, sessions, tokens, passwords):
         app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
+    mount_web_app(app)  # the app's pages: whatever GET no route takes
     # the last added runs first: headers wrap everything, even the 500 of RequestContext
     app.add_middleware(BodyLimit, settings=shared.settings)
     app.add_middleware(StrictCORS, **cors_options(shared.settings))
     app.add_middleware(RequestContext)
-    app.add_middleware(SecurityHeaders, settings=shared.settings,
-                       docs_paths=(app.docs_url, app.redoc_url,
-                                   app.swagger_ui_oauth2_redirect_url))
+    app.add_middleware(SecurityHeaders, settings=shared.settings)
     return app

@@ -3,16 +3,14 @@ origin.
 
 - Security headers on every response, errors included: no MIME sniffing, no framing
   (``X-Frame-Options`` and CSP ``frame-ancestors``), a same-origin referrer, a strict
-  Content-Security-Policy (``LOOM_CONTENT_SECURITY_POLICY``; the API docs pages get the
-  one that lets their CDN assets load), HSTS when the request came over HTTPS, and
+  Content-Security-Policy (``LOOM_CONTENT_SECURITY_POLICY``; the web app's pages and the
+  API explorer set their own, ``web_app.py``), HSTS when the request came over HTTPS, and
   ``Cache-Control: no-store`` on answers of ``/api/auth/…`` (tokens, sessions).
 - CORS: no origin but the API's own may call it, unless ``LOOM_CORS_ORIGINS`` lists some;
   those may send bearer tokens (never cookies: sessions stay same-site).
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
@@ -32,13 +30,6 @@ register_messages({
     },
 })
 
-# The API docs (Swagger UI, ReDoc) load scripts and styles from jsDelivr and run an inline
-# script; nothing else may.
-DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-            "font-src https://fonts.gstatic.com; img-src 'self' data: https:; "
-            "connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'; "
-            "form-action 'none'")
 CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CORS_REQUEST_HEADERS = ("authorization", "content-type", "if-match", "accept-language",
                         "x-request-id")
@@ -48,15 +39,13 @@ CORS_EXPOSED_HEADERS = ("etag", "location", "retry-after", "x-request-id")
 class SecurityHeaders:
     """Add the security headers to every response (a header the route set itself wins)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings,
-                 docs_paths: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.common = [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
                        ("referrer-policy", "same-origin"),
                        ("cross-origin-opener-policy", "same-origin")]
         self.csp = settings.content_security_policy
         self.hsts = f"max-age={settings.hsts_seconds}" if settings.hsts_seconds else None
-        self.docs_paths = frozenset(path for path in docs_paths if path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +53,7 @@ class SecurityHeaders:
             return
         path = scope.get("path", "")
         added = [*self.common,
-                 ("content-security-policy", DOCS_CSP if path in self.docs_paths else self.csp)]
+                 ("content-security-policy", self.csp)]
         if self.hsts and scope.get("scheme") == "https":
             added.append(("strict-transport-security", self.hsts))
         if path.startswith("/api/auth/"):
