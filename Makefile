@@ -1,13 +1,19 @@
 # Everything a fresh machine needs is installed from this repository's own files:
-# Python packages from pyproject.toml into .venv, JavaScript packages from package-lock.json.
+# Python packages from pyproject.toml into .venv, JavaScript packages from package-lock.json,
+# then the web app is built (offline) into renderers/web/dist.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+WEB_DIR    := renderers/web
+WEB_BUILD  := $(WEB_DIR)/dist/index.html
+WEB_SOURCES := $(shell find $(WEB_DIR)/src -type f 2>/dev/null) $(WEB_DIR)/index.html \
+               $(WEB_DIR)/vite.config.mts $(WEB_DIR)/tsconfig.json \
+               engines/expressions/static/loom-logic.js
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean web
 
 $(PY_STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +25,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+$(WEB_BUILD): $(NODE_STAMP) $(WEB_SOURCES)
+	npm run --silent build
+
+install: $(PY_STAMP) $(NODE_STAMP) $(WEB_BUILD)
+
+web: $(WEB_BUILD)
 
 ## Start Loom on the embedded SQLite database at http://127.0.0.1:8000
 run: install
@@ -27,16 +38,16 @@ run: install
 	$(BIN)/loom serve
 
 ## Lint and run the whole test suite (SQLite and PostgreSQL; see README)
-test: install
-	$(BIN)/ruff check .
+test: install lint
 	$(BIN)/python -m pytest
 
-lint: $(PY_STAMP)
+lint: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
+	npm run --silent typecheck
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(WEB_DIR)/dist .pytest_cache .ruff_cache

@@ -1,0 +1,107 @@
+// Shapes of the platform's answers the web app reads. App-specific record shapes stay
+// dynamic: they are described at run time by the reader schema and the view schemas.
+
+export type RecordData = Record<string, unknown> & { id: number; version: number };
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  is_admin: boolean;
+  locale: string | null;
+  department?: string | null;
+  manager?: string | null;
+}
+
+export interface AppSummary {
+  slug: string;
+  label: string | Record<string, string>;
+  version: number | null;
+}
+
+export interface Option {
+  value: string;
+  label: string;
+  category?: string | null;
+  color?: string | null;
+}
+
+export interface FieldSchema {
+  name: string;
+  label: string;
+  type: string;
+  required?: boolean | unknown;
+  readonly?: boolean;
+  options?: Option[];
+  ref?: string;
+  entity?: string;
+  format?: string;
+  returns?: string;
+  scale?: number;
+  description?: string;
+}
+
+export interface ActionSchema {
+  name: string;
+  label: string;
+  condition?: unknown;
+}
+
+export interface EntitySchema {
+  name: string;
+  label: string;
+  title_field: string | null;
+  permissions: Record<"create" | "read" | "update" | "delete" | "export" | "import", boolean>;
+  fields: FieldSchema[];
+  actions: ActionSchema[];
+  default_form?: string | null;
+  views?: string[];
+}
+
+export interface ViewSummary {
+  name: string;
+  label: string;
+  entity: string;
+  kind: "list" | "kanban";
+  group_by?: string | null;
+}
+
+export interface ReaderSchema {
+  app: { slug: string; label: string; description?: string | null; timezone: string;
+         version: number };
+  you: { roles: string[]; builder: boolean; admin: boolean };
+  entities: EntitySchema[];
+  views: ViewSummary[];
+  forms: { name: string; label: string; entity: string }[];
+  dashboards: { name: string; label: string }[];
+}
+
+export interface Page<T = RecordData> {
+  items: T[];
+  next_cursor: string | null;
+  count?: number;
+  count_capped?: boolean;
+}
+
+export interface Operation {
+  id: number;
+  kind: string;
+  status: "queued" | "running" | "succeeded" | "failed";
+  app?: string | null;
+  done?: number | null;
+  total?: number | null;
+  step?: string | null;
+  error?: { detail?: string } | null;
+}
+
+export interface SearchHit {
+  id: number;
+  title: string;
+  subtitle?: string | null;
+}
+
+export interface SearchGroup {
+  entity: string;
+  label: string;
+  items: SearchHit[];
+}

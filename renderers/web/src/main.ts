@@ -1,0 +1,30 @@
+import "element-plus/theme-chalk/base.css";
+import "./styles.css";
+
+import { createPinia } from "pinia";
+import { createApp } from "vue";
+
+import { on } from "@/api";
+import App from "@/App.vue";
+import { i18n } from "@/i18n";
+import { router } from "@/router";
+import { useSession } from "@/stores/session";
+import { useWorkspace } from "@/stores/workspace";
+
+const app = createApp(App);
+app.use(createPinia());
+app.use(i18n);
+app.use(router);
+
+// A session that ends while the app is open (expired, signed out elsewhere) leads to the
+// sign-in page, which brings the reader back where they were.
+on("unauthenticated", () => {
+  useSession().forget();
+  useWorkspace().reset();
+  const here = router.currentRoute.value;
+  if (!here.meta.public) {
+    void router.push({ name: "sign-in", query: { next: here.fullPath } });
+  }
+});
+
+app.mount("#app");
