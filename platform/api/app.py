@@ -27,10 +27,12 @@ from loom.platform.api.routes import (
     me,
     metadata,
     passwords,
+    people,
     record_actions,
     records,
     roles,
     rules,
+    saved_views,
     search,
     sessions,
     tasks,
@@ -81,9 +83,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                tokens: problems.refusals(404, body=True),
                passwords: problems.refusals(429, body=True)}
     # data before records: ``…/records/{entity}/export`` is not a record id
-    for module in (auth, users, me, apps, demo, metadata, roles, data, records,
+    for module in (auth, users, me, people, apps, demo, metadata, roles, data, records,
                    record_actions, search, inbox, rules, tasks, flows, audit, views,
-                   dashboards, jobs, files, sessions, tokens, passwords):
+                   saved_views, dashboards, jobs, files, sessions, tokens, passwords):
         app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
     mount_web_app(app)  # the app's pages: whatever GET no route takes
     # the last added runs first: headers wrap everything, even the 500 of RequestContext

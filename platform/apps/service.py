@@ -386,12 +386,16 @@ class AppService:
 
     async def publish_item(self, conn: AsyncConnection, actor: Actor, slug: str,
                            section: str, name: str, item: dict[str, Any] | None,
-                           note: str) -> PublishResult:
+                           note: str, *, builders_may: bool = False) -> PublishResult:
         """Publish one item changed (or removed, ``item`` None) on top of the published
-        version — e.g. a role edited in its own screen. A draft in progress gets the same
+        version — e.g. a role edited in its own screen (administrators only), a shared view
+        (``builders_may``: the app's builders too). A draft in progress gets the same
         change, so the next publish of the draft does not undo it."""
-        require_admin(actor)
+        if not builders_may:
+            require_admin(actor)
         row = await self._row(conn, actor, slug, lock=True)
+        if builders_may:
+            await self._require_builder(conn, actor, row)
         draft = row["draft"]
         published = await self.version_document(conn, row["id"], row["current_version"])
         await conn.execute(update(apps).where(apps.c.id == row["id"]).values(

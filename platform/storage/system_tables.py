@@ -390,6 +390,32 @@ stored_files = Table(
     Column("uploaded_at", UTCDateTime, nullable=False),
 )
 
+# What the web app keeps per person: a grid's columns and sort, and the like (by key).
+user_preferences = Table(
+    "user_preferences", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "key"),
+)
+
+# A person's own saved views of a list: its base (an entity, or a shared view) with their
+# filter, sort and columns. Builders may share one as a view of the app's metadata.
+saved_views = Table(
+    "saved_views", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("base", String(100), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_saved_views_user_id", "user_id", "app_id"),
+)
+
 # Who changed people and their rights, when and how: users added and edited (old → new,
 # administrator rights and deactivation included), API tokens issued and revoked, passwords
 # changed or reset. Never a secret: a token is named, a password only said to have changed.
