@@ -79,9 +79,10 @@ def describe(runtime: AppRuntime, name: str, view: ViewSpec, locale: str) -> dic
 async def open_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,
                     now: datetime, *, locale: str, limit: int | None = None,
                     cursor: str | None = None, rule: Any = None,
-                    group: str | None = None, search: str | None = None) -> dict[str, Any]:
+                    group: str | None = None, search: str | None = None,
+                    sort: str | None = None, count: bool = True) -> dict[str, Any]:
     """One page of a list view, or the columns of a kanban (``group``: one column only,
-    paged on with ``cursor``)."""
+    paged on with ``cursor``). ``sort`` orders it otherwise than the view does."""
     view = view_of(runtime, actor, name)
     access = await authorize(conn, actor, runtime, view.entity, "read")
     size = view.page_size if limit is None else limit
@@ -95,8 +96,8 @@ async def open_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, na
     body: dict[str, Any] = {"view": describe(runtime, name, view, locale)}
     if view.kind == "list":
         page = await list_records(conn, runtime, actor, view.entity, ListQuery(
-            filter=rule, preset=view.filter, sort=view.sort, limit=size, cursor=cursor,
-            fields=fields, count=True, search=search), now)
+            filter=rule, preset=view.filter, sort=sort or view.sort, limit=size,
+            cursor=cursor, fields=fields, count=count, search=search), now)
         body.update(columns=shown, items=page.items, next_cursor=page.next_cursor,
                     count=page.count, count_capped=page.count_capped)
         return body

@@ -30,6 +30,7 @@ from loom.platform.records.reads import (
     get_record,
     list_records,
 )
+from loom.platform.records.reference_titles import reference_titles
 from loom.platform.security.permissions import authorize
 
 router = APIRouter(tags=["records"])
@@ -65,7 +66,9 @@ async def list_(request: Request, app: str, entity: str,
                 fields: str | None = Query(default=None, description="e.g. name,amount"),
                 count: bool = False,
                 q: str | None = Query(default=None, description="Quick search: records whose "
-                                      "names, codes, phones or emails contain every word")
+                                      "names, codes, phones or emails contain every word"),
+                titles: bool = Query(default=False, description="Add `titles`: the names "
+                                     "of the records, people and departments referenced")
                 ) -> Any:
     query = ListQuery(filter=parse_filter(filter), sort=sort, limit=limit, cursor=cursor,
                       fields=[f.strip() for f in fields.split(",") if f.strip()]
@@ -74,7 +77,10 @@ async def list_(request: Request, app: str, entity: str,
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         page = await list_records(conn, runtime, actor, entity, query, svc.clock.now())
-    body: dict[str, Any] = {"items": page.items, "next_cursor": page.next_cursor}
+        body: dict[str, Any] = {"items": page.items, "next_cursor": page.next_cursor}
+        if titles:
+            body["titles"] = await reference_titles(conn, runtime, actor, entity, page.items,
+                                                    svc.clock.now())
     if page.count is not None:
         body.update(count=page.count, count_capped=page.count_capped)
     return LoomJSONResponse(body)
@@ -110,11 +116,17 @@ async def bulk(request: Request, app: str, entity: str) -> Any:
 
 
 @router.get(PREFIX + "/{record_id}", summary="Read a record")
-async def read(request: Request, app: str, entity: str, record_id: int) -> Any:
+async def read(request: Request, app: str, entity: str, record_id: int,
+               titles: bool = Query(default=False, description="Add `_titles`: the names "
+                                    "of the records, people and departments referenced")
+               ) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         record = await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
+        if titles:
+            record = {**record, "_titles": await reference_titles(
+                conn, runtime, actor, entity, [record], svc.clock.now())}
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 

@@ -13,6 +13,7 @@ from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.records import parse_filter
 from loom.platform.records.forms import check_form, form_for, list_forms
+from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.related import record_with_related
 from loom.platform.records.views import list_views, open_view
 
@@ -43,14 +44,27 @@ async def view(request: Request, app: str, name: str,
                group: str | None = Query(default=None, description="kanban: one column only "
                                          "(an option value; empty for the blanks)"),
                q: str | None = Query(default=None, description="Quick search within the "
-                                     "view")) -> Any:
+                                     "view"),
+               sort: str | None = Query(default=None, description="e.g. -amount,name: "
+                                        "instead of the view's own order"),
+               count: bool = Query(default=True, description="Count the records (capped); "
+                                   "later pages may leave it out"),
+               titles: bool = Query(default=False, description="Add `titles`: the names "
+                                    "of the records, people and departments referenced")
+               ) -> Any:
     rule = parse_filter(filter)
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         body = await open_view(conn, runtime, actor, name, svc.clock.now(),
                                locale=request_locale(request), limit=limit, cursor=cursor,
-                               rule=rule, group=group, search=q)
+                               rule=rule, group=group, search=q, sort=sort, count=count)
+        if titles:
+            items = body.get("items") or [card for lane in body["columns"]
+                                          for card in lane.get("items", [])]
+            body["titles"] = await reference_titles(conn, runtime, actor,
+                                                    body["view"]["entity"], items,
+                                                    svc.clock.now())
     return LoomJSONResponse(body)
 
 
