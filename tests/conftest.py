@@ -17,6 +17,7 @@ from fixture_kit import (
     create_pg_database,
     created_pg_databases,
     drop_pg_databases,
+    migrated_template,
 )
 from sqlalchemy import select
 
@@ -55,32 +56,11 @@ async def empty_database(empty_database_url: str) -> AsyncIterator[Database]:
 import httpx  # noqa: E402
 
 from loom.platform.api.app import create_app  # noqa: E402
-from loom.platform.bootstrap import bootstrap  # noqa: E402
 from loom.platform.clock import FixedClock  # noqa: E402
 from loom.platform.security.tokens import issue_token  # noqa: E402
 from loom.platform.services import Services, build_services  # noqa: E402
 from loom.platform.settings import Settings  # noqa: E402
-from loom.platform.storage.migrate import upgrade  # noqa: E402
 from loom.platform.storage.system_tables import users  # noqa: E402
-
-_templates: dict[str, str] = {}
-
-
-async def _migrated_template(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database with the platform tables and the first admin, made once per session."""
-    if kind in _templates:
-        return _templates[kind]
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template')}/template.db"
-    else:
-        url = await create_pg_database()
-    database = Database(create_engine(url, pool_size=1))
-    await upgrade(database)
-    settings = Settings(admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
-    await bootstrap(database, settings, FixedClock(START))
-    await database.dispose()
-    _templates[kind] = url
-    return url
 
 
 @pytest.fixture(params=DATABASES)
@@ -93,7 +73,7 @@ def database_kind(request: pytest.FixtureRequest) -> str:
 async def migrated_database(database_kind: str,
                             tmp_path_factory: pytest.TempPathFactory) -> str:
     """The session's migrated database of this kind with the first admin (do not write)."""
-    return await _migrated_template(database_kind, tmp_path_factory)
+    return await migrated_template(database_kind, tmp_path_factory)
 
 
 @pytest.fixture

@@ -14,7 +14,11 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from loom.platform.settings import async_database_url
+from loom.platform.bootstrap import bootstrap
+from loom.platform.clock import FixedClock
+from loom.platform.settings import Settings, async_database_url
+from loom.platform.storage.database import Database, create_engine
+from loom.platform.storage.migrate import upgrade
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-1"
@@ -56,6 +60,26 @@ async def drop_pg_databases(names: list[str]) -> None:
     finally:
         await admin.close()
 
+
+
+_templates: dict[str, str] = {}
+
+
+async def migrated_template(kind: str, tmp_path_factory: Any) -> str:
+    """A database with the platform tables and the first admin, made once per session."""
+    if kind in _templates:
+        return _templates[kind]
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template')}/template.db"
+    else:
+        url = await create_pg_database()
+    database = Database(create_engine(url, pool_size=1))
+    await upgrade(database)
+    settings = Settings(admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+    await bootstrap(database, settings, FixedClock(START))
+    await database.dispose()
+    _templates[kind] = url
+    return url
 
 
 async def copy_database(template: str, directory: object) -> str:

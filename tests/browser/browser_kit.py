@@ -1,0 +1,169 @@
+"""What the browser tests share: a live ``loom serve`` in its own process, a person's
+browser tab on it, and small checks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from crm_world import PASSWORD, Cast, email_of
+from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class LiveServer:
+    """A running ``loom serve`` on its own copy of the CRM world."""
+
+    url: str
+    kind: str
+    cast: Cast
+    process: subprocess.Popen[bytes]
+    log: Path
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def api(self, key: str = "admin") -> httpx.Client:
+        """An API client acting as ``key`` (a person of the world, or "admin")."""
+        if key not in self.clients:
+            self.clients[key] = httpx.Client(base_url=self.url, timeout=30, headers={
+                "Authorization": f"Bearer {self.cast.tokens[key]}",
+                "Accept-Language": "zh-CN"})
+        return self.clients[key]
+
+    def stop(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(database_url: str, data_dir: Path, *, kind: str, cast: Cast,
+                 extra_env: dict[str, str] | None = None) -> LiveServer:
+    """Start ``loom serve`` on ``database_url`` and wait until it answers."""
+    port = _free_port()
+    log = data_dir / "server.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "LOOM_DATABASE_URL": database_url, "LOOM_DATA_DIR": str(data_dir),
+           "LOOM_PORT": str(port), "LOOM_HOST": "127.0.0.1", "LOOM_FIRST_RUN": "blank",
+           "LOOM_ADMIN_EMAIL": ADMIN_EMAIL, "LOOM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+           **(extra_env or {})}
+    loom = Path(sys.executable).with_name("loom")
+    with log.open("wb") as sink:
+        process = subprocess.Popen([str(loom), "serve"], env=env, stdout=sink,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"loom serve stopped: {log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                return LiveServer(url, kind, cast, process, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"loom serve did not answer within 60 s: {log.read_text()}")
+
+
+class Console:
+    """What a page said on its console: errors fail the test unless expected."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.expected: list[str] = []
+
+    def listen(self, page: Page) -> None:
+        page.on("console", self._on_message)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+
+    def _on_message(self, entry: ConsoleMessage) -> None:
+        if entry.type == "error":
+            self.errors.append(f"{entry.text} ({entry.location.get('url', '')})")
+
+    def expect(self, fragment: str) -> None:
+        """An error containing ``fragment`` is part of what the test provokes."""
+        self.expected.append(fragment)
+
+    def unexpected(self) -> list[str]:
+        return [error for error in self.errors
+                if not any(fragment in error for fragment in self.expected)]
+
+
+@dataclass
+class Visitor:
+    """One person's browser tab on the live server."""
+
+    server: LiveServer
+    context: BrowserContext
+    page: Page
+    console: Console
+
+    def sign_in(self, key: str = "admin") -> None:
+        """Open a session as ``key`` (cookies land in this browser context)."""
+        email = ADMIN_EMAIL if key == "admin" else email_of(key)
+        password = ADMIN_PASSWORD if key == "admin" else PASSWORD
+        answer = self.context.request.post(f"{self.server.url}/api/auth/session",
+                                           data={"email": email, "password": password})
+        assert answer.ok, answer.text()
+
+    def open(self, path: str) -> Page:
+        self.page.goto(self.server.url + path)
+        return self.page
+
+    def shoot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        target = SHOTS / f"{name}-{self.server.kind}.png"
+        self.page.screenshot(path=str(target))
+        return target
+
+
+def expect_ok(response: httpx.Response) -> Any:
+    assert response.is_success, response.text
+    return response.json() if response.content else None
+
+
+def glyphs_differ(page: Page, text: str) -> bool:
+    """Whether each character of ``text`` renders as its own glyph. Without a font for
+    them, every character is drawn as the same empty box, so their images are equal."""
+    page.evaluate("""(text) => {
+        const box = document.createElement('div');
+        box.id = 'glyph-probe';
+        box.style.cssText = 'position:fixed;top:0;left:0;z-index:99999;background:#fff;' +
+                            'font-size:40px;line-height:1;padding:4px';
+        for (const char of text) {
+            const span = document.createElement('span');
+            span.textContent = char;
+            span.style.display = 'inline-block';
+            box.appendChild(span);
+        }
+        document.body.appendChild(box);
+    }""", text)
+    spans = page.locator("#glyph-probe span")
+    images = [spans.nth(index).screenshot() for index in range(spans.count())]
+    page.evaluate("document.getElementById('glyph-probe').remove()")
+    return len(set(images)) == len(images)
