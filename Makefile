@@ -39,6 +39,7 @@ run: install
 
 ## Lint and run the whole test suite (SQLite and PostgreSQL; see README)
 test: install lint
+	npm run --silent test:unit
 	$(BIN)/python -m pytest
 
 lint: $(PY_STAMP) $(NODE_STAMP)

@@ -10,8 +10,13 @@ import { createI18n } from "vue-i18n";
 
 import { setRequestLanguage } from "@/api/client";
 
-import en from "./en";
-import zhCN from "./zh-CN";
+import shell from "./shell";
+
+// Every area's texts, merged per language (an area owns its top-level keys).
+const AREAS = [shell];
+type Messages = Record<string, string | Record<string, unknown>>;
+const merged = (locale: "zh-CN" | "en"): Messages =>
+  Object.assign({}, ...AREAS.map((area) => area[locale] as Messages));
 
 export const LOCALES = ["zh-CN", "en"] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -23,11 +28,11 @@ function guess(): Locale {
   return navigator.language.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
 }
 
-export const i18n = createI18n({
+export const i18n = createI18n<[Messages], Locale, false>({
   legacy: false,
   locale: guess(),
   fallbackLocale: "en",
-  messages: { "zh-CN": zhCN, en },
+  messages: { "zh-CN": merged("zh-CN"), en: merged("en") },
 });
 
 export function currentLocale(): Locale {
