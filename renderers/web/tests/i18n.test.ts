@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import list from "@/i18n/list";
 import shell from "@/i18n/shell";
 
-const AREAS = { shell };
+const AREAS = { shell, list };
 
 function keys(value: unknown, prefix = ""): string[] {
   if (!value || typeof value !== "object") return [prefix];

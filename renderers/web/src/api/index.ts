@@ -1,7 +1,8 @@
 // The platform's endpoints the web app uses, typed. One function per call.
-import { http, type Query } from "./client";
+import { http, type Query, send, url } from "./client";
 import type {
-  AppSummary, Operation, Page, ReaderSchema, RecordData, SearchGroup, User,
+  AppSummary, Operation, Page, Person, ReaderSchema, RecordData, SavedView, SavedViewIn,
+  SearchGroup, User, ViewPage,
 } from "./types";
 
 export * from "./client";
@@ -28,6 +29,42 @@ export const api = {
     http.get<Page>(`${app(slug)}/records/${entity}`, { query }),
   record: (slug: string, entity: string, id: number) =>
     http.get<RecordData>(`${app(slug)}/records/${entity}/${id}`),
+
+  view: (slug: string, name: string, query: Query) =>
+    http.get<ViewPage>(`${app(slug)}/views/${encodeURIComponent(name)}`, { query }),
+  updateRecord: (slug: string, entity: string, id: number, version: number,
+                 changes: Record<string, unknown>) =>
+    send<RecordData>("PATCH", `${app(slug)}/records/${entity}/${id}`,
+                     { body: changes, ifMatch: version }).then((answer) => answer.data),
+  deleteRecord: (slug: string, entity: string, id: number, version: number) =>
+    send<void>("DELETE", `${app(slug)}/records/${entity}/${id}`, { ifMatch: version })
+      .then(() => undefined),
+  exportUrl: (slug: string, entity: string, query: Query) =>
+    url(`${app(slug)}/records/${entity}/export`, query),
+
+  savedViews: (slug: string, base: string) =>
+    http.get<{ items: SavedView[] }>(`${app(slug)}/saved-views`, { query: { base } })
+      .then((body) => body.items),
+  saveView: (slug: string, view: SavedViewIn, id?: number) =>
+    id === undefined ? http.post<SavedView>(`${app(slug)}/saved-views`, view)
+      : http.put<SavedView>(`${app(slug)}/saved-views/${id}`, view),
+  deleteSavedView: (slug: string, id: number) =>
+    http.delete<void>(`${app(slug)}/saved-views/${id}`),
+  shareSavedView: (slug: string, id: number, name: string, label: Record<string, string>) =>
+    http.post<unknown>(`${app(slug)}/saved-views/${id}/share`, { name, label }),
+
+  // read by prefix: a preference not kept yet is simply absent (no 404 to report)
+  preference: <T>(key: string) =>
+    http.get<{ items: Record<string, T> }>("/api/me/preferences", { query: { prefix: key } })
+      .then((body) => body.items[key] ?? null),
+  keepPreference: (key: string, value: unknown) =>
+    http.put<unknown>(`/api/me/preferences/${key}`, value),
+
+  people: (query: Query) =>
+    http.get<{ items: Person[] }>("/api/people", { query }).then((body) => body.items),
+  departments: (q: string) =>
+    http.get<{ items: { id: number; name: string }[] }>("/api/departments", { query: { q } })
+      .then((body) => body.items),
 
   operations: (query: Query) =>
     http.get<{ items: Operation[] }>("/api/operations", { query }).then((body) => body.items),

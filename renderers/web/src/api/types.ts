@@ -105,3 +105,46 @@ export interface SearchGroup {
   label: string;
   items: SearchHit[];
 }
+
+export interface Person {
+  id: number;
+  name: string;
+  email: string;
+  department: string | null;
+}
+
+export interface SavedViewIn {
+  label: string;
+  base: string;
+  filter?: unknown;
+  sort?: string | null;
+  columns?: string[] | null;
+  q?: string | null;
+}
+
+export interface SavedView extends SavedViewIn {
+  id: number;
+  updated_at: string;
+}
+
+export interface KanbanLane {
+  value: string | null;
+  label: string;
+  category?: string | null;
+  count: number;
+  count_capped: boolean;
+  sum?: number | null;
+  items: RecordData[];
+  next_cursor: string | null;
+}
+
+export interface ViewPage {
+  view: ViewSummary & { sort?: string | null; page_size: number; sum?: string | null };
+  columns: FieldSchema[] | KanbanLane[];
+  fields?: FieldSchema[];
+  items?: RecordData[];
+  next_cursor?: string | null;
+  count?: number;
+  count_capped?: boolean;
+  titles?: Record<string, Record<string, string>>;
+}

@@ -51,7 +51,7 @@ export function kindOf(field: Pick<FieldSchema, "type" | "returns">): Kind {
   if (type === "multiselect") return "choices";
   if (type === "boolean") return "boolean";
   if (type === "user") return "user";
-  if (type === "lookup" || type === "department") return "reference";
+  if (type === "lookup") return "reference";
   return "other";
 }
 
