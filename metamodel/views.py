@@ -47,6 +47,8 @@ class ViewSpec(BaseModel):
         default=None, description="e.g. -amount,name (a leading - sorts descending)")
     group_by: ApiName | None = Field(
         default=None, description="kanban: the select field whose options are the columns")
+    sum: ApiName | None = Field(
+        default=None, description="kanban: a number field each column shows the total of")
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = Field(
         default=50, description="Records per page (per column on a kanban)")
     roles: list[ApiName] | None = Field(

@@ -33,6 +33,11 @@ register_messages({
     "view_group_not_select": {
         "en": "a kanban groups by a select field, and '{field}' is {type}",
         "zh-CN": "看板只能按单选字段分组，而“{field}”是 {type}"},
+    "view_sum_kanban": {"en": "sum applies to kanban views only",
+                        "zh-CN": "sum 只适用于看板视图"},
+    "view_sum_not_number": {
+        "en": "a kanban sums a number field, and '{field}' is {type}",
+        "zh-CN": "看板只能合计数字字段，而“{field}”是{type}"},
     "view_group_list": {"en": "group_by applies to kanban views only",
                         "zh-CN": "group_by 只适用于看板视图"},
     "query_unknown_role": {"en": "there is no role '{role}' in this app",
@@ -55,6 +60,7 @@ def _check_view(doc: AppDocument, base: str, view: ViewSpec) -> list[Problem]:
     problems += check_sort(spec, view.sort, f"{base}.sort")
     problems += check_filter(doc, view.entity, view.filter, f"{base}.filter")
     problems += _check_group(spec, view, f"{base}.group_by")
+    problems += _check_sum(spec, view, f"{base}.sum")
     for role in view.roles or ():
         if role not in doc.roles:
             problems.append(unknown_role(role, f"{base}.roles"))
@@ -71,6 +77,24 @@ def _check_group(spec: EntitySpec, view: ViewSpec, path: str) -> list[Problem]:
         return [_unknown(spec, view.group_by, path)]
     if field.type is not FieldType.SELECT:
         return [Problem(path, message("view_group_not_select", field=view.group_by,
+                                      type=field.type.value))]
+    return []
+
+
+NUMBERS = frozenset({FieldType.INTEGER, FieldType.DECIMAL, FieldType.CURRENCY,
+                     FieldType.PERCENT})
+
+
+def _check_sum(spec: EntitySpec, view: ViewSpec, path: str) -> list[Problem]:
+    if view.sum is None:
+        return []
+    if view.kind != "kanban":
+        return [Problem(path, message("view_sum_kanban"))]
+    field = spec.fields.get(view.sum)
+    if field is None:
+        return [_unknown(spec, view.sum, path)]
+    if not field.has_column or field.storage_type() not in NUMBERS:
+        return [Problem(path, message("view_sum_not_number", field=view.sum,
                                       type=field.type.value))]
     return []
 

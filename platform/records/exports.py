@@ -52,6 +52,8 @@ class ExportOptions:
     locale: str = "zh-CN"
     text: bool = True  # CSV: every cell as text; XLSX keeps numbers, dates, booleans
     search: str | None = None  # the list's quick search: export what the list shows
+    # a saved view's own filter (written by the app's builders, like the view it comes from)
+    preset: Any = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class RecordExport:
     def query(self, cursor: str | None) -> ListQuery:
         return ListQuery(filter=self.options.filter, sort=self.options.sort, limit=PAGE_SIZE,
                          cursor=cursor, fields=[c.field for c in self.columns],
-                         search=self.options.search)
+                         search=self.options.search, preset=self.options.preset)
 
     async def pages(self, database: Database, now: datetime) -> AsyncIterator[list[list[Any]]]:
         """The rows of cells, a page at a time, each page read in its own transaction."""

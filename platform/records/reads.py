@@ -70,6 +70,9 @@ class ListQuery:
     preset: Any = None
     # the words of a quick search (platform/records/search.py)
     search: str | None = None
+    # a number field to total over the whole list (with ``count``; only when the count
+    # is not capped, so no total ever scans more rows than a count may)
+    total: str | None = None
 
 
 @dataclass
@@ -245,6 +248,10 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
         if where is not None:
             capped = capped.where(where)
         result.count, result.count_capped = await capped_count(conn, capped)
+        if query.total and access.can_read(query.total) and not result.count_capped:
+            result.extra["sum"] = await conn.scalar(select(func.sum(table.c[query.total]))
+                                                    .where(*([where] if where is not None
+                                                             else [])))
     return result
 
 

@@ -30,6 +30,8 @@ register_messages({
     "view_bad_group": {"en": "'{group}' is not a column of this kanban ({options})",
                        "zh-CN": "“{group}”不是此看板的列（{options}）"},
     "view_blank_group": {"en": "(none)", "zh-CN": "（未填写）"},
+    "view_other_entity": {"en": "The view '{name}' does not list {entity} records",
+                          "zh-CN": "视图“{name}”列出的不是 {entity} 记录"},
     "view_group_needs_kanban": {"en": "group applies to kanban views only",
                                 "zh-CN": "group 参数只适用于看板视图"},
 })
@@ -46,6 +48,14 @@ def view_of(runtime: AppRuntime, actor: Actor, name: str) -> ViewSpec:
     if view is None or not may_open(actor, view):  # one not for them does not exist for them
         raise NotFound(message("view_not_found", app=runtime.slug, name=name))
     return view
+
+
+def view_filter(runtime: AppRuntime, actor: Actor, name: str, entity: str) -> Any:
+    """The filter of a view of ``entity`` the reader may open (for exporting what it lists)."""
+    view = view_of(runtime, actor, name)
+    if view.entity != entity:
+        raise BadRequest(message("view_other_entity", name=name, entity=entity))
+    return view.filter
 
 
 async def list_views(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
@@ -72,7 +82,7 @@ def describe(runtime: AppRuntime, name: str, view: ViewSpec, locale: str) -> dic
     return {"name": name, "label": localize(view.label, locale),
             "description": localize(view.description, locale) if view.description else None,
             "entity": view.entity, "entity_label": localize(spec.label, locale),
-            "kind": view.kind, "sort": view.sort, "group_by": view.group_by,
+            "kind": view.kind, "sort": view.sort, "group_by": view.group_by, "sum": view.sum,
             "page_size": view.page_size}
 
 
@@ -130,11 +140,12 @@ async def _kanban(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, view
         page = await list_records(conn, runtime, actor, view.entity, ListQuery(
             filter=rule, preset=_all([view.filter, where]), sort=view.sort, limit=size,
             cursor=cursor if group is not None else None, fields=fields, count=True,
-            search=search), now)
+            search=search, total=view.sum), now)
         if lane["value"] is None and group is None and not page.count:
             continue
         found.append({**lane, "count": page.count, "count_capped": page.count_capped,
-                      "items": page.items, "next_cursor": page.next_cursor})
+                      "sum": page.extra.get("sum"), "items": page.items,
+                      "next_cursor": page.next_cursor})
     return found
 
 

@@ -23,6 +23,7 @@ from loom.platform.records.exports import ExportOptions, RecordExport, prepare_e
 from loom.platform.records.import_plan import ImportOptions
 from loom.platform.records.imports import RecordImport
 from loom.platform.records.sheets import Sheet
+from loom.platform.records.views import view_filter
 from loom.platform.security.permissions import authorize
 from loom.platform.services import Services
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWriter
@@ -80,14 +81,17 @@ async def export(request: Request, app: str, entity: str,
                  values: Literal["labels", "raw"] = Query(
                      default="labels", description="Option labels or stored values"),
                  q: str | None = Query(default=None, description="Quick search, as in the "
-                                       "list")) -> Any:
+                                       "list"),
+                 view: str | None = Query(default=None, description="A view of this entity: "
+                                          "export what it lists (narrowed by filter)")) -> Any:
     svc = services(request)
-    options = ExportOptions(
-        filter=parse_filter(filter), sort=sort, header=header, values=values,
-        fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
-        locale=request_locale(request), text=format == "csv", search=q)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
+        options = ExportOptions(
+            filter=parse_filter(filter), sort=sort, header=header, values=values,
+            fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
+            locale=request_locale(request), text=format == "csv", search=q,
+            preset=view_filter(runtime, actor, view, entity) if view is not None else None)
         prepared = await prepare_export(conn, runtime, actor, entity, options,
                                         svc.clock.now())
     filename = f"{runtime.slug}-{entity}.{format}"
