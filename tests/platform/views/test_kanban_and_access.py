@@ -50,6 +50,18 @@ async def test_the_kanban_has_a_column_per_stage_in_order_with_counts_per_reader
     assert everyone["demo"]["count"] == 2 and everyone["won"]["count"] == 1
 
 
+async def test_kanban_columns_total_the_views_number_field_for_the_reader(
+        world: World) -> None:
+    await _opportunities(world)
+    body = (await world.as_("zhang").get(f"{VIEWS}/opportunity_kanban")).json()
+    assert body["view"]["sum"] == "amount"
+    totals = {stage: lane["sum"] for stage, lane in lanes(body).items()}
+    assert totals["initial_contact"] == 400 and totals["demo"] == 200
+    assert totals["quote"] is None  # nothing to total
+    everyone = lanes((await world.admin.get(f"{VIEWS}/opportunity_kanban")).json())
+    assert everyone["demo"]["sum"] == 250 and everyone["won"]["sum"] == 900
+
+
 async def test_one_kanban_column_pages_on_by_itself(world: World) -> None:
     await _opportunities(world)
     first = await world.admin.get(f"{VIEWS}/opportunity_kanban",

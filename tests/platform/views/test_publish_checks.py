@@ -11,7 +11,9 @@ METADATA = f"/api/apps/{APP}/metadata"
 async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: World) -> None:
     bad = {"views": {"by_owner": {
         "entity": "opportunity", "label": {"zh-CN": "按负责人", "en": "By owner"},
-        "kind": "kanban", "group_by": "owner", "columns": ["name", "amuont"]}},
+        "kind": "kanban", "group_by": "owner", "columns": ["name", "amuont"], "sum": "name"},
+        "summed_list": {"entity": "lead", "label": {"zh-CN": "列表", "en": "List"},
+                        "columns": ["name"], "sum": "name"}},
         "forms": {"lead": {"related": [{"entity": "payment", "via": "contract"}]}}}
     drafted = await world.admin.patch(f"{METADATA}/draft", json=bad,
                                       headers={"Content-Type": "application/merge-patch+json"})
@@ -23,12 +25,16 @@ async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: W
     assert errors["views.by_owner.group_by"] == \
         "a kanban groups by a select field, and 'owner' is user"
     assert errors["views.by_owner.columns[1]"].startswith("Opportunity has no field 'amuont'")
+    assert errors["views.by_owner.sum"] == "a kanban sums a number field, and 'name' is text"
+    assert errors["views.summed_list.sum"] == "sum applies to kanban views only"
     # a merge patch replaces lists: the form's related lists are just this one
     assert "does not lead to Lead" in errors["forms.lead.related[0].via"]
     assert (await world.admin.get(f"/api/apps/{APP}/views/by_owner")).status_code == 404
 
     fixed = {"views": {"by_owner": {"group_by": "stage", "columns": ["name", "amount"],
-                                    "filter": {">=": [{"var": "amount"}, 1000]}}},
+                                    "filter": {">=": [{"var": "amount"}, 1000]},
+                                    "sum": "amount"},
+                       "summed_list": None},
              "forms": {"lead": {"related": [{"entity": "follow_up", "via": "lead"}]}}}
     drafted = await world.admin.patch(f"{METADATA}/draft", json=fixed,
                                       headers={"Content-Type": "application/merge-patch+json"})

@@ -142,3 +142,22 @@ async def test_lists_name_the_records_and_people_they_refer_to(world: World) -> 
     view = (await world.as_("zhang").get("/api/apps/crm/views/my_opportunities",
                                          params={"titles": "true"})).json()
     assert view["titles"]["customer"][str(customer["id"])] == "云启科技"
+
+
+async def test_exporting_a_view_exports_what_it_lists(world: World) -> None:
+    customer = await world.create("customer", {"code": "C-X-1", "name": "导出客户",
+                                               "owner": world.id("east_manager")})
+    for owner, name in (("east_manager", "王的商机"), ("zhang", "张的商机")):
+        await world.create("opportunity", {"name": name, "customer": customer["id"],
+                                           "stage": "initial_contact", "amount": 10,
+                                           "owner": world.id(owner)})
+    # the manager reaches the team's opportunities; "my opportunities" lists their own
+    exported = await world.as_("east_manager").get(
+        "/api/apps/crm/records/opportunity/export",
+        params={"view": "my_opportunities", "fields": "name,amount", "header": "names"})
+    assert exported.status_code == 200, exported.text
+    lines = exported.text.strip().splitlines()
+    assert lines[0].lstrip("\ufeff") == "id,name,amount" and len(lines) == 2
+    assert "王的商机" in lines[1]
+    problem_of(await world.as_("east_manager").get("/api/apps/crm/records/lead/export",
+                                                   params={"view": "my_opportunities"}), 400)
