@@ -1,14 +1,15 @@
 """Validation of user-written metadata with messages a business user can act on.
 
-Three passes, all errors collected: JSON Schema (generated from the Pydantic models) for the
-shape, the Pydantic models for typed access, then the static checks of ``checks.py`` for
-references between items.
+Every problem at once: JSON Schema (generated from the Pydantic models) for the shape of
+the whole document; then each item is read on its own as far as it goes (``salvage.py``)
+and the static checks of ``checks.py`` look at the references between the sound parts.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +20,8 @@ from pydantic import ValidationError as PydanticError
 from loom.metamodel.app import AppDocument
 from loom.metamodel.checks import check_document
 from loom.metamodel.errors import MetadataInvalid, Problem
-from loom.metamodel.i18n import did_you_mean, message, register_messages
+from loom.metamodel.i18n import did_you_mean, localize, message, register_messages
+from loom.metamodel.salvage import Salvaged, salvage
 
 # What an enum-valued property is called in a message ("… is not a field type").
 ENUM_NOUNS = {
@@ -71,6 +73,7 @@ register_messages({
     "meta_invalid": {"en": "{detail}", "zh-CN": "{detail}"},
     "meta_nul": {"en": "must not contain a NUL character (U+0000)",
                  "zh-CN": "不能包含 NUL 字符（U+0000）"},
+    "metadata_invalid": {"en": "The metadata has problems", "zh-CN": "元数据有误"},
     "meta_not_object": {
         "en": "the metadata must be a JSON object with an 'app' section",
         "zh-CN": "元数据必须是包含 app 部分的 JSON 对象",
@@ -281,25 +284,61 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     seen: set[tuple[str | None, str]] = set()
     unique = []
     for problem in problems:
-        key = (problem.field, str(problem.message))
+        key = (problem.field, localize(problem.message, "en"))
         if key not in seen:
             seen.add(key)
             unique.append(problem)
     return unique
 
 
-def parse_document(document: Any) -> AppDocument:
-    """Validate a user-supplied app document; raise MetadataInvalid listing every problem."""
+def in_order(problems: list[Problem]) -> list[Problem]:
+    """Problems without repeats, sorted by path (those of the whole document first)."""
+    return sorted(_dedupe(problems), key=lambda problem: problem.field or "")
+
+
+@dataclass(frozen=True)
+class DocumentReading:
+    """A document read as far as it goes: its problems of shape and of references, and its
+    sound parts (``salvaged``) for the checks that need typed items."""
+
+    problems: list[Problem]
+    salvaged: Salvaged | None  # None: not an app document at all
+
+    def after_repairs(self, problems: list[Problem]) -> list[Problem]:
+        """Problems found on the salvaged document, less those at places the shape
+        problems already speak for."""
+        if self.salvaged is None:
+            return []
+        return [p for p in problems if not self.salvaged.covers(p.field)]
+
+
+def read_document(document: Any) -> DocumentReading:
+    """Every problem of shape and of references in ``document`` at once: the schema
+    checks the whole document, and each item is read on its own, so one broken field or
+    rule hides nothing else."""
     problems = schema_problems(document)
-    if problems:
-        raise MetadataInvalid("The metadata has problems", problems)
+    if not isinstance(document, dict):
+        return DocumentReading(problems, None)
+    salvaged = salvage(document)
+    found = [p for p in check_document(salvaged.document) if not salvaged.covers(p.field)]
+    return DocumentReading(in_order(problems + found), salvaged)
+
+
+def strict_document(document: Any) -> AppDocument:
+    """A document without problems as its typed model (the schema should have caught
+    anything the models refuse; should it not, that is reported, never a crash)."""
     try:
-        parsed = AppDocument.model_validate(document)
-    except PydanticError as exc:  # the schema should have caught it; report, never crash
-        raise MetadataInvalid("The metadata has problems", [
+        return AppDocument.model_validate(document)
+    except PydanticError as exc:
+        raise MetadataInvalid(message("metadata_invalid"), [
             Problem(format_path(err["loc"]), message("meta_invalid", detail=err["msg"]))
             for err in exc.errors()]) from None
-    problems = check_document(parsed)
-    if problems:
-        raise MetadataInvalid("The metadata has problems", problems)
-    return parsed
+
+
+def parse_document(document: Any) -> AppDocument:
+    """Validate a user-supplied app document; raise MetadataInvalid listing every problem
+    of shape and references (the engines' checks come on top: ``engines.checks``)."""
+    reading = read_document(document)
+    if reading.problems:
+        raise MetadataInvalid(message("metadata_invalid"), reading.problems)
+    return strict_document(document)
