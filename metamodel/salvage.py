@@ -136,6 +136,8 @@ def _read(model: type[BaseModel], raw: Any, path: list[Any], damaged: set[str],
     if not isinstance(raw, dict):
         damaged.add(_format(path))
         return None
+    with suppress(PydanticError):
+        return model.model_validate(raw)  # a sound item, as most are: nothing to repair
     data = copy.deepcopy(raw)
     untyped = adjust(data, path, damaged) if adjust is not None else []
     item = None

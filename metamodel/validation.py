@@ -7,7 +7,10 @@ and the static checks of ``checks.py`` look at the references between the sound 
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -109,8 +112,46 @@ def _names_as_property_names(node: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(app_json_schema())
+def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
+    """The document's frame (its sections and their keys), and a validator per section for
+    its items: items are validated one by one, so that an unchanged one is not again."""
+    schema = app_json_schema()
+    frame = copy.deepcopy(schema)
+    items: dict[str, Draft202012Validator] = {}
+    for section, sub in schema["properties"].items():
+        item = sub if section == "app" else sub["additionalProperties"]
+        items[section] = Draft202012Validator({**item, "$defs": schema["$defs"]})
+        frame["properties"][section] = {} if section == "app" else {
+            key: value for key, value in sub.items() if key != "additionalProperties"}
+    return Draft202012Validator(frame), items
+
+
+class _KnownItems:
+    """The schema problems of items already validated, by a digest of their text (a
+    draft save changes an item or two of a large document)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.known: OrderedDict[tuple[str, str], list[Problem]] = OrderedDict()
+
+    def problems(self, section: str, item: Any,
+                 validator: Draft202012Validator) -> list[Problem]:
+        text = json.dumps(item, ensure_ascii=False, default=repr)
+        key = (section, hashlib.sha256(text.encode()).hexdigest())
+        if key in self.known:
+            self.known.move_to_end(key)
+            return self.known[key]
+        found = [_schema_problem(error) for error in
+                 sorted(validator.iter_errors(item), key=lambda e: list(e.absolute_path))]
+        self.known[key] = found
+        if len(self.known) > self.size:
+            self.known.popitem(last=False)
+        return found
+
+
+@lru_cache(maxsize=1)
+def _known_items() -> _KnownItems:
+    return _KnownItems(size=2048)
 
 
 def format_path(parts: Iterable[Any]) -> str:
@@ -274,10 +315,28 @@ def schema_problems(document: Any) -> list[Problem]:
     """Every structural problem of ``document`` against the app JSON Schema."""
     if not isinstance(document, dict):
         return [Problem(None, message("meta_not_object"))]
+    frame, validators = _validators()
     problems: list[Problem] = nul_problems(document)
-    for error in sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path)):
+    for error in sorted(frame.iter_errors(document), key=lambda e: list(e.absolute_path)):
         problems.append(_schema_problem(error))
+    for section, validator in validators.items():
+        items = {None: document[section]} if section == "app" and section in document \
+            else document.get(section)
+        if not isinstance(items, dict):
+            continue  # the frame said so
+        for name, item in items.items():
+            prefix = format_path([section] if name is None else [section, name])
+            problems += [_placed(prefix, problem) for problem
+                         in _known_items().problems(section, item, validator)]
     return _dedupe(problems)
+
+
+def _placed(prefix: str, problem: Problem) -> Problem:
+    """A problem of an item, at its place in the document."""
+    where = problem.field
+    field = prefix if not where else f"{prefix}{where}" if where.startswith("[") \
+        else f"{prefix}.{where}"
+    return Problem(field, problem.message, problem.code)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -299,10 +299,11 @@ def rule_cycles(doc: AppDocument, broken: frozenset[str] = frozenset()) -> list[
     rules = {name: rule for name, rule in doc.rules.items()
              if rule.enabled and rule.entity in doc.entities and name not in broken}
     # a rule fires at most once per save: setting its own trigger field is no loop
+    writes = {name: _with_rollups(_writes(rule, doc), doc) for name, rule in rules.items()}
     edges = {name: sorted(other for other, spec in rules.items()
                           if any(_sets_off(w, spec) and not (w[3] and other == name)
-                                 for w in _with_rollups(_writes(rule, doc), doc)))
-             for name, rule in rules.items()}
+                                 for w in writes[name]))
+             for name in rules}
     problems, reported = [], set()
     for start in sorted(rules):
         cycle = _cycle_from(start, edges)
