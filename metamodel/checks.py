@@ -21,6 +21,7 @@ from loom.metamodel.fields import (
 from loom.metamodel.i18n import message as _msg
 from loom.metamodel.i18n import register_messages
 from loom.metamodel.jobs import check_jobs
+from loom.metamodel.salvage import UnknownTypeField
 
 # Entity names become part of table names; PostgreSQL allows 63 characters in all.
 MAX_ENTITY_NAME = 30
@@ -142,7 +143,9 @@ def _check_entity(doc: AppDocument, key: str, entity: EntitySpec) -> list[Proble
             problems.append(Problem(f"{base}.{attribute}",
                                     _msg("check_unknown_field", name=name, entity=key)))
     owner = entity.owner_field
-    if owner and owner in entity.fields and entity.fields[owner].type is not FieldType.USER:
+    owner_spec = entity.fields.get(owner or "")
+    if owner_spec is not None and owner_spec.type is not FieldType.USER \
+            and not isinstance(owner_spec, UnknownTypeField):
         problems.append(Problem(f"{base}.owner_field", _msg("check_not_user_field", name=owner)))
     return problems
 
@@ -153,6 +156,8 @@ def _check_field(doc: AppDocument, entity: EntitySpec, entity_key: str, name: st
     kind = spec.type
     if name in SYSTEM_FIELDS:
         problems.append(Problem(path, _msg("check_reserved_field", name=name)))
+    if isinstance(spec, UnknownTypeField):
+        return problems + _check_given(doc, entity_key, spec, path)
     for attribute, types in ATTRIBUTE_TYPES.items():
         if getattr(spec, attribute) is not None and kind not in types:
             problems.append(Problem(f"{path}.{attribute}",
@@ -179,10 +184,31 @@ def _check_field(doc: AppDocument, entity: EntitySpec, entity_key: str, name: st
     if kind in NUMBER_TYPES and spec.scale is not None and spec.scale >= spec.decimal_digits():
         problems.append(Problem(f"{path}.scale", _msg("check_scale_digits", scale=spec.scale,
                                                       digits=spec.decimal_digits())))
+    return problems + _check_min_max(spec, path)
+
+
+def _check_given(doc: AppDocument, entity_key: str, spec: FieldSpec,
+                 path: str) -> list[Problem]:
+    """A field whose type is unknown: what each attribute it has says on its own (the
+    entity it names exists, its options differ, …); nothing that depends on the type."""
+    problems: list[Problem] = []
+    if spec.options is not None:
+        problems += _check_options(spec, path)
+    if spec.ref is not None:
+        problems += _check_entity_ref(doc, spec.ref, f"{path}.ref", "ref", FieldType.LOOKUP)
+    if spec.entity is not None:
+        problems += _check_subtable(doc, entity_key, spec, path)
+    if spec.rollup is not None:
+        problems += _check_rollup(doc, entity_key, spec, path)
+    if spec.format is not None and not SERIAL_TOKEN.search(spec.format):
+        problems.append(Problem(f"{path}.format", _msg("check_serial_format")))
+    return problems + _check_min_max(spec, path)
+
+
+def _check_min_max(spec: FieldSpec, path: str) -> list[Problem]:
     if spec.min is not None and spec.max is not None and spec.min > spec.max:
-        problems.append(Problem(f"{path}.min", _msg("check_min_max", min=spec.min,
-                                                    max=spec.max)))
-    return problems
+        return [Problem(f"{path}.min", _msg("check_min_max", min=spec.min, max=spec.max))]
+    return []
 
 
 def _check_options(spec: FieldSpec, path: str) -> list[Problem]:

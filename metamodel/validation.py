@@ -1,14 +1,18 @@
 """Validation of user-written metadata with messages a business user can act on.
 
-Three passes, all errors collected: JSON Schema (generated from the Pydantic models) for the
-shape, the Pydantic models for typed access, then the static checks of ``checks.py`` for
-references between items.
+Every problem at once: JSON Schema (generated from the Pydantic models) for the shape of
+the whole document; then each item is read on its own as far as it goes (``salvage.py``)
+and the static checks of ``checks.py`` look at the references between the sound parts.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +23,8 @@ from pydantic import ValidationError as PydanticError
 from loom.metamodel.app import AppDocument
 from loom.metamodel.checks import check_document
 from loom.metamodel.errors import MetadataInvalid, Problem
-from loom.metamodel.i18n import did_you_mean, message, register_messages
+from loom.metamodel.i18n import did_you_mean, localize, message, register_messages
+from loom.metamodel.salvage import Salvaged, salvage
 
 # What an enum-valued property is called in a message ("… is not a field type").
 ENUM_NOUNS = {
@@ -71,6 +76,7 @@ register_messages({
     "meta_invalid": {"en": "{detail}", "zh-CN": "{detail}"},
     "meta_nul": {"en": "must not contain a NUL character (U+0000)",
                  "zh-CN": "不能包含 NUL 字符（U+0000）"},
+    "metadata_invalid": {"en": "The metadata has problems", "zh-CN": "元数据有误"},
     "meta_not_object": {
         "en": "the metadata must be a JSON object with an 'app' section",
         "zh-CN": "元数据必须是包含 app 部分的 JSON 对象",
@@ -106,8 +112,46 @@ def _names_as_property_names(node: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(app_json_schema())
+def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
+    """The document's frame (its sections and their keys), and a validator per section for
+    its items: items are validated one by one, so that an unchanged one is not again."""
+    schema = app_json_schema()
+    frame = copy.deepcopy(schema)
+    items: dict[str, Draft202012Validator] = {}
+    for section, sub in schema["properties"].items():
+        item = sub if section == "app" else sub["additionalProperties"]
+        items[section] = Draft202012Validator({**item, "$defs": schema["$defs"]})
+        frame["properties"][section] = {} if section == "app" else {
+            key: value for key, value in sub.items() if key != "additionalProperties"}
+    return Draft202012Validator(frame), items
+
+
+class _KnownItems:
+    """The schema problems of items already validated, by a digest of their text (a
+    draft save changes an item or two of a large document)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.known: OrderedDict[tuple[str, str], list[Problem]] = OrderedDict()
+
+    def problems(self, section: str, item: Any,
+                 validator: Draft202012Validator) -> list[Problem]:
+        text = json.dumps(item, ensure_ascii=False, default=repr)
+        key = (section, hashlib.sha256(text.encode()).hexdigest())
+        if key in self.known:
+            self.known.move_to_end(key)
+            return self.known[key]
+        found = [_schema_problem(error) for error in
+                 sorted(validator.iter_errors(item), key=lambda e: list(e.absolute_path))]
+        self.known[key] = found
+        if len(self.known) > self.size:
+            self.known.popitem(last=False)
+        return found
+
+
+@lru_cache(maxsize=1)
+def _known_items() -> _KnownItems:
+    return _KnownItems(size=2048)
 
 
 def format_path(parts: Iterable[Any]) -> str:
@@ -271,35 +315,89 @@ def schema_problems(document: Any) -> list[Problem]:
     """Every structural problem of ``document`` against the app JSON Schema."""
     if not isinstance(document, dict):
         return [Problem(None, message("meta_not_object"))]
+    frame, validators = _validators()
     problems: list[Problem] = nul_problems(document)
-    for error in sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path)):
+    for error in sorted(frame.iter_errors(document), key=lambda e: list(e.absolute_path)):
         problems.append(_schema_problem(error))
+    for section, validator in validators.items():
+        items = {None: document[section]} if section == "app" and section in document \
+            else document.get(section)
+        if not isinstance(items, dict):
+            continue  # the frame said so
+        for name, item in items.items():
+            prefix = format_path([section] if name is None else [section, name])
+            problems += [_placed(prefix, problem) for problem
+                         in _known_items().problems(section, item, validator)]
     return _dedupe(problems)
+
+
+def _placed(prefix: str, problem: Problem) -> Problem:
+    """A problem of an item, at its place in the document."""
+    where = problem.field
+    field = prefix if not where else f"{prefix}{where}" if where.startswith("[") \
+        else f"{prefix}.{where}"
+    return Problem(field, problem.message, problem.code)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     seen: set[tuple[str | None, str]] = set()
     unique = []
     for problem in problems:
-        key = (problem.field, str(problem.message))
+        key = (problem.field, localize(problem.message, "en"))
         if key not in seen:
             seen.add(key)
             unique.append(problem)
     return unique
 
 
-def parse_document(document: Any) -> AppDocument:
-    """Validate a user-supplied app document; raise MetadataInvalid listing every problem."""
+def in_order(problems: list[Problem]) -> list[Problem]:
+    """Problems without repeats, sorted by path (those of the whole document first)."""
+    return sorted(_dedupe(problems), key=lambda problem: problem.field or "")
+
+
+@dataclass(frozen=True)
+class DocumentReading:
+    """A document read as far as it goes: its problems of shape and of references, and its
+    sound parts (``salvaged``) for the checks that need typed items."""
+
+    problems: list[Problem]
+    salvaged: Salvaged | None  # None: not an app document at all
+
+    def after_repairs(self, problems: list[Problem]) -> list[Problem]:
+        """Problems found on the salvaged document, less those at places the shape
+        problems already speak for."""
+        if self.salvaged is None:
+            return []
+        return [p for p in problems if not self.salvaged.covers(p.field)]
+
+
+def read_document(document: Any) -> DocumentReading:
+    """Every problem of shape and of references in ``document`` at once: the schema
+    checks the whole document, and each item is read on its own, so one broken field or
+    rule hides nothing else."""
     problems = schema_problems(document)
-    if problems:
-        raise MetadataInvalid("The metadata has problems", problems)
+    if not isinstance(document, dict):
+        return DocumentReading(problems, None)
+    salvaged = salvage(document)
+    found = [p for p in check_document(salvaged.document) if not salvaged.covers(p.field)]
+    return DocumentReading(in_order(problems + found), salvaged)
+
+
+def strict_document(document: Any) -> AppDocument:
+    """A document without problems as its typed model (the schema should have caught
+    anything the models refuse; should it not, that is reported, never a crash)."""
     try:
-        parsed = AppDocument.model_validate(document)
-    except PydanticError as exc:  # the schema should have caught it; report, never crash
-        raise MetadataInvalid("The metadata has problems", [
+        return AppDocument.model_validate(document)
+    except PydanticError as exc:
+        raise MetadataInvalid(message("metadata_invalid"), [
             Problem(format_path(err["loc"]), message("meta_invalid", detail=err["msg"]))
             for err in exc.errors()]) from None
-    problems = check_document(parsed)
-    if problems:
-        raise MetadataInvalid("The metadata has problems", problems)
-    return parsed
+
+
+def parse_document(document: Any) -> AppDocument:
+    """Validate a user-supplied app document; raise MetadataInvalid listing every problem
+    of shape and references (the engines' checks come on top: ``engines.checks``)."""
+    reading = read_document(document)
+    if reading.problems:
+        raise MetadataInvalid(message("metadata_invalid"), reading.problems)
+    return strict_document(document)

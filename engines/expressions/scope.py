@@ -11,6 +11,7 @@ from typing import Any
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.fields import FieldSpec, FieldType
+from loom.metamodel.salvage import UnknownTypeField
 
 
 class ValueType(StrEnum):
@@ -170,4 +171,6 @@ def _info(name: str, spec: FieldSpec, label: Any) -> FieldInfo:
     ref = spec.ref if spec.type is FieldType.LOOKUP else None
     child = spec.entity if spec.type is FieldType.SUBTABLE else None
     options = tuple(spec.option_values()) if spec.options else ()
-    return FieldInfo(name, value_type(kind), spec.type, scale, options, ref, child, label)
+    # a field whose type is unknown (a draft with a typo) may hold anything
+    value = ValueType.ANY if isinstance(spec, UnknownTypeField) else value_type(kind)
+    return FieldInfo(name, value, spec.type, scale, options, ref, child, label)

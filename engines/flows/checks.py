@@ -72,18 +72,20 @@ class _FlowChecker(MetadataChecker):
             self.field(f"{path}.start.fields", flow.entity, name)
         if flow.start.condition is not None:
             self.expression(f"{path}.start.condition", flow.start.condition, scope)
+        graph_known = True
         for index, edge in enumerate(flow.edges):
             at = f"{path}.edges[{index}]"
             for end, name in (("from", edge.source), ("to", edge.to)):
                 if name not in flow.node_ids():
                     self.add(f"{at}.{end}", "flow_unknown_node", name=name)
+                    graph_known = False
             if edge.condition is not None:
                 self.expression(f"{at}.condition", edge.condition, scope)
         for name, node in flow.nodes.items():
             self.node(f"{path}.nodes.{name}", flow, name, node, scope)
         for name, sla in flow.slas.items():
             self.sla(f"{path}.slas.{name}", flow, sla, scope)
-        if not self.problems:
+        if graph_known:  # an edge to nowhere: what is reachable is not known
             self.graph(path, flow)
 
     def node(self, path: str, flow: FlowSpec, name: str, node: object, scope: Scope) -> None:

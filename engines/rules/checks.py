@@ -293,14 +293,17 @@ def _sets_off(write: tuple[str, str, frozenset[str], bool], other: RuleSpec) -> 
     return trigger.on == operation
 
 
-def rule_cycles(doc: AppDocument) -> list[Problem]:
+def rule_cycles(doc: AppDocument, broken: frozenset[str] = frozenset()) -> list[Problem]:
+    """Rules that set each other off in a circle, among the enabled rules that are not
+    ``broken`` (what a broken rule writes is not known for sure)."""
     rules = {name: rule for name, rule in doc.rules.items()
-             if rule.enabled and rule.entity in doc.entities}
+             if rule.enabled and rule.entity in doc.entities and name not in broken}
     # a rule fires at most once per save: setting its own trigger field is no loop
+    writes = {name: _with_rollups(_writes(rule, doc), doc) for name, rule in rules.items()}
     edges = {name: sorted(other for other, spec in rules.items()
                           if any(_sets_off(w, spec) and not (w[3] and other == name)
-                                 for w in _with_rollups(_writes(rule, doc), doc)))
-             for name, rule in rules.items()}
+                                 for w in writes[name]))
+             for name in rules}
     problems, reported = [], set()
     for start in sorted(rules):
         cycle = _cycle_from(start, edges)
@@ -328,8 +331,12 @@ def _cycle_from(start: str, edges: dict[str, list[str]]) -> list[str] | None:
 def check_rules(doc: AppDocument) -> list[Problem]:
     """Every problem of the app's rules and record actions."""
     checker = MetadataChecker(doc)
+    broken = set()
     for name, rule in doc.rules.items():
+        before = len(checker.problems)
         checker.rule(f"rules.{name}", rule)
+        if len(checker.problems) > before:
+            broken.add(name)
     for entity_name, entity in doc.entities.items():
         if not entity.actions:
             continue
@@ -339,6 +346,4 @@ def check_rules(doc: AppDocument) -> list[Problem]:
             if button.condition is not None:
                 checker.expression(f"{path}.condition", button.condition, scope)
             checker.actions(f"{path}.steps", entity_name, button.steps, scope)
-    if not checker.problems:
-        checker.problems += rule_cycles(doc)
-    return checker.problems
+    return checker.problems + rule_cycles(doc, frozenset(broken))

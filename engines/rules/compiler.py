@@ -29,7 +29,8 @@ TIMED_TRIGGERS = ("schedule", "date_offset")
 def is_created_ref(value: Any) -> bool:
     """``{"created": "customer"}``: the id of a record an earlier target of the same
     action created."""
-    return isinstance(value, Mapping) and len(value) == 1 and "created" in value
+    return isinstance(value, Mapping) and len(value) == 1 \
+        and isinstance(value.get("created"), str)
 
 
 def compile_value(value: Any, scope: Scope | None) -> Compiled | None:

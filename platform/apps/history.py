@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.diff import diff_documents
-from loom.metamodel.errors import Conflict, LoomError
+from loom.metamodel.errors import Conflict
 from loom.metamodel.i18n import message, register_messages
-from loom.metamodel.validation import parse_document
+from loom.metamodel.salvage import as_stored
 from loom.platform.apps import overlays
 from loom.platform.apps.service import AppService, PublishResult
 from loom.platform.security.actors import Actor
@@ -54,17 +54,9 @@ async def diff(service: AppService, conn: AsyncConnection, actor: Actor, slug: s
         new = "draft" if row["draft"] is not None else None
     before, old_label = await service.document_at(conn, actor, slug, old)
     after, new_label = await service.document_at(conn, actor, slug, new)
+    # as a publish would store them: defaults nobody wrote do not show up as changes
     return {"from": old_label, "to": new_label,
-            "changes": diff_documents(_normal(before), _normal(after))}
-
-
-def _normal(document: dict[str, Any]) -> dict[str, Any]:
-    """A document as a publish would store it, when it is valid (a draft may not be yet):
-    defaults nobody wrote do not show up as changes."""
-    try:
-        return parse_document(document).to_json()
-    except LoomError:
-        return document
+            "changes": diff_documents(as_stored(before), as_stored(after))}
 
 
 async def rollback(service: AppService, conn: AsyncConnection, actor: Actor, slug: str,

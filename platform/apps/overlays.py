@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.checks import check_app
+from loom.engines.checks import check_metadata
 from loom.metamodel.diff import diff_documents
 from loom.metamodel.errors import Conflict, LoomError, NotFound
 from loom.metamodel.i18n import message, register_messages
@@ -144,8 +144,8 @@ async def upgrade(service: AppService, conn: AsyncConnection, actor: Actor, slug
         return answer
     note = message("upgrade_note", template=base["template"], old=base["template_version"],
                    new=new_version).render(locale)
-    _, revision = await service.save_draft(conn, actor, slug, result.document,
-                                           action="upgrade_prepared", note=note)
+    revision = (await service.save_draft(conn, actor, slug, result.document,
+                                         action="upgrade_prepared", note=note)).revision
     await conn.execute(update(app_bases).where(app_bases.c.app_id == row["id"]).values(
         pending_document=template, pending_version=new_version))
     return {**answer, "draft_revision": revision}
@@ -154,8 +154,4 @@ async def upgrade(service: AppService, conn: AsyncConnection, actor: Actor, slug
 def _problems(document: dict[str, Any], locale: str) -> list[dict[str, Any]]:
     """What a publish of the merged document would refuse (a merge of two valid documents
     can still be invalid, e.g. a rule kept by the app naming a field the template removed)."""
-    try:
-        problems = check_app(parse_document(document))
-    except LoomError as exc:
-        problems = exc.problems
-    return [p.render(locale) for p in problems]
+    return [p.render(locale) for p in check_metadata(document).problems]

@@ -45,7 +45,7 @@ async def members(conn: AsyncConnection, app_id: int) -> dict[str, list[dict[str
 
 async def list_roles(service: AppService, conn: AsyncConnection, actor: Actor,
                      slug: str) -> list[dict[str, Any]]:
-    require_admin(actor)
+    await service.require_builder(conn, actor, slug)  # permissions are the builders' matter
     runtime = await service.runtime(conn, actor, slug)
     people = await members(conn, runtime.app_id)
     return [{"name": name, **role.model_dump(mode="json", by_alias=True, exclude_none=True),

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.checks import check_app
+from loom.engines.checks import check_metadata
 from loom.metamodel.app import AppDocument
 from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import (
@@ -25,19 +25,21 @@ from loom.metamodel.errors import (
     ValidationFailed,
 )
 from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.json_patch import apply_json_patch
 from loom.metamodel.merge_patch import merge_patch
-from loom.metamodel.validation import parse_document
+from loom.metamodel.salvage import as_stored
 from loom.platform.apps import overlays
 from loom.platform.apps.audit import Action, record_change
 from loom.platform.apps.impact import publish_impact
 from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import actor_in_app, app_roles
+from loom.platform.security.permissions import actor_in_app, builds_app
 from loom.platform.storage.entity_tables import EntityTables, Namespace
 from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
 from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
 
+PatchKind = Literal["merge", "json"]
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -51,7 +53,6 @@ register_messages({
     },
     "app_not_published": {"en": "The app '{slug}' has no published version yet",
                           "zh-CN": "应用“{slug}”尚无已发布版本"},
-    "metadata_invalid": {"en": "The metadata has problems", "zh-CN": "元数据有误"},
     "no_draft": {"en": "There is no draft to publish", "zh-CN": "没有可发布的草稿"},
     "import_over_draft": {
         "en": "The app has an unpublished draft (revision {revision}); publish or discard it "
@@ -93,6 +94,17 @@ class PublishResult:
         if self.impact is not None:
             out["impact"] = self.impact
         return out
+
+
+@dataclass
+class DraftSaved:
+    """A saved draft: its document and revision, what the save changed, and every problem
+    a publish of it would refuse (but the table changes)."""
+
+    document: dict[str, Any]
+    revision: int
+    changes: list[Change]
+    problems: list[Problem]
 
 
 def _json_of(document: AppDocument | None) -> dict[str, Any]:
@@ -142,9 +154,8 @@ class AppService:
         if actor.is_admin:
             return
         if row["current_version"] is not None:
-            doc = (await self._runtime_for(conn, row, row["current_version"])).doc
-            builders = {name for name, role in doc.roles.items() if role.app_builder}
-            if builders & await app_roles(conn, row["id"], actor.user_id):
+            runtime = await self._runtime_for(conn, row, row["current_version"])
+            if builds_app(await actor_in_app(conn, actor, runtime), runtime):
                 return
         raise PermissionDenied(message("builder_only"))
 
@@ -279,31 +290,35 @@ class AppService:
                 row["draft_revision"])
 
     async def save_draft(self, conn: AsyncConnection, actor: Actor, slug: str,
-                         document: Any, *, patch: bool = False,
+                         document: Any, *, patch: PatchKind | None = None,
                          if_revision: int | None = None,
                          action: Action = "draft_saved",
-                         note: str | None = None) -> tuple[dict[str, Any], int]:
-        """Replace (PUT) or merge-patch (PATCH) the draft. Drafts may be incomplete; the
-        problems are reported by ``check_draft`` and enforced at publish."""
+                         note: str | None = None) -> DraftSaved:
+        """Replace the draft (``patch`` None) or change it with a JSON Merge Patch
+        (``"merge"``) or a JSON Patch (``"json"``). Drafts may be incomplete: the answer
+        lists every problem a publish would refuse, found by the same check."""
         row = await self.builder_row(conn, actor, slug, lock=True)
         if if_revision is not None and if_revision != row["draft_revision"]:
             raise Conflict(message("stale_draft", current=row["draft_revision"]))
         current, _ = await self._draft_of(conn, row)
-        if patch:
+        if patch == "merge":
             document = merge_patch(current, document)
+        elif patch == "json":
+            document = apply_json_patch(current, document)
         if not isinstance(document, dict):
             raise ValidationFailed(message("draft_not_object"))
         revision = row["draft_revision"] + 1
         await conn.execute(update(apps).where(apps.c.id == row["id"]).values(
             draft=document, draft_revision=revision, draft_updated_at=self.clock.now(),
             draft_updated_by=actor.user_id))
+        changes = diff_documents(as_stored(current), as_stored(document))
         await self._audit(conn, actor, row, action, draft_revision=revision, note=note,
-                          changes=diff_documents(current, document))
-        return document, revision
+                          changes=changes)
+        return DraftSaved(document, revision, changes, check_metadata(document).problems)
 
     async def stage_import(self, conn: AsyncConnection, actor: Actor, slug: str,
                            document: dict[str, Any],
-                           note: str | None = None) -> tuple[dict[str, Any], int]:
+                           note: str | None = None) -> DraftSaved:
         """An imported document as the draft — never over somebody's unpublished work."""
         row = await self.builder_row(conn, actor, slug, lock=True)
         if row["draft"] is not None:
@@ -342,10 +357,10 @@ class AppService:
             raise await self._stale_publish(conn, row, base_version)
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
-        new_doc = parse_document(row["draft"])
-        problems = check_app(new_doc)
-        if problems:
-            raise MetadataInvalid(message("metadata_invalid"), problems)
+        checked = check_metadata(row["draft"])
+        if checked.document is None:
+            raise MetadataInvalid(message("metadata_invalid"), checked.problems)
+        new_doc = checked.document
         old = await self._runtime_for(conn, row, current) if current is not None else None
         old_doc = old.doc if old is not None else None
         namespace = Namespace.for_app(row["workspace_slug"], slug, postgres=self.postgres)
@@ -423,10 +438,10 @@ class AppService:
 
     async def document_at(self, conn: AsyncConnection, actor: Actor, slug: str,
                           which: int | str | None) -> tuple[dict[str, Any], int | str]:
-        """A version's document, the draft's (``"draft"``), or (None) the published one."""
-        row = await self._row(conn, actor, slug)
+        """A version's document, the draft's (``"draft"``), or (None) the published one:
+        the whole document set, roles and rules included, is for the app's builders."""
+        row = await self.builder_row(conn, actor, slug)
         if which == "draft":
-            await self._require_builder(conn, actor, row)
             return (await self._draft_of(conn, row))[0], "draft"
         if which is None:
             if row["current_version"] is None:

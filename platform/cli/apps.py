@@ -10,10 +10,9 @@ from typing import Any
 
 import typer
 
-from loom.engines.checks import check_app
+from loom.engines.checks import checked_document
 from loom.metamodel.diff import Change, diff_documents
-from loom.metamodel.errors import LoomError, MetadataInvalid
-from loom.metamodel.i18n import message
+from loom.metamodel.errors import LoomError
 from loom.metamodel.validation import parse_document
 from loom.platform.apps import history, overlays
 from loom.platform.apps.audit import audit_entries
@@ -120,10 +119,7 @@ def app_check(source: Path = typer.Argument(..., help="File, folder or zip")) ->
     """Check metadata without a database: the schema, references, formulas, conditions,
     rules and flows — everything a publish would refuse."""
     try:
-        document = parse_document(_read_source(source))
-        problems = check_app(document)
-        if problems:
-            raise MetadataInvalid(message("metadata_invalid"), problems)
+        document = checked_document(_read_source(source))
     except LoomError as error:
         fail(error)
     except OSError as error:

@@ -32,6 +32,7 @@ from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, record_shares, role_members, users
 
 Operation = Literal["create", "read", "update", "delete", "export", "import"]
+OPERATIONS: tuple[Operation, ...] = ("create", "read", "update", "delete", "export", "import")
 ROW_OPERATIONS = ("read", "update", "delete")
 AUTOMATION = frozenset({"rule", "flow", "system"})
 
@@ -150,18 +151,12 @@ async def authorize(conn: AsyncConnection, actor: Actor, runtime: AppRuntime, en
     if trusted(actor):
         return FULL_ACCESS
     grants = _grants(actor, runtime, entity)
-    if operation in ROW_OPERATIONS:
-        granting = [g for g in grants if getattr(g, operation) != "none"]
-    elif operation == "import":
-        granting = [g for g in grants if g.import_]
-    else:
-        granting = [g for g in grants if getattr(g, operation)]
+    granting = _granting(grants, operation)
     if not granting:
         raise PermissionDenied(message("denied_entity", operation=operation,
                                        operation_zh=OPERATION_ZH[operation],
                                        entity=spec.label))
-    readers = [g for g in grants if g.read != "none"]
-    readable = _fields(readers, spec.fields, ("read", "write"))
+    readable = _fields(_granting(grants, "read"), spec.fields, ("read", "write"))
     writable = _fields(granting, spec.fields, ("write",)) \
         if operation in ("create", "update", "import") else frozenset()
     rows = None
@@ -170,6 +165,46 @@ async def authorize(conn: AsyncConnection, actor: Actor, runtime: AppRuntime, en
                                 [getattr(g, operation) for g in granting],
                                 "write" if operation != "read" else "read")
     return Access(readable, writable, rows)
+
+
+def _granting(grants: list[EntityPermissions],
+              operation: Operation) -> list[EntityPermissions]:
+    """The grants that allow ``operation`` (on some records, for the row operations)."""
+    if operation in ROW_OPERATIONS:
+        return [g for g in grants if getattr(g, operation) != "none"]
+    if operation == "import":
+        return [g for g in grants if g.import_]
+    return [g for g in grants if getattr(g, operation)]
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What an actor may do with an entity's records before asking which records: the
+    operations granted, and the fields they may read and write (None: all of them)."""
+
+    operations: frozenset[str]
+    readable: frozenset[str] | None
+    writable: frozenset[str] | None
+
+
+def entity_rights(actor: Actor, runtime: AppRuntime, entity: str) -> Rights:
+    """The same grants ``authorize`` sums up, for describing an app to its reader (its
+    navigation, which fields a form shows): no records are looked at."""
+    if trusted(actor):
+        return Rights(frozenset(OPERATIONS), None, None)
+    grants = _grants(actor, runtime, entity)
+    fields = runtime.entity(entity).fields
+    writers = _granting(grants, "create") + _granting(grants, "update")
+    return Rights(frozenset(op for op in OPERATIONS if _granting(grants, op)),
+                  _fields(_granting(grants, "read"), fields, ("read", "write")),
+                  _fields(writers, fields, ("write",)) if writers else frozenset())
+
+
+def builds_app(actor: Actor, runtime: AppRuntime) -> bool:
+    """Whether ``actor`` (with their roles in the app) may edit and publish its metadata:
+    administrators, and members of a role with ``app_builder``."""
+    return actor.is_admin or any(role.app_builder for name, role in runtime.doc.roles.items()
+                                 if name in actor.roles)
 
 
 def _fields(grants: list[EntityPermissions], fields: Any,

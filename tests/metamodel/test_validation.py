@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import MetadataInvalid
 from loom.metamodel.fields import FieldType
+from loom.metamodel.salvage import as_stored
 from loom.metamodel.validation import app_json_schema, parse_document
 
 BASE: dict[str, Any] = {
@@ -186,3 +187,48 @@ def test_rule_actions_are_read_by_their_type() -> None:
     assert "at least 1" in found["rules.welcome.actions[1].to"]
     assert "colour" in found["rules.welcome.actions[2].colour"]  # the tag's own keys only
     assert "您是不是想用“set_field”" in caught.value.problems[0].render("zh-CN")["message"]
+
+
+def test_a_field_of_unknown_type_is_still_checked_for_what_it_names() -> None:
+    document = copy.deepcopy(BASE)
+    fields = document["entities"]["customer"]["fields"]
+    fields["manager"] = {"type": "decmal", "ref": "employee"}
+    fields["lines"] = {"type": "subtabel", "entity": "line", "link_field": "customer"}
+    fields["size"] = {"type": "nonsense", "min": 5, "max": 1}
+    assert problems_of(document) == {
+        "entities.customer.fields.manager.type":
+            "'decmal' is not a field type; did you mean 'decimal'?",
+        "entities.customer.fields.manager.ref": "there is no entity 'employee' in this app",
+        "entities.customer.fields.lines.type":
+            "'subtabel' is not a field type; did you mean 'subtable'?",
+        "entities.customer.fields.lines.entity": "there is no entity 'line' in this app",
+        "entities.customer.fields.size.type": "'nonsense' is not a field type (choose one of: "
+        + ", ".join(t.value for t in FieldType) + ")",
+        "entities.customer.fields.size.min": "min (5) is larger than max (1)"}
+
+
+def test_each_item_is_read_as_far_as_it_goes() -> None:
+    document = copy.deepcopy(BASE)
+    document["entities"]["contract"]["fields"]["status"]["options"] = [
+        {"value": "a", "category": "wn"}, {"value": "a"}]
+    document["entities"]["customer"]["label"] = 5  # still an entity lookups lead to
+    document["entities"]["payment"]["fields"]["amount"] = {"type": "currency", "scale": "x"}
+    document["entities"]["payment"]["fields"]["note"] = {"type": "text", "ref": "contract"}
+    found = problems_of(document)
+    assert set(found) == {
+        "entities.contract.fields.status.options[0].category",
+        "entities.contract.fields.status.options[1].value",
+        "entities.customer.label", "entities.payment.fields.amount.scale",
+        "entities.payment.fields.note.ref"}
+    assert found["entities.payment.fields.note.ref"] == "'ref' does not apply to a text field"
+
+
+def test_a_draft_compares_as_it_would_be_stored_as_far_as_it_reads() -> None:
+    document = copy.deepcopy(BASE)
+    document["entities"]["contract"]["fields"]["amount"] = {"type": "decmal"}
+    stored = as_stored(document)
+    assert stored["app"]["timezone"] == "Asia/Shanghai"  # the app section as published
+    assert stored["entities"]["contract"] == {"label": {"zh-CN": "合同", "en": "Contract"},
+                                              "fields": {**BASE["entities"]["contract"][
+                                                  "fields"], "amount": {"type": "decmal"}}}
+    assert as_stored(BASE) == parse_document(BASE).to_json()

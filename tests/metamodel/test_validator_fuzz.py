@@ -1,9 +1,10 @@
 """Fuzzing the metadata validator: whatever document an administrator uploads — arbitrary
 JSON, or a real app (slices of the CRM template) with values replaced, keys dropped or
 renamed, and parts moved where they do not belong — ``parse_document`` answers with an
-AppDocument or a MetadataInvalid listing problems with messages, and the publish checks
-(``check_app``) of a parsed document answer with a list of problems. Never another
-exception, never a hang."""
+AppDocument or a MetadataInvalid listing problems with messages, the publish checks
+(``check_app``) of a parsed document answer with a list of problems, and the whole check
+of a draft (``check_metadata``: every item read as far as it goes) answers with a sorted
+list of problems. Never another exception, never a hang."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from loom.engines.checks import check_app
+from loom.engines.checks import check_app, check_metadata
 from loom.metamodel.app import ITEM_SECTIONS, AppDocument
 from loom.metamodel.errors import MetadataInvalid, Problem
 from loom.metamodel.fields import FieldType
+from loom.metamodel.salvage import as_stored
 from loom.metamodel.validation import parse_document
 from loom.platform.apps.templates import load_template
 
@@ -139,17 +141,33 @@ def _assert_problems(problems: Any) -> None:
 @example(document={"app": {"label": "x"}, "flows": {"f": {  # an action kind not a text
     "entity": "a", "start": {"on": "create"}, "nodes": {"n": {"type": "action", "actions": [
         {"type": {"kind": "tag"}, "field": "f", "value": 1}]}}, "edges": []}}})
+@example(document={"app": {"label": "x"},
+                   "entities": {"a": {"label": "A", "fields": {"f": {"type": "text"}}}},
+                   "rules": {"r": {"entity": "a", "trigger": {"on": "create"}, "actions": [
+                       {"type": "create_record", "entity": "a",  # not the name of a target
+                        "values": {"f": {"created": {"var": "x"}}}}]}}})
 @given(document=documents)
 def test_any_document_parses_or_is_refused_with_its_problems(document: Any) -> None:
     started = time.perf_counter()
     try:
-        parsed = parse_document(document)
+        parsed = parse_document(copy.deepcopy(document))
     except MetadataInvalid as exc:
         assert exc.problems, "refused without saying why"
         _assert_problems(exc.problems)
+        parsed = None
     else:
         assert isinstance(parsed, AppDocument)
         _assert_problems(check_app(parsed))
+    # the whole check of a draft save: every item read as far as it goes, every check
+    # run on what reads — whatever is broken, an answer with messages
+    checked = check_metadata(copy.deepcopy(document))
+    _assert_problems(checked.problems)
+    assert (checked.document is None) == bool(checked.problems)
+    if parsed is None:
+        assert checked.problems
+    fields = [problem.field or "" for problem in checked.problems]
+    assert fields == sorted(fields)
+    as_stored(copy.deepcopy(document))
     elapsed = time.perf_counter() - started
     assert elapsed < BOUND_SECONDS, f"took {elapsed:.1f}s"
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from loom.metamodel.errors import BadRequest, MetadataInvalid, PayloadTooLarge
-from loom.metamodel.validation import parse_document
+from loom.metamodel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import command, etag, if_match, json_body, services
 from loom.platform.api.guards import StoredText
 from loom.platform.api.problems import refusals, request_locale
@@ -19,12 +19,19 @@ from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps import history, overlays
 from loom.platform.apps.audit import audit_entries
 from loom.platform.apps.folder import read_zip, write_zip
+from loom.platform.apps.service import PatchKind
 
 router = APIRouter(tags=["metadata"])
 # Version numbers are a 32-bit column: a larger one would fail in the database, not miss.
 MAX_VERSION = 2**31 - 1
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A published version")]
 VERSION_OR_DRAFT = r"^(draft|[1-9][0-9]{0,9})$"
+register_messages({
+    "draft_patch_type": {
+        "en": "Send a JSON Patch as {json}, a JSON Merge Patch as {merge} (or application/json)",
+        "zh-CN": "JSON Patch 请以 {json} 发送，JSON Merge Patch 请以 {merge}"
+                 "（或 application/json）发送"},
+})
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/octet-stream")
 
 
@@ -59,10 +66,12 @@ def _version_or_draft(value: str | None) -> int | str | None:
     return number
 
 
-@router.get("/api/apps/{app}/metadata", summary="The published document set",
+@router.get("/api/apps/{app}/metadata",
+            summary="The published document set (builders; readers get …/schema)",
             responses=refusals(404))
 async def get_metadata(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
+        await services(request).apps.require_builder(conn, actor, app)
         runtime = await services(request).apps.runtime(conn, actor, app)
     return LoomJSONResponse(runtime.doc.to_json(), headers={
         "ETag": etag(runtime.version), "X-Loom-Version": str(runtime.version)})
@@ -78,35 +87,67 @@ async def get_draft(request: Request, app: str) -> Any:
     return LoomJSONResponse(document, headers={"ETag": etag(revision)})
 
 
-async def _save_draft(request: Request, app: str, *, patch: bool) -> Any:
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+Include = Annotated[Literal["document"] | None, Query(
+    description="'document': the saved document comes back too")]
+DRAFT_SAVED = {200: {"description": "The new revision (also the ETag), every problem a "
+                     "publish would refuse, and what the save changed", "content": {
+                         "application/json": {"schema": {
+                             "type": "object", "required": ["revision", "problems", "changes"],
+                             "properties": {"revision": {"type": "integer"},
+                                            "problems": {"type": "array"},
+                                            "changes": {"type": "array"},
+                                            "document": {"type": "object"}}}}}}}
+PATCH_OPERATION = {"type": "object", "required": ["op", "path"], "properties": {
+    "op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
+    "path": {"type": "string"}, "from": {"type": "string"}, "value": {}}}
+
+
+def _patch_kind(request: Request) -> PatchKind:
+    """JSON Patch by its media type; a merge patch otherwise (its own type, or plain JSON)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == JSON_PATCH:
+        return "json"
+    if kind in ("", MERGE_PATCH, "application/json"):
+        return "merge"
+    raise UnsupportedMediaType(message("draft_patch_type", json=JSON_PATCH, merge=MERGE_PATCH))
+
+
+async def _save_draft(request: Request, app: str, patch: PatchKind | None,
+                      include: str | None) -> Any:
     body = await json_body(request)
+    locale = request_locale(request)
     async with command(request, write=True) as (conn, actor):
-        document, revision = await services(request).apps.save_draft(
+        saved = await services(request).apps.save_draft(
             conn, actor, app, body, patch=patch, if_revision=if_match(request))
-    problems: list[dict[str, Any]] = []
-    try:
-        parse_document(document)
-    except MetadataInvalid as exc:
-        problems = [p.render(request_locale(request)) for p in exc.problems]
-    return LoomJSONResponse({"revision": revision, "problems": problems, "document": document},
-                            headers={"ETag": etag(revision)})
+    answer: dict[str, Any] = {
+        "revision": saved.revision, "problems": [p.render(locale) for p in saved.problems],
+        "changes": [change.render(locale) for change in saved.changes]}
+    if include == "document":
+        answer["document"] = saved.document
+    return LoomJSONResponse(answer, headers={"ETag": etag(saved.revision)})
 
 
-@router.put("/api/apps/{app}/metadata/draft", summary="Replace the draft",
-            responses=refusals(404, 409, body=True),
+@router.put("/api/apps/{app}/metadata/draft",
+            summary="Replace the draft; answers the revision and every problem",
+            responses={**DRAFT_SAVED, **refusals(404, 409, body=True)},
             openapi_extra={"requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"type": "object"}}}}})
-async def put_draft(request: Request, app: str) -> Any:
-    return await _save_draft(request, app, patch=False)
+async def put_draft(request: Request, app: str, include: Include = None) -> Any:
+    return await _save_draft(request, app, None, include)
 
 
-@router.patch("/api/apps/{app}/metadata/draft", summary="Change the draft (JSON Merge Patch)",
-              responses=refusals(404, 409, body=True),
+@router.patch("/api/apps/{app}/metadata/draft",
+              summary="Change the draft (JSON Merge Patch, or JSON Patch by its media type); "
+              "answers the revision and every problem",
+              responses={**DRAFT_SAVED, **refusals(404, 409, 415, body=True)},
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/merge-patch+json": {"schema": {"type": "object"}},
-                  "application/json": {"schema": {"type": "object"}}}}})
-async def patch_draft(request: Request, app: str) -> Any:
-    return await _save_draft(request, app, patch=True)
+                  MERGE_PATCH: {"schema": {"type": "object"}},
+                  "application/json": {"schema": {"type": "object"}},
+                  JSON_PATCH: {"schema": {"type": "array", "items": PATCH_OPERATION}}}}})
+async def patch_draft(request: Request, app: str, include: Include = None) -> Any:
+    return await _save_draft(request, app, _patch_kind(request), include)
 
 
 @router.delete("/api/apps/{app}/metadata/draft", summary="Discard the draft",
@@ -226,7 +267,7 @@ async def import_archive(request: Request, app: str,
             return LoomJSONResponse({"created": True, **result.as_json(locale)},
                                     status_code=201,
                                     headers={"Location": f"/api/apps/{app}"})
-        _, revision = await svc.apps.stage_import(conn, actor, app, document)
+        revision = (await svc.apps.stage_import(conn, actor, app, document)).revision
         changes = await history.diff(svc.apps, conn, actor, app, None, "draft")
     return LoomJSONResponse({"created": False, "draft_revision": revision,
                              "changes": [c.render(locale) for c in changes["changes"]]})

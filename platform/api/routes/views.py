@@ -1,5 +1,6 @@
-"""Saved views (list and kanban), forms, and a record's 360° view with its related lists —
-everything read through the one permission layer, as the records API reads."""
+"""This app as its reader may use it (``/schema``), saved views (list and kanban), forms,
+and a record's 360° view with its related lists — everything read through the one
+permission layer, as the records API reads."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from loom.platform.api.guards import RowId
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.records import parse_filter
+from loom.platform.apps.reader import reader_of
 from loom.platform.records.forms import check_form, form_for, list_forms
 from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.related import record_with_related
 from loom.platform.records.views import list_views, open_view
+from loom.renderers.reader_schema import reader_schema
 
 router = APIRouter(tags=["views"])
 APP = "/api/apps/{app}"
@@ -66,6 +69,20 @@ async def view(request: Request, app: str, name: str,
                                                     body["view"]["entity"], items,
                                                     svc.clock.now())
     return LoomJSONResponse(body)
+
+
+@router.get(APP + "/schema", summary="This app as you may use it: the entities you may read "
+            "with the fields you see, and the views, forms and dashboards you may open, "
+            "localized", responses=refusals(404))
+async def schema(request: Request, app: str) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+    return LoomJSONResponse(reader_schema(runtime.doc, slug=runtime.slug,
+                                          version=runtime.version,
+                                          reader=reader_of(runtime, actor),
+                                          locale=request_locale(request)),
+                            headers={"X-Loom-Version": str(runtime.version)})
 
 
 @router.get(APP + "/forms", summary="The forms of the entities you may read",

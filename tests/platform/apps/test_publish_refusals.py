@@ -92,14 +92,18 @@ async def test_publish_refuses_and_applies_nothing(app: App, case: str) -> None:
 
 
 async def test_every_problem_is_listed_at_once(app: App) -> None:
-    """All problems of a pass come together: every problem of the document's shape, then
-    every reference problem, then every formula, condition, rule and flow problem."""
+    """Every problem comes together: the document's shape, references, formulas,
+    conditions, rules and flows — a broken shape hides nothing else."""
     doc = sales()
     _typo_in_type(doc)
+    _missing_reference(doc)
     doc["rules"]["big_deal"]["trigger"] = {"on": "whenever"}
+    _flow_dead_end(doc)
     refused = await app.publish(doc)
-    assert {e["field"] for e in refused.json()["errors"]} >= {
-        "entities.customer.fields.phone.type", "rules.big_deal.trigger.on"}
+    fields = {e["field"] for e in refused.json()["errors"]}
+    assert fields >= {"entities.customer.fields.phone.type", "rules.big_deal.trigger.on",
+                      "entities.opportunity.fields.partner.ref"}
+    assert any(f.startswith("flows.approval.nodes.legal") for f in fields)
 
     doc = sales()
     _broken_formula(doc)
