@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from browser_kit import (
@@ -29,6 +31,13 @@ from fixture_kit import DATABASES, copy_database, migrated_template
 from playwright.sync_api import Browser, sync_playwright
 
 
+def _run(coroutine: Any) -> Any:
+    """Run async set-up work from these sync fixtures: in a thread of its own, because the
+    browser's driver keeps an event loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _crm_template(kind: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
                                                                                       Cast]:
     migrated = await migrated_template(kind, tmp_path_factory)
@@ -40,9 +49,9 @@ def server(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server on a fresh copy of the CRM world, one per test module and database."""
     kind = str(request.param)
-    template, cast = asyncio.run(_crm_template(kind, tmp_path_factory))
+    template, cast = _run(_crm_template(kind, tmp_path_factory))
     directory = tmp_path_factory.mktemp("browser")
-    url = asyncio.run(copy_database(template, directory))
+    url = _run(copy_database(template, directory))
     live = start_server(url, directory / "loom-data", kind=kind, cast=cast)
     yield live
     live.stop()

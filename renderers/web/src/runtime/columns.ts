@@ -22,7 +22,8 @@ export function entityColumns(entity: EntitySchema,
     ...listed.filter((field) => field.name !== entity.title_field
       && !NOT_SHOWN_FIRST.has(field.type)),
   ].slice(0, SHOWN_FIRST).map((field) => field.name);
-  const columns = [...listed, ...systemColumns(label)];
+  const known = new Set(listed.map((field) => field.name));
+  const columns = [...listed, ...systemColumns(label).filter((field) => !known.has(field.name))];
   return { columns, hidden: columns.map((field) => field.name)
     .filter((name) => !first.includes(name)) };
 }
