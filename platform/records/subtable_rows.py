@@ -25,20 +25,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.forms.validation import missing_required
 from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, SUBTABLE_ROWS_MAX, FieldSpec, FieldType
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.context import WriteContext
+from loom.platform.records.prepare import literal_defaults, read_changes
 from loom.platform.records.rollups import own_rollups
-from loom.platform.security.permissions import Access
+from loom.platform.security.permissions import FULL_ACCESS, Access
 
 register_messages({
     "rows_not_list": {"en": "{label}: send the rows as a list of objects",
@@ -117,6 +121,26 @@ def take_rows(spec: EntitySpec, data: Any, access: Access,
                          for pos, row in enumerate(value) if not isinstance(row, Mapping)]
             given.append(RowsGiven(name, field_spec, rows))
     return rest, given, problems
+
+
+def check_rows(runtime: AppRuntime, given: list[RowsGiven], *, tz: tzinfo) -> list[Problem]:
+    """What is wrong with the rows' values, read as the pipeline reads them (types,
+    options, unknown fields) and, for new rows, the required fields left blank — for a
+    form being filled in: nothing is written, nothing is looked up."""
+    problems: list[Problem] = []
+    for rows in given:
+        link = rows.field.link_field or ""
+        child = runtime.entity(rows.field.entity or "")
+        for pos, row in rows.rows:
+            values, found = read_changes(child, _values(row, link), FULL_ACCESS, tz=tz,
+                                         trusted=True)
+            if row.get("id") is None:
+                values = literal_defaults(child, values, tz=tz) | values
+                refused = {problem.field for problem in found} | {link}
+                found += [problem for problem in missing_required(child, values)
+                          if problem.field not in refused]
+            problems += relocate(f"{rows.name}[{pos}]", found)
+    return problems
 
 
 def relocate(path: str, problems: list[Problem]) -> list[Problem]:

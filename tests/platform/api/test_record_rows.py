@@ -14,9 +14,9 @@ import pytest
 from fixture_kit import problem_of
 from sqlalchemy import select
 
+from loom.platform.security.tokens import issue_token
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import record_audit
-from loom.platform.security.tokens import issue_token
 
 SHOP = "/api/apps/shop/records"
 EN = {"Accept-Language": "en"}
