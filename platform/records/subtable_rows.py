@@ -174,8 +174,8 @@ class SubtableWriter:
 
     async def _stage(self, ctx: WriteContext) -> set[str]:
         """Write the values given so far, so the line items can point at the record and read
-        it. Values the database refuses (a missing reference, a taken unique value) are left
-        out: the record's own checks refuse them with a clear message."""
+        it. When the database refuses them (a missing reference, a taken unique value), the
+        record is staged without them: its own checks refuse the save with a clear message."""
         table = ctx.runtime.tables[ctx.entity]
         values = {name: ctx.new[name] for name, spec in ctx.spec.stored_fields().items()
                   if name in ctx.new and _stageable(spec, ctx.new[name])}

@@ -214,6 +214,18 @@ async def test_a_change_adds_changes_and_removes_lines(shop: httpx.AsyncClient,
     assert await count(shop, "line") == 0
 
 
+async def test_rows_read_the_record_as_it_is_being_changed(shop: httpx.AsyncClient) -> None:
+    order = (await shop.post(f"{SHOP}/order", json={"title": "t", "lines": [
+        {"quantity": 1, "unit_price": "100"}]})).json()
+    [line] = order["lines"]
+    response = await shop.patch(f"{SHOP}/order/{order['id']}", json={
+        "discount": 50, "lines": [{"id": line["id"]}]})
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert (changed["lines"][0]["amount"], changed["total"], changed["discount"]) == (
+        50, 50, 50)
+
+
 async def test_every_problem_of_the_rows_at_once_and_nothing_written(
         shop: httpx.AsyncClient) -> None:
     refused = problem_of(await shop.post(f"{SHOP}/order", headers=EN, json={
