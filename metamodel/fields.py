@@ -54,6 +54,8 @@ REFERENCE_TYPES = frozenset({FieldType.LOOKUP, FieldType.USER, FieldType.DEPARTM
 COMPUTED_TYPES = frozenset({FieldType.FORMULA, FieldType.ROLLUP, FieldType.SERIAL})
 # Types that have no column on the entity's own table.
 VIRTUAL_TYPES = frozenset({FieldType.SUBTABLE})
+# The rows of one subtable a record carries inline: in one save, and in one read.
+SUBTABLE_ROWS_MAX = 500
 # Types that cannot carry a unique index.
 NON_UNIQUE_TYPES = frozenset({FieldType.MULTISELECT, FieldType.SUBTABLE, FieldType.JSON,
                               FieldType.ADDRESS, FieldType.LOCATION, FieldType.FILE,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from loom.metamodel.app import AppDocument
+from loom.metamodel.entity import EntitySpec
+from loom.metamodel.fields import SUBTABLE_ROWS_MAX, FieldType
 from loom.metamodel.i18n import localize
 from loom.renderers.json_schema import record_schema
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE
@@ -93,14 +95,54 @@ def _sheet_paths(base: str, name: str, label: str) -> dict[str, Any]:
     }
 
 
+ROWS_READ = ("Its rows (line items: records of {child}), by id, at most {max}; a single "
+             "record carries them, lists do not")
+ROWS_WRITE = ("The complete new set of rows (at most {max}): a row with an id changes that "
+              "row of this record (only the fields given; its version makes the change "
+              "optimistic), a row without one is added, rows left out are deleted. Leave the "
+              "field out to keep the rows as they are")
+
+
+def _with_rows(schema: dict[str, Any], entity: EntitySpec, mode: str) -> dict[str, Any]:
+    """``schema`` with the inline rows of the entity's subtable fields."""
+    for name, field in entity.fields.items():
+        if field.type is not FieldType.SUBTABLE or not field.entity:
+            continue
+        target = field.entity if mode == "read" else f"{field.entity}_row"
+        schema["properties"][name] = {
+            "type": "array", "title": localize(field.label, "en") or name,
+            "maxItems": SUBTABLE_ROWS_MAX,
+            "items": {"$ref": f"#/components/schemas/{target}"},
+            "description": (ROWS_READ if mode == "read" else ROWS_WRITE).format(
+                child=field.entity, max=SUBTABLE_ROWS_MAX)}
+    return schema
+
+
+def _row_schema(child: EntitySpec) -> dict[str, Any]:
+    """A row sent with its record: the child's writable fields, and which row it is."""
+    schema = record_schema(child, mode="write")
+    schema["properties"] = {
+        "id": {"type": "integer", "description": "a row of this record, to change; "
+                                                 "leave it out for a new row"},
+        "version": {"type": "integer", "description": "the row's version: a stale one is "
+                                                      "a 409"},
+        **schema["properties"]}
+    return schema
+
+
 def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     for name, entity in doc.entities.items():
         ref = {"$ref": f"#/components/schemas/{name}"}
-        schemas[name] = record_schema(entity, mode="read")
-        schemas[f"{name}_create"] = record_schema(entity, mode="create")
-        schemas[f"{name}_update"] = record_schema(entity, mode="write")
+        schemas[name] = _with_rows(record_schema(entity, mode="read"), entity, "read")
+        schemas[f"{name}_create"] = _with_rows(record_schema(entity, mode="create"), entity,
+                                               "create")
+        schemas[f"{name}_update"] = _with_rows(record_schema(entity, mode="write"), entity,
+                                               "write")
+        for field in entity.fields.values():
+            if field.type is FieldType.SUBTABLE and field.entity in doc.entities:
+                schemas[f"{field.entity}_row"] = _row_schema(doc.entities[field.entity])
         label = localize(entity.label, "en")
         base = f"/api/apps/{slug}/records/{name}"
         record_id = {"name": "record_id", "in": "path", "required": True,

@@ -34,6 +34,9 @@ class WriteBudget:
         self.writes = 0
         self.rule_runs = 0
         self.chain: list[str] = []
+        # records saved with their line items: their roll-ups are computed once, in their
+        # own save, not refreshed by each line item written in it
+        self.settling: set[tuple[str, int]] = set()
 
     @classmethod
     def for_batch(cls, records: int) -> WriteBudget:
@@ -42,6 +45,13 @@ class WriteBudget:
         base = cls()
         count = max(records, 1)
         return cls(base.max_depth, base.max_writes * count, base.max_rule_runs * count)
+
+    def widen(self, records: int) -> None:
+        """Grant ``records`` more records' worth of writes and rule runs (the line items
+        saved with a record are records of their own)."""
+        base = WriteBudget()
+        self.max_writes += base.max_writes * records
+        self.max_rule_runs += base.max_rule_runs * records
 
     def rule_run(self, rule: str) -> None:
         """Count one rule firing; a runaway chain of rules stops with its names."""

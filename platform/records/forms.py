@@ -17,6 +17,7 @@ from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records import related  # noqa: F401  (registers the form messages)
 from loom.platform.records.prepare import read_changes
 from loom.platform.records.reads import environment
+from loom.platform.records.subtable_rows import check_rows, take_rows
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize
 from loom.renderers.layouts import FieldTest, form_json
@@ -86,13 +87,16 @@ async def check_form(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, n
                      data: Any, now: datetime, locale: str) -> dict[str, Any]:
     """What the form says about values being filled in: each placed field's visibility,
     requirement and read-only state, and every problem — the values' own (types, options)
-    and the required fields left blank — decided as the write pipeline decides them."""
+    and the required fields left blank, the sub-tables' rows' too (``items[1].quantity``)
+    — decided as the write pipeline decides them."""
     form = _form(runtime, name)
     access = await authorize(conn, actor, runtime, form.entity, "read")
     spec = runtime.entity(form.entity)
     zone = ZoneInfo(runtime.doc.app.timezone)
     # only typing the values: nothing is written, so what the reader may change is moot
-    values, problems = read_changes(spec, data, FULL_ACCESS, tz=zone, trusted=True)
+    data, rows, problems = take_rows(spec, data, FULL_ACCESS)
+    values, found = read_changes(spec, data, FULL_ACCESS, tz=zone, trusted=True)
+    problems += found + check_rows(runtime, rows, tz=zone)
     conditions = FormConditions.compile(runtime.doc, form)
     states, missing = conditions.missing(spec, runtime.expressions[form.entity], values,
                                          environment(runtime, actor, now))

@@ -39,6 +39,12 @@ from loom.platform.records.context import PipelineHook, WriteBudget, WriteContex
 from loom.platform.records.evaluation import prepare, record_env
 from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.serials import next_serial
+from loom.platform.records.subtable_rows import (
+    RowsGiven,
+    RowsSaved,
+    SubtableWriter,
+    take_rows,
+)
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize, require_reach
 
@@ -51,6 +57,7 @@ class RecordPipeline:
     def __init__(self, clock: Clock, hooks: Sequence[PipelineHook] = ()) -> None:
         self.clock = clock
         self.hooks = list(hooks)
+        self.subtables = SubtableWriter(self)
 
     # --- create ---------------------------------------------------------------------------
 
@@ -92,14 +99,23 @@ class RecordPipeline:
         now = self.clock.now()
         contexts: list[WriteContext] = []
         problems: dict[int, list[Problem]] = {}
+        rows: dict[int, RowsSaved] = {}
         for position, item in enumerate(items):
-            changes, found = read_changes(spec, item, access, tz=tz,
-                                          trusted=actor.source in TRUSTED_SOURCES)
+            given: list[RowsGiven] = []
+            found: list[Problem] = []
+            if not keep_valid:  # a refused record of an import could not take its rows back
+                item, given, found = take_rows(spec, item, access)
+            changes, more = read_changes(spec, item, access, tz=tz,
+                                         trusted=actor.source in TRUSTED_SOURCES)
+            found += more
             values = literal_defaults(spec, changes, tz=tz) | changes
             values = runtime.expressions[entity].default_values(
                 spec, values, record_env(runtime, actor, now), tz=tz) | values
             ctx = WriteContext(conn, runtime, entity, spec, actor, now, "create", None, values,
                                budget)
+            if given:
+                rows[position] = await self.subtables.save(ctx, given)
+                found += rows[position].problems
             found += await self._before_save(ctx, tz)
             problems[position] = _with_required(spec, found, ctx.new, ctx.required)
             contexts.append(ctx)
@@ -118,12 +134,14 @@ class RecordPipeline:
         ids = await self._insert(conn, runtime, entity, spec, actor, contexts, single)
         records = []
         for ctx, record_id in zip(contexts, ids, strict=True):
-            ctx.new.update(id=record_id, version=1, created_at=now, updated_at=now,
-                           created_by=actor.user_id, updated_by=actor.user_id)
+            ctx.new.update(id=record_id, version=ctx.new.get("version", 1), created_at=now,
+                           updated_at=now, created_by=actor.user_id, updated_by=actor.user_id)
             records.append(ctx.new)
         await write_audit(conn, [
-            audit_row(ctx, ctx.new["id"], 1, field_changes(None, ctx.new, list(spec.fields)))
-            for ctx in contexts])
+            audit_row(ctx, ctx.new["id"], ctx.new["version"],
+                      field_changes(None, ctx.new, list(spec.fields))
+                      | (rows[pos].audit if pos in rows else {}))
+            for pos, ctx in zip(kept, contexts, strict=True)])
         budget.enter(f"new {entity}")
         try:
             for ctx in contexts:
@@ -137,21 +155,31 @@ class RecordPipeline:
     async def _insert(self, conn: AsyncConnection, runtime: AppRuntime, entity: str,
                       spec: EntitySpec, actor: Actor, contexts: list[WriteContext],
                       single: bool) -> list[int]:
+        """Insert the new records; one staged with its line items already has its row,
+        which gets its values."""
         table = runtime.tables[entity]
         columns = set(spec.stored_fields())
         rows = []
         for ctx in contexts:
             row = {name: ctx.new.get(name) for name in columns}
-            row.update(version=1, created_at=ctx.now, updated_at=ctx.now,
+            row.update(created_at=ctx.now, updated_at=ctx.now,
                        created_by=actor.user_id, updated_by=actor.user_id)
             rows.append(row)
+        fresh = [row | {"version": 1} for ctx, row in zip(contexts, rows, strict=True)
+                 if ctx.new.get("id") is None]
         try:
-            result = await conn.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            for ctx, row in zip(contexts, rows, strict=True):
+                if ctx.new.get("id") is not None:
+                    await conn.execute(update(table).where(table.c.id == ctx.new["id"])
+                                       .values(**row))
+            ids = iter(list((await conn.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh)
+            ).scalars()) if fresh else [])
         except IntegrityError as exc:
             raise _integrity_problem(exc, table, spec,
                                      contexts[0].new if len(contexts) == 1 else None) from None
-        return list(result.scalars())
+        return [ctx.new["id"] if ctx.new.get("id") is not None else next(ids)
+                for ctx in contexts]
 
     async def _fill_serials(self, ctx: WriteContext, tz: ZoneInfo) -> None:
         for name, field in ctx.spec.fields.items():
@@ -176,13 +204,17 @@ class RecordPipeline:
         spec, tz, budget = runtime.entity(entity), _tz(runtime), budget or WriteBudget()
         current = await self.load(conn, runtime, entity, record_id, lock=True)
         _check_version(spec, current, expected_version)
-        changes, found = read_changes(spec, data, access, tz=tz, current=current,
-                                      trusted=actor.source in TRUSTED_SOURCES)
+        data, given, found = take_rows(spec, data, access)
+        changes, more = read_changes(spec, data, access, tz=tz, current=current,
+                                     trusted=actor.source in TRUSTED_SOURCES)
+        found += more
         changes.update(computed or {})
         ctx = WriteContext(conn, runtime, entity, spec, actor, self.clock.now(), "update",
                            current, {**current, **changes}, budget)
         budget.enter(f"{entity}#{record_id}")
         try:
+            rows = await self.subtables.save(ctx, given) if given else RowsSaved()
+            found += rows.problems
             found += await self._before_save(ctx, tz)
             changed = ctx.changed()
             problems = {0: _with_required(spec, found, ctx.new, ctx.required)}
@@ -190,11 +222,13 @@ class RecordPipeline:
                                        {0: changed}, problems)
             _raise_problems(problems, single=True)
             stored = set(spec.stored_fields()) & changed
-            if not stored:
+            if not (stored or rows.touched or rows.staged):
                 return self._public(spec, current)
-            version = await self._write_update(ctx, stored)
+            # what the rows' stage wrote is written again: a rule may have set it back
+            version = await self._write_update(ctx, stored | rows.staged)
             await write_audit(conn, [audit_row(ctx, record_id, version,
-                                               field_changes(current, ctx.new, sorted(stored)))])
+                                               field_changes(current, ctx.new, sorted(stored))
+                                               | rows.audit)])
             await self._after_save(ctx)
         finally:
             budget.leave()

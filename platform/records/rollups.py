@@ -61,6 +61,15 @@ async def compute(ctx: WriteContext, parent_id: int, field: FieldSpec) -> Any:
     return _normalise(field, await ctx.conn.scalar(query))
 
 
+async def own_rollups(ctx: WriteContext) -> dict[str, Any]:
+    """The record's roll-ups over its child records as they stand now — in a save that
+    wrote its line items first (platform/records/subtable_rows.py)."""
+    record_id = ctx.record_id
+    assert record_id is not None
+    return {name: await compute(ctx, record_id, field) for name, field in ctx.spec.fields.items()
+            if field.type is FieldType.ROLLUP and field.rollup}
+
+
 class RollupHook:
     """Keeps roll-up fields current; plugged into the write pipeline."""
 
@@ -68,7 +77,9 @@ class RollupHook:
         self.pipeline = pipeline
 
     async def before_save(self, ctx: WriteContext) -> None:
-        if ctx.operation != "create":
+        # a new record that has its id already had its line items written first: the
+        # pipeline computed its roll-ups from them
+        if ctx.operation != "create" or ctx.record_id is not None:
             return
         for name, field in ctx.spec.fields.items():
             if field.type is FieldType.ROLLUP:
@@ -82,7 +93,8 @@ class RollupHook:
             for parent_id in {(ctx.old or {}).get(link), ctx.new.get(link)} - {None}:
                 targets.setdefault((parent, parent_id), []).append((name, field))
         for (parent, parent_id), fields in sorted(targets.items()):
-            await self._refresh(ctx, parent, parent_id, fields)
+            if (parent, parent_id) not in ctx.budget.settling:
+                await self._refresh(ctx, parent, parent_id, fields)
 
     async def _refresh(self, ctx: WriteContext, parent: str, parent_id: int,
                        fields: list[tuple[str, FieldSpec]]) -> None:

@@ -31,6 +31,7 @@ from loom.platform.records.reads import (
     list_records,
 )
 from loom.platform.records.reference_titles import reference_titles
+from loom.platform.records.subtable_reads import with_rows
 from loom.platform.security.permissions import authorize
 
 router = APIRouter(tags=["records"])
@@ -94,6 +95,7 @@ async def create(request: Request, app: str, entity: str) -> Any:
         runtime, actor = await svc.apps.enter(conn, actor, app)
         record = await svc.pipeline.create(conn, runtime, actor, entity, data)
         [record] = await as_seen(conn, runtime, actor, entity, [record])
+        record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, status_code=201, headers={
         "Location": f"/api/apps/{app}/records/{entity}/{record['id']}",
         "ETag": etag(record["version"])})
@@ -124,6 +126,7 @@ async def read(request: Request, app: str, entity: str, record_id: int,
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         record = await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
+        record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
         if titles:
             record = {**record, "_titles": await reference_titles(
                 conn, runtime, actor, entity, [record], svc.clock.now())}
@@ -140,6 +143,7 @@ async def change(request: Request, app: str, entity: str, record_id: int) -> Any
         record = await svc.pipeline.update(conn, runtime, actor, entity, record_id, data,
                                            expected_version=if_match(request))
         [record] = await as_seen(conn, runtime, actor, entity, [record])
+        record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 

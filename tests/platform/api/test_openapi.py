@@ -17,6 +17,12 @@ def validator(schema: dict[str, Any]) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
+def by_ref(schemas: dict[str, Any], name: str) -> Draft202012Validator:
+    """A validator of ``schemas[name]`` that follows its references to the others."""
+    return validator({"$ref": f"#/components/schemas/{name}",
+                      "components": {"schemas": schemas}})
+
+
 async def test_the_platform_document(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get("/openapi.json")  # public, like the docs page
     assert response.status_code == 200
@@ -68,11 +74,18 @@ async def test_an_apps_document_describes_its_entities(lab: httpx.AsyncClient) -
     assert read["properties"]["id"]["readOnly"] is True
     assert set(read["properties"]) - {"id", "version", "created_at", "updated_at",
                                       "created_by", "updated_by"} == set(props)
-    # computed fields are read, never written; line items are not columns
+    # computed fields are read, never written
     contract = schemas["contract"]["properties"]
     assert contract["number"]["readOnly"] is True
     assert "number" not in schemas["contract_update"]["properties"]
-    assert "lines" not in contract
+    # line items go inline: read as the child's records, written as rows of it
+    assert contract["lines"]["items"] == {"$ref": "#/components/schemas/contract_line"}
+    for suffix in ("_create", "_update"):
+        assert schemas["contract" + suffix]["properties"]["lines"]["items"] == {
+            "$ref": "#/components/schemas/contract_line_row"}
+    row = schemas["contract_line_row"]
+    assert {"id", "version", "amount"} <= set(row["properties"])
+    assert row["additionalProperties"] is False and "required" not in row
 
 
 async def test_what_the_api_returns_fits_the_documented_schema(
@@ -98,6 +111,18 @@ async def test_what_the_api_returns_fits_the_documented_schema(
     validator(schemas["customer"]).validate(customer)
     contract = await create(lab, "contract", {"title": "合同"})
     validator(schemas["contract"]).validate(contract)
+    # a record with its rows, as it is sent and as it reads back
+    rows = {"title": "合同", "lines": [{"amount": 5}, {"amount": 6.5}]}
+    by_ref(schemas, "contract_create").validate(rows)
+    contract = await create(lab, "contract", rows)
+    by_ref(schemas, "contract").validate(contract)
+    change = {"lines": [{"id": contract["lines"][0]["id"], "version": 1, "amount": 7},
+                        {"amount": 1}]}
+    by_ref(schemas, "contract_update").validate(change)
+    assert not by_ref(schemas, "contract_update").is_valid({"lines": [{"colour": "red"}]})
+    changed = await lab.patch(f"{LAB}/contract/{contract['id']}", json=change)
+    assert changed.status_code == 200, changed.text
+    by_ref(schemas, "contract").validate(changed.json())
     # and what it refuses, the schema refuses too
     create_validator = validator(schemas["sample_create"])
     for bad in ({"title": "x", "stage": "lost"}, {"title": "x", "tags": ["cold"]},
