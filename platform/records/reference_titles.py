@@ -32,17 +32,10 @@ async def reference_titles(conn: AsyncConnection, runtime: AppRuntime, actor: Ac
                            entity: str, items: Iterable[Mapping[str, Any]],
                            now: datetime) -> dict[str, dict[str, str]]:
     """``{referenced entity | "@user" | "@department": {id: title}}`` for the lookups,
-    user and department fields of ``items``."""
-    spec = runtime.entity(entity)
+    user and department fields of ``items`` (and of their line items)."""
     wanted: dict[str, set[int]] = {}
     for item in items:
-        for name, value in item.items():
-            target = _target(spec.fields.get(name), name)
-            if target is None:
-                continue
-            for ref in value if isinstance(value, list) else [value]:
-                if isinstance(ref, int) and not isinstance(ref, bool):
-                    wanted.setdefault(target, set()).add(ref)
+        _collect(runtime, entity, item, wanted)
     titles: dict[str, dict[str, str]] = {}
     people = wanted.pop(USERS, set())
     teams = wanted.pop(DEPARTMENTS, set())
@@ -55,6 +48,25 @@ async def reference_titles(conn: AsyncConnection, runtime: AppRuntime, actor: Ac
     if teams:
         titles[DEPARTMENTS] = await _names(conn, departments, actor.workspace_id, teams)
     return titles
+
+
+def _collect(runtime: AppRuntime, entity: str, item: Mapping[str, Any],
+             wanted: dict[str, set[int]]) -> None:
+    """The references of one record, and of its line items read inline with it."""
+    spec = runtime.entity(entity)
+    for name, value in item.items():
+        field = spec.fields.get(name)
+        if field is not None and field.type is FieldType.SUBTABLE and field.entity:
+            for row in value if isinstance(value, list) else []:
+                if isinstance(row, Mapping):
+                    _collect(runtime, field.entity, row, wanted)
+            continue
+        target = _target(field, name)
+        if target is None:
+            continue
+        for ref in value if isinstance(value, list) else [value]:
+            if isinstance(ref, int) and not isinstance(ref, bool):
+                wanted.setdefault(target, set()).add(ref)
 
 
 def _target(field: Any, name: str) -> str | None:

@@ -161,3 +161,16 @@ async def test_exporting_a_view_exports_what_it_lists(world: World) -> None:
     assert "王的商机" in lines[1]
     problem_of(await world.as_("east_manager").get("/api/apps/crm/records/lead/export",
                                                    params={"view": "my_opportunities"}), 400)
+
+
+async def test_a_record_read_names_what_its_line_items_refer_to(world: World) -> None:
+    product = await world.create("product", {"name": "云服务器", "price": 100})
+    customer = await world.create("customer", {"code": "C-Q-1", "name": "报价客户"})
+    opportunity = await world.create("opportunity", {
+        "name": "报价商机", "customer": customer["id"], "stage": "initial_contact",
+        "amount": 100})
+    quote = await world.create("quote", {"opportunity": opportunity["id"], "items": [
+        {"product": product["id"], "quantity": 2, "unit_price": 100}]})
+    read = (await world.admin.get(f"/api/apps/crm/records/quote/{quote['id']}",
+                                  params={"titles": "true"})).json()
+    assert read["_titles"]["product"] == {str(product["id"]): "云服务器"}
