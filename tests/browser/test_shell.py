@@ -34,9 +34,14 @@ def test_navigation_follows_the_readers_roles(visitor: Visitor) -> None:
     nav = page.get_by_test_id("nav")
     expect(nav.get_by_test_id("nav.entity.lead")).to_be_visible()
     expect(nav.get_by_test_id("nav.view.lead_pool")).to_be_visible()
-    # a sales rep has no service queue, and no tickets to read at all
-    expect(nav.get_by_test_id("nav.view.unassigned_tickets")).to_have_count(0)
-    expect(nav.get_by_test_id("nav.entity.ticket")).to_have_count(0)
+    # the SLA board is the service team's
+    expect(nav.get_by_test_id("nav.view.ticket_sla_board")).to_have_count(0)
+    visitor.sign_in("engineer_wu")
+    page = visitor.open("/apps/crm")
+    expect(page.get_by_test_id("nav.view.ticket_sla_board")).to_be_visible()
+    # an engineer may not read leads at all: neither the entity nor its views
+    expect(page.get_by_test_id("nav.entity.lead")).to_have_count(0)
+    expect(page.get_by_test_id("nav.view.lead_pool")).to_have_count(0)
 
 
 def test_language_switch_is_remembered_for_the_person(visitor: Visitor) -> None:
@@ -58,6 +63,7 @@ def test_search_box_finds_a_customer_and_opens_it(visitor: Visitor) -> None:
         "code": "C-BROWSER-1", "name": "青松物流有限公司"}).json()
     visitor.sign_in("admin")
     page = visitor.open("/apps/crm")
+    expect(page.get_by_test_id("search")).to_be_visible()
     page.keyboard.press("/")
     page.keyboard.type("青松物流")
     hit = page.get_by_test_id(f"search.hit.customer.{created['id']}")
