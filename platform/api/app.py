@@ -25,6 +25,7 @@ from loom.platform.api.routes import (
     inbox,
     jobs,
     metadata,
+    operations,
     passwords,
     record_actions,
     records,
@@ -36,6 +37,7 @@ from loom.platform.api.routes import (
     users,
     views,
 )
+from loom.platform.operations import OperationRunner
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
 
@@ -46,9 +48,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     owned = services is None
     shared = services or build_services(settings)
 
+    running = OperationRunner(shared)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await running.recover()  # operations a stopped server left behind
         yield
+        await running.shutdown()
         if owned:
             await shared.database.dispose()
 
@@ -58,6 +64,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   description="Metadata-driven platform for CRM-style business apps. Each "
                   "app's record endpoints are described at /api/apps/{app}/openapi.json.")
     app.state.services = shared
+    app.state.operations = running
     problems.install(app)
     app.include_router(health.router)
     # Every command may be refused (problems.COMMAND_REFUSALS); each route declares the
@@ -77,7 +84,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # data before records: ``…/records/{entity}/export`` is not a record id
     for module in (auth, users, apps, demo, metadata, roles, data, records, record_actions,
                    inbox, rules, tasks, flows, audit, views, dashboards, jobs, files,
-                   sessions, tokens, passwords):  # identity, next to auth
+                   operations, sessions, tokens, passwords):  # identity, next to auth
         app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
     # the last added runs first: headers wrap everything, even the 500 of RequestContext
     app.add_middleware(BodyLimit, settings=shared.settings)
