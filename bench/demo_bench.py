@@ -4,7 +4,8 @@ metadata, creating its tables, planting its seed), the step that always comes fi
 
 For each size: the pure planning (``make_plan``), the whole load (users, role members and
 every record through the write pipeline, rules and flows included), records per second,
-and the load as a multiple of the clone.
+the load as a multiple of the clone, and how its write transactions went: how many, and
+how long the longest held the database (on SQLite, everyone else's wait at worst).
 
     python -m bench demo
 
@@ -20,8 +21,10 @@ import asyncio
 import os
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.scratch import ADMIN, scratch_services
 from loom.engines.demo import make_plan
@@ -55,15 +58,49 @@ async def run() -> None:
             plan = make_plan(recipe, runtime.doc, seed=1, as_of=AS_OF, size=size)
             planning = time.perf_counter() - started
             started = time.perf_counter()
-            async with services.database.write() as conn:
-                result = await load_demo(services, conn, actor, slug, seed=1, size=size,
+            with TransactionTimes(services.database.engine) as held:
+                result = await load_demo(services, actor, slug, seed=1, size=size,
                                          as_of=AS_OF)
             load = time.perf_counter() - started
             records = sum(result.counts.values())
             print(f"{size:<7} {records:>6} records, {len(result.users)} users | plan "
                   f"{planning:6.2f}s | load {load:6.1f}s ({records / load:5.0f} records/s) | "
                   f"clone (baseline) {clone:5.1f}s | load = {load / clone:4.1f}× clone "
-                  f"| {plan.count()} planned")
+                  f"| {plan.count()} planned | {held.summary()}")
+
+
+class TransactionTimes:
+    """How long each transaction of an engine stays open (begin to commit or rollback)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.open: dict[int, float] = {}
+        self.times: list[float] = []
+
+    def __enter__(self) -> TransactionTimes:
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "commit", self._end)
+        event.listen(self.engine, "rollback", self._end)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "begin", self._begin)
+        event.remove(self.engine, "commit", self._end)
+        event.remove(self.engine, "rollback", self._end)
+
+    def _begin(self, conn: Any) -> None:
+        self.open[id(conn)] = time.perf_counter()
+
+    def _end(self, conn: Any) -> None:
+        started = self.open.pop(id(conn), None)
+        if started is not None:
+            self.times.append(time.perf_counter() - started)
+
+    def summary(self) -> str:
+        ordered = sorted(self.times)
+        p99 = ordered[int(len(ordered) * 0.99)] if ordered else 0.0
+        return (f"{len(ordered)} transactions, longest {ordered[-1] * 1000 if ordered else 0:.0f}"
+                f" ms, 99th percentile {p99 * 1000:.0f} ms")
 
 
 def main() -> None:

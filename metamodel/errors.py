@@ -114,16 +114,30 @@ class PayloadTooLarge(LoomError):
     title = "Payload too large"
 
 
-class TooManyRequests(LoomError):
-    """Refused for a while (e.g. too many failed sign-ins); ``retry_after`` in seconds."""
+class RetryLater(LoomError):
+    """Refused for now, not for good: the answer says when to try again (``retry_after``
+    seconds, sent as ``Retry-After``)."""
+
+    def __init__(self, detail: Message | str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class TooManyRequests(RetryLater):
+    """Refused for a while (e.g. too many failed sign-ins)."""
 
     status = 429
     type_slug = "too-many-requests"
     title = "Too many requests"
 
-    def __init__(self, detail: Message | str | None = None, *, retry_after: int) -> None:
-        super().__init__(detail, extra={"retry_after": retry_after})
-        self.retry_after = retry_after
+
+class ServiceBusy(RetryLater):
+    """The database could not take the request in time (a lock held by other work, no
+    connection free, the server restarting); nothing was changed."""
+
+    status = 503
+    type_slug = "service-busy"
+    title = "Service busy"
 
 
 class UnsupportedMediaType(LoomError):

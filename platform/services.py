@@ -14,7 +14,7 @@ from loom.platform.records.rollups import RollupHook
 from loom.platform.rules.actions import ActionRunner
 from loom.platform.rules.hook import RuleExecutor, RuleHook
 from loom.platform.settings import Settings
-from loom.platform.storage.database import Database, create_engine
+from loom.platform.storage.database import Database
 from loom.platform.tasks.completion import TaskCloser
 
 
@@ -32,7 +32,7 @@ class Services:
 def build_services(settings: Settings, clock: Clock | None = None,
                    database: Database | None = None) -> Services:
     clock = clock or Clock()
-    database = database or Database(create_engine(settings.resolved_database_url()))
+    database = database or settings.open_database()
     apps_service = AppService(RuntimeCache(), clock, postgres=database.is_postgres,
                               ddl_lock_timeout_ms=settings.ddl_lock_timeout_ms)
     pipeline = RecordPipeline(clock)

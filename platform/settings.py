@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from loom.platform.storage.database import Database
 
 # For API responses and the (server-rendered) UI: only what the server itself serves.
 DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -42,6 +45,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     # PostgreSQL: how long DDL may wait for a lock while publishing before giving up.
     ddl_lock_timeout_ms: int = 5000
+    # How long a request waits for the database — SQLite's write lock, a row or table lock
+    # on PostgreSQL (lock_timeout), a free pooled connection — before it is answered 503
+    # with Retry-After.
+    busy_timeout_ms: int = Field(default=5000, ge=100, le=600_000)
+    # Long work (demo loads, imports, hand-overs, jobs) commits a transaction once it has
+    # run this long, so others never wait behind it for more than a moment.
+    write_chunk_ms: int = Field(default=100, ge=10, le=10_000)
     token_days: int = 30
     log_json: bool = True
     # --- security (README: Security) ---
@@ -82,6 +92,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'loom.db').as_posix()}"
+
+    def open_database(self) -> Database:
+        """The database these settings name, with their busy timeout."""
+        from loom.platform.storage.database import Database
+
+        return Database.open(self.resolved_database_url(),
+                             busy_timeout_ms=self.busy_timeout_ms)
 
     def link_base(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,6 +1,7 @@
 """The worker: everything that happens because time passed — timed rules (schedules and
 dates), scheduled jobs, task timers and outbox deliveries, in that order, so what the rules,
-jobs and timers queue goes out in the same round.
+jobs and timers queue goes out in the same round; and operations whose server process went
+silent are marked interrupted.
 
 ``run_once(as_of)`` does exactly what is due at ``as_of`` and nothing twice (what it has done
 is recorded), which is what ``loom worker --once --as-of …`` and simulations rely on. On
@@ -19,6 +20,7 @@ from functools import partial
 
 from loom.platform.flows.timers import run_flow_timers
 from loom.platform.jobs.schedule import run_due_jobs
+from loom.platform.operations.runner import SILENT, fail_abandoned
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
@@ -54,7 +56,8 @@ class Worker:
                                         "timers": partial(run_timers, services),
                                         "flows": partial(run_flow_timers, services),
                                         "outbox": self.deliver_outbox,
-                                        "identity": partial(sweep_identity, services)}
+                                        "identity": partial(sweep_identity, services),
+                                        "operations": self.fail_silent_operations}
 
     async def run_once(self, as_of: datetime | None = None) -> WorkReport:
         """Do everything due at ``as_of`` (default: now), duty by duty."""
@@ -75,6 +78,11 @@ class Worker:
             if report.total == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+
+    async def fail_silent_operations(self, as_of: datetime) -> int:
+        """Operations whose server stopped without a word (it restarted, on PostgreSQL,
+        before they went silent long enough for its own start to notice)."""
+        return await fail_abandoned(self.services, as_of - SILENT)
 
     async def deliver_outbox(self, as_of: datetime) -> int:
         database = self.services.database

@@ -38,15 +38,19 @@ PROBLEM_DESCRIPTIONS = {
     422: "Invalid: every problem, one entry per field",
     428: "Precondition required",
     429: "Too many requests: wait for Retry-After seconds",
+    503: "The database is busy with other work (nothing was changed): try again after "
+         "Retry-After seconds",
 }
 BODY_REFUSALS = (400, 413, 422)  # what any operation that reads a body may answer
+BUSY = 503
 
 
 def problem_responses(*codes: int) -> dict[str, Any]:
-    """OpenAPI responses for refusals: problem+json under each status code."""
+    """OpenAPI responses for refusals: problem+json under each status code, and the 503 of
+    a busy database that any operation may meet."""
     return {str(code): {"description": PROBLEM_DESCRIPTIONS.get(code, "Problem"),
                         "content": {"application/problem+json": {"schema": PROBLEM}}}
-            for code in sorted(set(codes))}
+            for code in sorted({*codes, BUSY})}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:

@@ -101,3 +101,18 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     assert body["title"] and body["detail"] and isinstance(body["errors"], list)
     assert "Traceback" not in response.text
     return body
+
+
+async def finished(client: httpx.AsyncClient, operation: dict[str, Any]) -> dict[str, Any]:
+    """The operation once it has ended (read as a client would, until it is done; at most
+    five minutes); the background task runs on the test's event loop, so each wait lets it
+    work."""
+    import asyncio
+
+    async with asyncio.timeout(300):
+        while operation["status"] in ("queued", "running"):
+            await asyncio.sleep(0.05)
+            response = await client.get(operation["url"])
+            assert response.status_code == 200, response.text
+            operation = response.json()
+    return operation

@@ -2,7 +2,7 @@
 personal saved views.
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from loom.platform.storage.types import ID, UTCDateTime
 
 revision = "0018"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ from loom.platform.api.routes import (
     jobs,
     me,
     metadata,
+    operations,
     passwords,
     people,
     record_actions,
@@ -41,6 +42,7 @@ from loom.platform.api.routes import (
     views,
 )
 from loom.platform.api.web_app import mount_web_app
+from loom.platform.operations import OperationRunner
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
 
@@ -51,9 +53,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     owned = services is None
     shared = services or build_services(settings)
 
+    running = OperationRunner(shared)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await running.recover()  # operations a stopped server left behind
         yield
+        await running.shutdown()
         if owned:
             await shared.database.dispose()
 
@@ -66,6 +72,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   description="Metadata-driven platform for CRM-style business apps. Each "
                   "app's record endpoints are described at /api/apps/{app}/openapi.json.")
     app.state.services = shared
+    app.state.operations = running
     problems.install(app)
     app.include_router(health.router)
     # Every command may be refused (problems.COMMAND_REFUSALS); each route declares the
@@ -85,7 +92,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # data before records: ``…/records/{entity}/export`` is not a record id
     for module in (auth, users, me, people, apps, demo, metadata, roles, data, records,
                    record_actions, search, inbox, rules, tasks, flows, audit, views,
-                   saved_views, dashboards, jobs, files, sessions, tokens, passwords):
+                   saved_views, dashboards, jobs, files, operations, sessions, tokens,
+                   passwords):
         app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
     mount_web_app(app)  # the app's pages: whatever GET no route takes
     # the last added runs first: headers wrap everything, even the 500 of RequestContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from loom.metamodel.errors import (
     NotAuthenticated,
     PayloadTooLarge,
     PermissionDenied,
+    ServiceBusy,
 )
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.security.actors import Actor
@@ -94,9 +95,11 @@ async def authenticated(request: Request, *, write: bool,
         if touched and write:
             await touch(conn, credential.token_id, svc.clock.now())
         yield conn, credential
-    if touched and not write:  # "last used" is worth a small write, not on every read
-        async with svc.database.write() as conn:
-            await touch(conn, credential.token_id, svc.clock.now())
+    if touched and not write:  # "last used" is worth a small write, not on every read,
+        # and never worth refusing a read: a busy database skips it until the next read
+        with suppress(ServiceBusy):
+            async with svc.database.write() as conn:
+                await touch(conn, credential.token_id, svc.clock.now())
 
 
 @asynccontextmanager

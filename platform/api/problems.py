@@ -13,9 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loom.metamodel.errors import LoomError, TooManyRequests
+from loom.metamodel.errors import LoomError, RetryLater
 from loom.metamodel.i18n import pick_locale
 from loom.platform.api.responses import ProblemResponse
+from loom.platform.storage.busy import busy_error
 from loom.renderers.openapi import BODY_REFUSALS, PROBLEM, PROBLEM_SCHEMA, problem_responses
 
 log = logging.getLogger("loom.api")
@@ -24,7 +25,8 @@ HTTP_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Permission de
                404: "Not found", 405: "Method not allowed", 409: "Conflict",
                413: "Payload too large", 415: "Unsupported media type",
                422: "Unprocessable content", 428: "Precondition required",
-               429: "Too many requests", 500: "Internal server error"}
+               429: "Too many requests", 500: "Internal server error",
+               503: "Service busy"}
 
 
 # What any authenticated command may answer: a malformed request (400), no or a bad token
@@ -62,7 +64,7 @@ def _loom_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, LoomError)
     locale = request_locale(request)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, RetryLater):
         headers = {"Retry-After": str(exc.retry_after)}
     return problem(request, exc.status, exc.type_slug, exc.title, exc.render_detail(locale),
                    [p.render(locale) for p in exc.problems], headers,
@@ -88,6 +90,9 @@ def _http_error(request: Request, exc: Exception) -> ProblemResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    busy = busy_error(exc)  # a busy database met outside its transactions: still a 503
+    if busy is not None:
+        return _loom_error(request, busy)
     # a sync handler runs in a worker thread, where sys.exc_info() is empty: pass it on
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return internal_error(request)

@@ -21,7 +21,7 @@ from loom.platform.apps.folder import read_folder, read_zip, write_folder, write
 from loom.platform.apps.templates import available_templates, load_template
 from loom.platform.cli import demo
 from loom.platform.cli.common import app_cli, command, fail, locale, services_session, session
-from loom.platform.demo import load_demo
+from loom.platform.demo import prepare_demo, write_demo
 from loom.platform.security.users import DEFAULT_WORKSPACE
 
 WORKSPACE = typer.Option(DEFAULT_WORKSPACE, help="Workspace")
@@ -96,22 +96,24 @@ async def app_create(slug: str,
         raise LoomError("Give a metadata file or folder, or --template NAME")
     if demo_data and not template:
         raise LoomError("Demo data comes with a template's recipe: use --template")
-    loaded = None
     if template:
-        async with services_session(workspace) as (services, actor), \
-                services.database.write() as conn:
-            result = await clone_template(services, conn, actor, slug, template)
-            if demo_data:
-                loaded = await load_demo(services, conn, actor, slug, seed=seed,
-                                         size=demo_size, as_of=demo.parse_as_of(as_of),
-                                         progress=demo.progress_printer())
-    else:
-        document = _read_source(source)
-        async with session(workspace) as s, s.database.write() as conn:
-            result = await s.apps.create(conn, s.actor, slug, document)
+        async with services_session(workspace) as (services, actor):
+            async with services.database.write() as conn:
+                result = await clone_template(services, conn, actor, slug, template)
+                # checked with the clone: a bad recipe leaves no app
+                prepared = await prepare_demo(services, conn, actor, slug, seed=seed,
+                                              size=demo_size,
+                                              as_of=demo.parse_as_of(as_of)) \
+                    if demo_data else None
+            _print_publish(slug, result)
+            if prepared is not None:
+                demo.print_result(await write_demo(services, actor, prepared,
+                                                   demo.TerminalProgress()))
+        return
+    document = _read_source(source)
+    async with session(workspace) as s, s.database.write() as conn:
+        result = await s.apps.create(conn, s.actor, slug, document)
     _print_publish(slug, result)
-    if loaded is not None:
-        demo.print_result(loaded)
 
 
 @app_cli.command("check")

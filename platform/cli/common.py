@@ -21,7 +21,7 @@ from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor, system_actor
 from loom.platform.security.users import ensure_workspace
 from loom.platform.settings import Settings
-from loom.platform.storage.database import Database, create_engine
+from loom.platform.storage.database import Database
 from loom.platform.storage.migrate import current_revision, head_revision
 
 cli = typer.Typer(help="Loom: metadata-driven business apps.", no_args_is_help=True,
@@ -74,7 +74,7 @@ def command(function: Callable[..., Awaitable[T]]) -> Callable[..., T | None]:
 
 
 def open_database(settings: Settings) -> Database:
-    return Database(create_engine(settings.resolved_database_url()))
+    return settings.open_database()
 
 
 async def ensure_ready(database: Database) -> None:

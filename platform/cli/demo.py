@@ -6,14 +6,15 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from loom.metamodel.errors import LoomError
-from loom.platform.cli.common import cli, command, services_session
+from loom.metamodel.i18n import localize
+from loom.platform.cli.common import cli, command, locale, services_session
 from loom.platform.demo import DemoResult, load_demo
 from loom.platform.demo.recipes import read_recipe_file
+from loom.platform.operations import Progress
 from loom.platform.security.users import DEFAULT_WORKSPACE
 
 demo_cli = typer.Typer(help="Demo data: realistic, reproducible records for an app.",
@@ -37,20 +38,25 @@ def parse_as_of(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def progress_printer() -> Any:
+class TerminalProgress(Progress):
     """A one-line progress report on a terminal; silence when the output is a file."""
-    shown: dict[str, int] = {"last": -1}
 
-    def report(step: str, done: int, total: int) -> None:
-        percent = done * 100 // max(total, 1)
-        if not sys.stderr.isatty() or percent == shown["last"]:
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown = -1
+
+    def show(self) -> None:
+        if not self.total or self.step is None:
             return
-        shown["last"] = percent
-        typer.echo(f"\r  {percent:3d}%  {step:<20} {done}/{total}", err=True, nl=False)
-        if done >= total:
+        percent = self.done * 100 // self.total
+        if not sys.stderr.isatty() or percent == self.shown:
+            return
+        self.shown = percent
+        label = localize(self.step.label, locale())
+        typer.echo(f"\r  {percent:3d}%  {label:<20} {self.done}/{self.total}", err=True,
+                   nl=False)
+        if self.done >= self.total:
             typer.echo("", err=True)
-
-    return report
 
 
 def print_result(result: DemoResult) -> None:
@@ -76,9 +82,8 @@ async def demo_load(slug: str, seed: int = SEED, size: str = SIZE, as_of: str = 
                     workspace: str = typer.Option(DEFAULT_WORKSPACE, help="Workspace")) -> None:
     """Fill an existing app with demo data from its template's recipe."""
     raw = read_recipe_file(recipe) if recipe is not None else None
-    async with services_session(workspace) as (services, actor), \
-            services.database.write() as conn:
-        result = await load_demo(services, conn, actor, slug, seed=seed, size=size,
+    async with services_session(workspace) as (services, actor):
+        result = await load_demo(services, actor, slug, seed=seed, size=size,
                                  as_of=parse_as_of(as_of), force=force, recipe_raw=raw,
-                                 progress=progress_printer())
+                                 progress=TerminalProgress())
     print_result(result)

@@ -1,5 +1,11 @@
 """Demo data for an app: its recipe's plan written through the write pipeline."""
 
-from loom.platform.demo.loader import DemoResult, load_demo
+from loom.platform.demo.loader import (
+    DemoRequest,
+    DemoResult,
+    load_demo,
+    prepare_demo,
+    write_demo,
+)
 
-__all__ = ["DemoResult", "load_demo"]
+__all__ = ["DemoRequest", "DemoResult", "load_demo", "prepare_demo", "write_demo"]

@@ -6,13 +6,18 @@ History is simulated with the clock: each record is written by a pipeline whose 
 stands at the moment the recipe gives it (its order date, payment date, …), so its
 ``created_at``, audit entry, rule traces, tasks, timers and outbox entries carry that
 moment, and rules that read "now" or "today" see it. Records of one step that fall on
-the same day are written together, under the first one's moment.
+the same day are written together (in small batches), under the first one's moment.
+
+A load is checked first (``prepare_demo``: a refusal writes nothing), then written
+(``write_demo``) in short transactions (``ShortTransactions``), so a load of thousands of
+records never keeps anyone else waiting; progress is saved with each of them. A load that
+fails part-way stops there: what it wrote stays, and its progress says how much that was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,14 +44,16 @@ from loom.platform.apps.runtime import AppRuntime
 from loom.platform.apps.service import require_admin
 from loom.platform.clock import FixedClock
 from loom.platform.demo.recipes import app_recipe
+from loom.platform.operations.progress import Progress, Step
 from loom.platform.security.actors import Actor
 from loom.platform.security.passwords import hash_password
 from loom.platform.security.users import NewUser, create_user
 from loom.platform.services import Services, build_services
+from loom.platform.storage.chunks import ShortTransactions
 from loom.platform.storage.system_tables import users, workspaces
 
-Progress = Callable[[str, int, int], None]  # (step, records written so far, of how many)
 MAX_EXISTING = 10_000  # stored records a recipe may read per entity (seed data is small)
+BATCH = 8  # records written by one set-based create at most (fewer when they are slow)
 
 register_messages({
     "demo_not_empty": {"en": "The app already has {count} {entity} record(s); demo data goes "
@@ -62,6 +69,7 @@ register_messages({
                        "zh-CN": "基准时间必须在 1971 年到 9000 年之间"},
     "demo_email_elsewhere": {"en": "{email} belongs to another workspace",
                              "zh-CN": "{email} 属于另一个工作区"},
+    "demo_step_people": {"en": "Demo people", "zh-CN": "演示人员"},
 })
 
 
@@ -85,13 +93,29 @@ class DemoResult:
                           for u in self.users]}
 
 
-async def load_demo(services: Services, conn: AsyncConnection, actor: Actor, slug: str, *,
-                    seed: int = 1, size: str | None = None, as_of: datetime | None = None,
-                    force: bool = False, recipe_raw: Any = None,
-                    progress: Progress | None = None) -> DemoResult:
-    """Fill an app with its recipe's demo data, in the caller's transaction."""
+@dataclass(frozen=True)
+class DemoRequest:
+    """A load that passed its checks: what to write into which app."""
+
+    slug: str
+    app_id: int
+    seed: int
+    size: str
+    as_of: datetime
+    force: bool
+    recipe_raw: Any = None  # None: the template's
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seed": self.seed, "size": self.size, "as_of": self.as_of.isoformat(),
+                "force": self.force}
+
+
+async def prepare_demo(services: Services, conn: AsyncConnection, actor: Actor, slug: str, *,
+                       seed: int = 1, size: str | None = None, as_of: datetime | None = None,
+                       force: bool = False, recipe_raw: Any = None) -> DemoRequest:
+    """Check a load before anything is written: the recipe against the app, the size, the
+    as-of moment, and (without ``force``) that the app has none of the records it makes."""
     require_admin(actor)
-    started = time.perf_counter()
     runtime = await services.apps.runtime(conn, actor, slug)
     recipe = app_recipe(runtime.doc, recipe_raw)
     size = size or recipe.default_size
@@ -103,16 +127,48 @@ async def load_demo(services: Services, conn: AsyncConnection, actor: Actor, slu
     as_of = as_of.astimezone(UTC).replace(microsecond=0)
     if not force:
         await _refuse_filled(conn, runtime, recipe)
-    domain = await _user_domain(conn, actor, recipe)
-    people = make_users(recipe, seed, size, domain)
-    await _plant_users(services, conn, actor, slug, recipe, people)
-    existing = await _stored_records(conn, runtime, recipe)
-    plan = make_plan(recipe, runtime.doc, seed=seed, as_of=as_of, size=size,
-                     existing=existing, users=people)
-    writer = _PlanWriter(services, conn, actor.via("system"), slug, as_of)
-    counts = await writer.write(plan, progress)
-    return DemoResult(slug, seed, size, as_of, recipe.users.password if recipe.users else None,
-                      people, counts, time.perf_counter() - started)
+    return DemoRequest(slug, runtime.app_id, seed, size, as_of, force, recipe_raw)
+
+
+async def write_demo(services: Services, actor: Actor, request: DemoRequest,
+                     progress: Progress | None = None) -> DemoResult:
+    """Write a prepared load: the people, then the plan, in short transactions."""
+    started = time.perf_counter()
+    progress = progress or Progress()
+    async with services.database.read() as conn:
+        runtime = await services.apps.runtime(conn, actor, request.slug)
+        recipe = app_recipe(runtime.doc, request.recipe_raw)
+        domain = await _user_domain(conn, actor, recipe)
+    people = make_users(recipe, request.seed, request.size, domain)
+    chunks = ShortTransactions(services.database, budget_ms=services.settings.write_chunk_ms,
+                               before_commit=progress.save)
+    progress.note(0, step=Step("people", message("demo_step_people")))
+    async with chunks:
+        await _plant_users(services, chunks, actor, request.slug, recipe, people,
+                           refill_check=not request.force)
+    async with services.database.read() as conn:
+        existing = await _stored_records(conn, runtime, recipe)
+    # deciding the data is pure and takes a moment: off the event loop, which serves others
+    plan = await asyncio.to_thread(make_plan, recipe, runtime.doc, seed=request.seed,
+                                   as_of=request.as_of, size=request.size, existing=existing,
+                                   users=people)
+    writer = _PlanWriter(services, actor.via("system"), request.slug, request.as_of)
+    async with chunks:
+        counts = await writer.write(plan, progress, chunks)
+    return DemoResult(request.slug, request.seed, request.size, request.as_of,
+                      recipe.users.password if recipe.users else None, people, counts,
+                      time.perf_counter() - started)
+
+
+async def load_demo(services: Services, actor: Actor, slug: str, *, seed: int = 1,
+                    size: str | None = None, as_of: datetime | None = None,
+                    force: bool = False, recipe_raw: Any = None,
+                    progress: Progress | None = None) -> DemoResult:
+    """Check, then write, a load in the foreground (the command line)."""
+    async with services.database.read() as conn:
+        request = await prepare_demo(services, conn, actor, slug, seed=seed, size=size,
+                                     as_of=as_of, force=force, recipe_raw=recipe_raw)
+    return await write_demo(services, actor, request, progress)
 
 
 async def _refuse_filled(conn: AsyncConnection, runtime: AppRuntime, recipe: Recipe) -> None:
@@ -138,16 +194,23 @@ async def _user_domain(conn: AsyncConnection, actor: Actor, recipe: Recipe) -> s
     return f"{slug}.{recipe.users.domain}"
 
 
-async def _plant_users(services: Services, conn: AsyncConnection, actor: Actor, slug: str,
-                       recipe: Recipe, people: list[DemoUser]) -> None:
+async def _plant_users(services: Services, chunks: ShortTransactions, actor: Actor,
+                       slug: str, recipe: Recipe, people: list[DemoUser], *,
+                       refill_check: bool) -> None:
     """Create the demo people (or find them, from an earlier demo app of the workspace) and
-    put them in the app's roles."""
+    put them in the app's roles; ``refill_check``: first make sure the app is still empty
+    (another load may have filled it since the checks)."""
+    # one hash for the one demo password: argon2 is slow on purpose (so outside any
+    # transaction), and these accounts share a published password anyway
+    shared_hash = await asyncio.to_thread(hash_password, recipe.users.password) \
+        if recipe.users else None
+    if refill_check:
+        runtime = await services.apps.runtime(await chunks.connection(), actor, slug)
+        await _refuse_filled(await chunks.connection(), runtime, recipe)
     if recipe.users is None:
         return
-    # one hash for the one demo password: argon2 is slow on purpose, and these accounts
-    # share a published password anyway
-    shared_hash = hash_password(recipe.users.password)
     for person in people:
+        conn = await chunks.connection()
         row = (await conn.execute(select(users.c.workspace_id).where(
             users.c.email == person.email))).first()
         if row is not None:
@@ -159,6 +222,8 @@ async def _plant_users(services: Services, conn: AsyncConnection, actor: Actor, 
             department=person.department, locale="zh-CN"), services.clock, actor=actor)
         await conn.execute(update(users).where(users.c.id == created["id"])
                            .values(password_hash=shared_hash))
+        await chunks.checkpoint()
+    conn = await chunks.connection()
     app_id = (await services.apps.runtime(conn, actor, slug)).app_id
     current = await members(conn, app_id)
     wanted: dict[str, list[str]] = {}
@@ -167,8 +232,9 @@ async def _plant_users(services: Services, conn: AsyncConnection, actor: Actor, 
             wanted.setdefault(role, [m["email"] for m in current.get(role, [])])
             wanted[role].append(person.email)
     for role, emails in wanted.items():
-        await put_role(services.apps, conn, actor, slug, role, None, list(dict.fromkeys(emails)),
-                       "en")
+        await put_role(services.apps, await chunks.connection(), actor, slug, role, None,
+                       list(dict.fromkeys(emails)), "en")
+        await chunks.checkpoint()
 
 
 async def _stored_records(conn: AsyncConnection, runtime: AppRuntime,
@@ -190,39 +256,51 @@ async def _stored_records(conn: AsyncConnection, runtime: AppRuntime,
 class _PlanWriter:
     """Writes a plan step by step, each record under a clock set to its moment."""
 
-    def __init__(self, services: Services, conn: AsyncConnection, actor: Actor, slug: str,
-                 as_of: datetime) -> None:
+    def __init__(self, services: Services, actor: Actor, slug: str, as_of: datetime) -> None:
         self.clock = FixedClock(as_of)
         # the same database and settings; only the clock is the simulation's
         self.services = build_services(services.settings, self.clock, services.database)
-        self.conn, self.actor, self.slug = conn, actor, slug
+        self.actor, self.slug = actor, slug
         self.ids: dict[Ref, int] = {}
 
-    async def write(self, plan: DemoPlan, progress: Progress | None) -> dict[str, int]:
-        runtime = await self.services.apps.runtime(self.conn, self.actor, self.slug)
+    async def write(self, plan: DemoPlan, progress: Progress,
+                    chunks: ShortTransactions) -> dict[str, int]:
+        async with self.services.database.read() as conn:
+            runtime = await self.services.apps.runtime(conn, self.actor, self.slug)
         counts: dict[str, int] = {}
+        progress.so_far["records"] = counts
         total, done = plan.count(), 0
         for step_plan in plan.steps:
-            for batch in _same_day_batches(step_plan, runtime):
-                await self._write_batch(runtime, step_plan, batch)
-                done += len(batch)
-                if progress:
-                    progress(step_plan.step.name, done, total)
             entity = step_plan.step.entity
-            counts[entity] = counts.get(entity, 0) + len(step_plan.records)
+            step = Step(step_plan.step.name, runtime.entity(entity).label)
+            counts.setdefault(entity, 0)
+            progress.note(done, total, step)
+            size = 1  # until the step's pace is known
+            for day in _days(step_plan, runtime):
+                start = 0
+                while start < len(day):
+                    batch, start = day[start:start + size], start + size
+                    await self._write_batch(await chunks.connection(), runtime, step_plan,
+                                            day[0].moment, batch)
+                    done += len(batch)
+                    counts[entity] += len(batch)
+                    progress.note(done, total, step)
+                    await chunks.checkpoint()
+                    size = _next_size(chunks, len(batch))
         return counts
 
-    async def _write_batch(self, runtime: AppRuntime, step_plan: StepPlan,
+    async def _write_batch(self, conn: AsyncConnection, runtime: AppRuntime,
+                           step_plan: StepPlan, moment: datetime,
                            batch: list[DemoRecord]) -> None:
         step, pipeline = step_plan.step, self.services.pipeline
-        self.clock.set(batch[0].moment.astimezone(UTC))
+        self.clock.set(moment.astimezone(UTC))
         if step.existing:
             for record in batch:
-                await pipeline.update(self.conn, runtime, self.actor, step.entity,
+                await pipeline.update(conn, runtime, self.actor, step.entity,
                                       record.record_id, self._values(record))
             return
         created, refused = await pipeline.create_valid(
-            self.conn, runtime, self.actor, step.entity, [self._values(r) for r in batch])
+            conn, runtime, self.actor, step.entity, [self._values(r) for r in batch])
         if refused:
             problems = [Problem(p.field, p.message, p.code, batch[pos].index)
                         for pos, found in sorted(refused.items()) for p in found]
@@ -237,14 +315,23 @@ class _PlanWriter:
                 for name, value in record.values.items() if value is not None}
 
 
-def _same_day_batches(step_plan: StepPlan, runtime: AppRuntime) -> list[list[DemoRecord]]:
+def _days(step_plan: StepPlan, runtime: AppRuntime) -> list[list[DemoRecord]]:
+    """The step's records by day (in the app's time zone), in time order."""
     zone = ZoneInfo(runtime.doc.app.timezone)
-    batches: list[list[DemoRecord]] = []
+    days: list[list[DemoRecord]] = []
     for record in step_plan.in_time_order():
         day = record.moment.astimezone(zone).date()
-        if batches and batches[-1][0].moment.astimezone(zone).date() == day:
-            batches[-1].append(record)
+        if days and days[-1][0].moment.astimezone(zone).date() == day:
+            days[-1].append(record)
         else:
-            batches.append([record])
-    return batches
+            days.append([record])
+    return days
 
+
+def _next_size(chunks: ShortTransactions, written: int) -> int:
+    """A batch that takes about half a transaction's budget, at the pace of the last one
+    (records that set off many rules, a busy machine: smaller batches)."""
+    per_record = chunks.last_unit / max(written, 1)
+    if per_record <= 0:
+        return BATCH
+    return max(1, min(BATCH, int(chunks.budget / 2 / per_record)))

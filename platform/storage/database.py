@@ -4,10 +4,19 @@ SQLite (aiosqlite) is the embedded default and PostgreSQL (asyncpg) production; 
 through this one code path. On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` so
 two writers queue on the database lock instead of failing when a read lock is upgraded;
 read transactions stay deferred so they never block writers (WAL mode).
+
+SQLite has one write lock for the whole file. The writers of this process queue for it in
+order (a fair asyncio lock: SQLite's own busy handler polls, and a writer that commits and
+begins again at once could starve a waiting one); other processes (the worker, the CLI)
+wait on the file lock itself. Every wait is bounded (``LOOM_BUSY_TIMEOUT_MS``; on
+PostgreSQL it is the ``lock_timeout`` of each connection), so a lock that stays busy becomes
+``ServiceBusy`` (503 with ``Retry-After``), never a 500 — as do deadlocks and connection
+failures (``busy.py``). Long work therefore writes in short transactions (``chunks.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +29,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from loom.metamodel.errors import ServiceBusy
+from loom.platform.storage.busy import busy_error, service_busy
+
 READONLY = "loom_readonly"
+DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 
 def json_dumps(value: Any) -> str:
@@ -41,26 +54,30 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
+                  busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> AsyncEngine:
     """An async engine for ``url`` with the settings the platform relies on. SQL parameters
     (password hashes, token hashes, people's data) never appear in errors or logs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, echo)
+        return _sqlite_engine(url, echo, busy_timeout_ms)
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        pool_timeout=busy_timeout_ms / 1000,
         json_serializer=json_dumps, json_deserializer=json_loads, hide_parameters=True,
-        connect_args={"server_settings": {"application_name": "loom"}},
+        connect_args={"server_settings": {"application_name": "loom",
+                                           "lock_timeout": str(int(busy_timeout_ms))}},
     )
 
 
-def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, echo=echo, json_serializer=json_dumps,
                                  json_deserializer=json_loads, hide_parameters=True,
-                                 connect_args={"timeout": 30})
+                                 pool_timeout=busy_timeout_ms / 1000,
+                                 connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -70,7 +87,7 @@ def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -88,8 +105,18 @@ def is_postgres(engine_or_conn: AsyncEngine | AsyncConnection) -> bool:
 class Database:
     """The platform's database: where transactions are opened, in one place."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *,
+                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
         self.engine = engine
+        self.busy_timeout = busy_timeout_ms / 1000
+        # SQLite: this process's writers, in the order they asked (see the module docstring)
+        self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @classmethod
+    def open(cls, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+             pool_size: int = 10) -> Database:
+        return cls(create_engine(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms),
+                   busy_timeout_ms=busy_timeout_ms)
 
     @property
     def is_postgres(self) -> bool:
@@ -98,16 +125,46 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        async with self.engine.begin() as conn:
+        async with self._turn_to_write(), self._busy_is_503(), \
+                self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (deferred on SQLite, so it never blocks a writer)."""
-        async with self.engine.connect() as conn:
+        async with self._busy_is_503(), self.engine.connect() as conn:
             conn = await conn.execution_options(**{READONLY: True})
             async with conn.begin():
                 yield conn
+
+    @asynccontextmanager
+    async def _turn_to_write(self) -> AsyncIterator[None]:
+        """SQLite: wait (bounded) for this process's earlier writers to finish."""
+        if self._writers is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await self._writers.acquire()
+        except TimeoutError:
+            raise service_busy() from None
+        try:
+            yield
+        finally:
+            self._writers.release()
+
+    @staticmethod
+    @asynccontextmanager
+    async def _busy_is_503() -> AsyncIterator[None]:
+        try:
+            yield
+        except ServiceBusy:
+            raise
+        except Exception as exc:
+            busy = busy_error(exc)
+            if busy is None:
+                raise
+            raise busy from exc
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -481,3 +481,29 @@ job_runs = Table(
     UniqueConstraint("app_id", "job", "slot"),
     Index("ix_job_runs_app_job", "app_id", "job", "id"),
 )
+
+# Long work a request started and a client follows (``platform/operations``): a demo load,
+# an import, a hand-over. Progress is saved with the work it counts; ``heartbeat_at`` says
+# the process running it is alive, so a server that starts finds those left by a dead one.
+operations = Table(
+    "operations", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("total", Integer, nullable=True),
+    Column("step", JSON, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("started_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("runner", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("heartbeat_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_operations_workspace_status", "workspace_id", "status", "id"),
+    Index("ix_operations_started_by", "started_by", "id"),
+)

@@ -16,10 +16,10 @@ from loom.platform.api.context import command, services
 from loom.platform.api.guards import StoredText
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.api.routes.demo import aware
+from loom.platform.api.routes.demo import aware, queue_demo, start_demo
 from loom.platform.apps.cloning import clone_template
 from loom.platform.apps.templates import available_templates, load_template
-from loom.platform.demo import load_demo
+from loom.platform.demo import prepare_demo
 from loom.renderers.openapi import app_openapi
 
 router = APIRouter(tags=["apps"])
@@ -59,6 +59,8 @@ async def list_apps(request: Request) -> Any:
 @router.post("/api/apps", status_code=201, summary="Create an app",
              responses=refusals(404, 409, body=True))
 async def create_app(request: Request, body: AppIn) -> Any:
+    """With ``demo_data``, the app is answered as soon as its clone is published; its demo
+    data is written in the background (``demo.operation`` to follow)."""
     if body.metadata is not None and body.template:
         raise BadRequest("Give either metadata or a template, not both")
     if body.demo_data and not body.template:
@@ -69,9 +71,10 @@ async def create_app(request: Request, body: AppIn) -> Any:
         if body.template:
             result = await clone_template(svc, conn, actor, body.slug, body.template,
                                           label=body.label)
-            if body.demo_data:
-                demo = await load_demo(svc, conn, actor, body.slug, seed=body.demo_seed,
-                                       size=body.demo_size, as_of=aware(body.demo_as_of))
+            if body.demo_data:  # checked with the clone: a bad recipe leaves no app
+                demo = await prepare_demo(svc, conn, actor, body.slug, seed=body.demo_seed,
+                                          size=body.demo_size, as_of=aware(body.demo_as_of))
+                operation_id = await queue_demo(request, conn, actor, demo)
         else:
             document = body.metadata if body.metadata is not None else {
                 "app": {"label": body.label or body.slug}}
@@ -79,7 +82,8 @@ async def create_app(request: Request, body: AppIn) -> Any:
                 document["app"] = {**document["app"], "label": body.label}
             result = await svc.apps.create(conn, actor, body.slug, document)
         app = await svc.apps.describe(conn, actor, body.slug)
-    extra = {"demo": demo.as_json()} if demo is not None else {}
+    extra = {"demo": {"operation": await start_demo(request, actor, operation_id, demo)}} \
+        if demo is not None else {}
     return LoomJSONResponse({**app, "publish": result.as_json(request_locale(request)), **extra},
                             status_code=201,
                             headers={"Location": f"/api/apps/{body.slug}"})

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from demo_kit import AS_OF
+from fixture_kit import finished, problem_of
 
 CHINESE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -34,11 +35,18 @@ async def all_records(api: httpx.AsyncClient, app: str, entity: str) -> list[dic
 
 
 async def create_with_demo(api: httpx.AsyncClient, slug: str, seed: int = 5) -> Any:
+    """The app at once; its demo data written in the background, followed to the end."""
     created = await api.post("/api/apps", json={
         "slug": slug, "template": "crm", "demo_data": True, "demo_seed": seed,
         "demo_as_of": AS_OF})
     assert created.status_code == 201, created.text
-    return created.json()["demo"]
+    operation = created.json()["demo"]["operation"]
+    assert operation["kind"] == "demo_load" and operation["app"] == slug
+    assert operation["status"] in ("queued", "running")
+    done = await finished(api, operation)
+    assert done["status"] == "succeeded", done
+    assert done["progress"]["done"] == done["progress"]["total"] > 0
+    return done["result"]
 
 
 async def test_a_living_crm_from_one_request(api: httpx.AsyncClient) -> None:
@@ -136,16 +144,27 @@ async def test_an_existing_app_gets_demo_data_once(api: httpx.AsyncClient,
     assert (await api.post("/api/apps", json={"slug": "crm", "template": "crm"})
             ).status_code == 201
     loaded = await api.post("/api/apps/crm/demo", json={"seed": 2, "as_of": AS_OF})
-    assert loaded.status_code == 201, loaded.text
-    assert loaded.json()["records"]["customer"] == 6
-    again = await api.post("/api/apps/crm/demo", json={"seed": 2})
-    assert again.status_code == 409
-    assert "already has 72 Sales target record(s)" in again.json()["detail"]
-    # forced, the recipe's unique product codes clash: refused with the records named
+    assert loaded.status_code == 202, loaded.text
+    assert loaded.headers["location"] == loaded.json()["url"]
+    done = await finished(api, loaded.json())
+    assert done["status"] == "succeeded" and done["result"]["records"]["customer"] == 6
+    assert done["params"] == {"seed": 2, "size": "small", "as_of": "2026-11-30T02:00:00+00:00",
+                              "force": False}
+    # refused at once, nothing started
+    again = problem_of(await api.post("/api/apps/crm/demo", json={"seed": 2}), 409)
+    assert "already has 72 Sales target record(s)" in again["detail"]
+    # forced, the recipe's unique product codes clash: the load stops there, saying why and
+    # what it had written before
     forced = await api.post("/api/apps/crm/demo", json={"seed": 2, "force": True})
-    assert forced.status_code == 422, forced.text
-    assert forced.json()["errors"][0]["field"].startswith("products[0].code")
-    assert len(await all_records(api, "crm", "customer")) == 6  # nothing half-loaded
+    failed = await finished(api, forced.json())
+    assert failed["status"] == "failed", failed
+    assert failed["error"]["status"] == 422
+    assert failed["error"]["errors"][0]["field"].startswith("products[0].code")
+    assert "already used by another record" in failed["error"]["errors"][0]["message"]
+    assert failed["result"]["records"]["sales_target"] == 72  # written before the clash
+    assert "product" not in failed["result"]["records"] or \
+        failed["result"]["records"]["product"] == 0
+    assert len(await all_records(api, "crm", "customer")) == 6  # the later steps never ran
 
 
 async def test_a_broken_recipe_is_refused_and_nothing_is_created(

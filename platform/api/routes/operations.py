@@ -1,0 +1,91 @@
+"""Operations over HTTP: long work answers ``202 Accepted`` with ``Location:
+/api/operations/{id}`` and the operation; the client (a page's progress banner) reads it
+until it ends. Whoever started an operation sees it, and administrators see all of their
+workspace's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loom.platform.api.context import command, services
+from loom.platform.api.guards import RowId
+from loom.platform.api.problems import refusals, request_locale
+from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.operations import OperationRunner, Work, store
+from loom.platform.security.actors import Actor
+
+router = APIRouter(tags=["operations"])
+
+_TEXT = {"type": "string"}
+_WHEN = {"type": ["string", "null"], "format": "date-time"}
+OPERATION_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Operation",
+    "required": ["id", "kind", "status", "progress", "url"],
+    "properties": {
+        "id": {"type": "integer"}, "kind": _TEXT, "app": {"type": ["string", "null"]},
+        "status": {"enum": list(store.STATUSES)},
+        "progress": {"type": "object", "properties": {
+            "done": {"type": "integer"}, "total": {"type": ["integer", "null"]},
+            "percent": {"type": ["integer", "null"]},
+            "step": {"type": ["object", "null"], "properties": {
+                "name": _TEXT, "label": _TEXT}}}},
+        "params": {"type": "object"}, "result": {"type": ["object", "null"]},
+        "error": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Problem"}]},
+        "started_by": {"type": ["integer", "null"]}, "created_at": _WHEN,
+        "started_at": _WHEN, "finished_at": _WHEN, "url": _TEXT}}
+ACCEPTED = {202: {"description": "Accepted: the work goes on in the background; follow "
+                                 "the operation at Location",
+                  "headers": {"Location": {"schema": _TEXT}},
+                  "content": {"application/json": {"schema": OPERATION_SCHEMA}}}}
+
+
+def runner(request: Request) -> OperationRunner:
+    return request.app.state.operations
+
+
+async def queue(request: Request, conn: AsyncConnection, actor: Actor, kind: str, *,
+                app_id: int | None, params: dict[str, Any]) -> int:
+    """Queue an operation in the request's transaction (``launch`` it after the commit)."""
+    return await store.create(conn, actor, kind, app_id=app_id, params=params,
+                              now=services(request).clock.now())
+
+
+async def launch(request: Request, actor: Actor, operation_id: int,
+                 work: Work) -> dict[str, Any]:
+    """Start a queued operation; the operation as the client first sees it."""
+    runner(request).launch(operation_id, work)
+    async with services(request).database.read() as conn:
+        row = await store.get(conn, actor, operation_id)
+    return store.public(row, request_locale(request))
+
+
+def accepted(operation: dict[str, Any]) -> LoomJSONResponse:
+    return LoomJSONResponse(operation, status_code=202,
+                            headers={"Location": operation["url"]})
+
+
+@router.get("/api/operations/{operation_id}", summary="An operation: its status, progress, "
+            "and in the end its result or error", responses=refusals(404))
+async def get_operation(request: Request, operation_id: RowId) -> Any:
+    async with command(request, write=False) as (conn, actor):
+        row = await store.get(conn, actor, operation_id)
+    return LoomJSONResponse(store.public(row, request_locale(request)))
+
+
+@router.get("/api/operations", summary="My operations (administrators: the workspace's), "
+            "newest first")
+async def list_operations(
+        request: Request, app: Annotated[str | None, Query(max_length=40)] = None,
+        status: Literal["queued", "running", "succeeded", "failed"] | None = None,
+        kind: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        before: Annotated[int | None, Query(ge=1, le=2**62,
+                                            description="An operation id")] = None) -> Any:
+    async with command(request, write=False) as (conn, actor):
+        rows = await store.find(conn, actor, app=app, status=status, kind=kind, limit=limit,
+                                before=before)
+    locale = request_locale(request)
+    return LoomJSONResponse({"items": [store.public(row, locale) for row in rows]})
