@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from crm_world import PASSWORD, Cast, email_of
 from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -167,3 +167,18 @@ def glyphs_differ(page: Page, text: str) -> bool:
     images = [spans.nth(index).screenshot() for index in range(spans.count())]
     page.evaluate("document.getElementById('glyph-probe').remove()")
     return len(set(images)) == len(images)
+
+
+def drag(page: Page, source: Locator, target: Locator, steps: int = 15) -> None:
+    """Drag ``source`` onto ``target`` the way a hand does: press, move in small steps (a
+    drag library only starts dragging after the pointer has moved), release."""
+    start, end = source.bounding_box(), target.bounding_box()
+    assert start and end, "both ends of a drag must be on screen"
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x1, y1 = end["x"] + min(40, end["width"] / 2), end["y"] + min(30, end["height"] / 2)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, steps + 1):
+        page.mouse.move(x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps)
+        page.wait_for_timeout(20)
+    page.mouse.up()
