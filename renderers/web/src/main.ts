@@ -4,7 +4,7 @@ import "./styles.css";
 import { createPinia } from "pinia";
 import { createApp } from "vue";
 
-import { on } from "@/api";
+import { ApiError, on, Unreachable } from "@/api";
 import App from "@/App.vue";
 import { i18n } from "@/i18n";
 import { router } from "@/router";
@@ -26,5 +26,22 @@ on("unauthenticated", () => {
     void router.push({ name: "sign-in", query: { next: here.fullPath } });
   }
 });
+
+// A refusal nothing else handled is still said to the person; an unreachable server is
+// already announced by the banner. Anything else is a defect, logged as such.
+function handled(error: unknown): boolean {
+  if (error instanceof Unreachable) return true;
+  if (error instanceof ApiError) {
+    void import("@/shell/notices").then(({ refused }) => refused(error));
+    return true;
+  }
+  return false;
+}
+window.addEventListener("unhandledrejection", (event) => {
+  if (handled(event.reason)) event.preventDefault();
+});
+app.config.errorHandler = (error) => {
+  if (!handled(error)) console.error(error);
+};
 
 app.mount("#app");
