@@ -3,6 +3,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from "vue-router";
 
 import { useSession } from "@/stores/session";
+import { useWorkspace } from "@/stores/workspace";
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -38,6 +39,15 @@ export const router = createRouter({
 router.beforeEach(async (to: RouteLocationNormalized) => {
   if (to.meta.public) return true;
   const session = useSession();
+  // the page's code and the app's schema are fetched while the session is checked
+  for (const record of to.matched) {
+    const component = record.components?.default;
+    if (typeof component === "function") void (component as () => Promise<unknown>)();
+  }
+  const app = to.params.app;
+  if (typeof app === "string" && !session.checked) {
+    useWorkspace().open(app).catch(() => undefined);
+  }
   if (await session.ensure()) return true;
   return { name: "sign-in", query: to.fullPath !== "/" ? { next: to.fullPath } : {} };
 });

@@ -54,9 +54,9 @@ export const api = {
     http.post<unknown>(`${app(slug)}/saved-views/${id}/share`, { name, label }),
 
   // read by prefix: a preference not kept yet is simply absent (no 404 to report)
-  preference: <T>(key: string) =>
-    http.get<{ items: Record<string, T> }>("/api/me/preferences", { query: { prefix: key } })
-      .then((body) => body.items[key] ?? null),
+  preferences: (prefix: string) =>
+    http.get<{ items: Record<string, unknown> }>("/api/me/preferences", { query: { prefix } })
+      .then((body) => body.items),
   keepPreference: (key: string, value: unknown) =>
     http.put<unknown>(`/api/me/preferences/${key}`, value),
 
