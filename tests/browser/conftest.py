@@ -11,7 +11,7 @@ to ``artifacts/screenshots`` (git-ignored). Without Chromium these tests fail, n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -44,14 +44,26 @@ async def _crm_template(kind: str, tmp_path_factory: pytest.TempPathFactory) -> 
     return await world_database(kind, migrated, tmp_path_factory.mktemp("crm_world"))
 
 
+# Work on the world's database before its server starts (a test module may define
+# ``prepare_world`` as a fixture returning one): async, given the database's URL.
+Preparation = Callable[[str], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+def prepare_world() -> Preparation | None:
+    return None
+
+
 @pytest.fixture(scope="module", params=DATABASES)
-def server(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           prepare_world: Preparation | None) -> Iterator[LiveServer]:
     """A live server on a fresh copy of the CRM world, one per test module and database."""
     kind = str(request.param)
     template, cast = _run(_crm_template(kind, tmp_path_factory))
     directory = tmp_path_factory.mktemp("browser")
     url = _run(copy_database(template, directory))
+    if prepare_world is not None:
+        _run(prepare_world(url))
     live = start_server(url, directory / "loom-data", kind=kind, cast=cast)
     yield live
     live.stop()
