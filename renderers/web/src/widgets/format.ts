@@ -96,7 +96,7 @@ export function formatValue(field: FieldSchema, value: unknown, context: FormatC
     case "address":
       return addressText(value);
     case "signature":
-      return "✍";
+      return context.yes ?? "✓";
     case "json":
     case "location":
       return typeof value === "string" ? value : JSON.stringify(value);
