@@ -32,6 +32,8 @@ class AppInfo(BaseModel):
                           description="Wall-clock times and 'today' are read in this zone")
     calendars: dict[ApiName, CalendarSpec] = Field(
         default_factory=dict, description="Business calendars for SLA clocks, by name")
+    home: ApiName | None = Field(default=None, description="The view or dashboard the app "
+                                 "opens on (for readers who may open it)")
     template: str | None = Field(default=None, description="Template this app was created from")
     template_version: str | None = None
 

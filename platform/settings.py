@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     mail_from: str = "loom@localhost"
     admin_email: str | None = None
     admin_password: str | None = None
+    # the first start of an empty workspace: "crm" (a CRM with demo data) or "blank";
+    # unset: the CRM on the embedded database, blank on PostgreSQL (platform/first_run.py)
+    first_run: Literal["crm", "blank"] | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Sessions, CSRF and webhook signatures; generated and kept under data_dir when unset.

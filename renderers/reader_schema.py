@@ -51,7 +51,7 @@ def reader_schema(doc: AppDocument, *, slug: str, version: int, reader: Reader,
     forms = [{"name": name, "label": localize(form.label, locale), "entity": form.entity}
              for name, form in sorted(doc.forms.items()) if form.entity in reader.entities]
     return {
-        "app": _app(doc, slug, version, locale),
+        "app": _app(doc, slug, version, locale, reader),
         "you": {"roles": sorted(reader.roles), "builder": reader.builder,
                 "admin": reader.admin},
         "entities": [_entity(name, spec, reader.entities[name], views, forms, locale)
@@ -65,10 +65,16 @@ def reader_schema(doc: AppDocument, *, slug: str, version: int, reader: Reader,
     }
 
 
-def _app(doc: AppDocument, slug: str, version: int, locale: str) -> dict[str, Any]:
+def _app(doc: AppDocument, slug: str, version: int, locale: str,
+         reader: Reader) -> dict[str, Any]:
     info = doc.app
     app: dict[str, Any] = {"slug": slug, "label": localize(info.label, locale),
                            "timezone": info.timezone, "version": version}
+    home = info.home
+    if home in reader.views and doc.views[home].entity in reader.entities:
+        app["home"] = {"view": home}
+    elif home in reader.dashboards:
+        app["home"] = {"dashboard": home}
     if info.description:
         app["description"] = localize(info.description, locale)
     return app

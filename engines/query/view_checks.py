@@ -33,6 +33,8 @@ register_messages({
     "view_group_not_select": {
         "en": "a kanban groups by a select field, and '{field}' is {type}",
         "zh-CN": "看板只能按单选字段分组，而“{field}”是 {type}"},
+    "app_home_unknown": {"en": "The app opens on '{name}', which is no view or dashboard",
+                         "zh-CN": "应用首页“{name}”既不是视图也不是看板"},
     "view_sum_kanban": {"en": "sum applies to kanban views only",
                         "zh-CN": "sum 只适用于看板视图"},
     "view_sum_not_number": {
@@ -49,6 +51,9 @@ def check_views(doc: AppDocument) -> list[Problem]:
     problems: list[Problem] = []
     for name, view in doc.views.items():
         problems += _check_view(doc, f"views.{name}", view)
+    home = doc.app.home
+    if home is not None and home not in doc.views and home not in doc.dashboards:
+        problems.append(Problem("app.home", message("app_home_unknown", name=home)))
     return problems
 
 

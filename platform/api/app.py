@@ -42,6 +42,7 @@ from loom.platform.api.routes import (
     views,
 )
 from loom.platform.api.web_app import mount_web_app
+from loom.platform.first_run import start_first_run, wants_crm
 from loom.platform.operations import OperationRunner
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await running.recover()  # operations a stopped server left behind
+        if wants_crm(shared):  # a workspace that never had an app gets the CRM
+            await start_first_run(shared, running)
         yield
         await running.shutdown()
         if owned:

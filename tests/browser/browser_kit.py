@@ -62,15 +62,20 @@ def _free_port() -> int:
 
 
 def start_server(database_url: str, data_dir: Path, *, kind: str, cast: Cast,
-                 extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Start ``loom serve`` on ``database_url`` and wait until it answers."""
+                 extra_env: dict[str, str] | None = None,
+                 first_run: str | None = "blank") -> LiveServer:
+    """Start ``loom serve`` on ``database_url`` and wait until it answers. ``first_run``:
+    LOOM_FIRST_RUN (None: unset, the default behaviour)."""
     port = _free_port()
     log = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LOOM_DATABASE_URL": database_url, "LOOM_DATA_DIR": str(data_dir),
-           "LOOM_PORT": str(port), "LOOM_HOST": "127.0.0.1", "LOOM_FIRST_RUN": "blank",
+           "LOOM_PORT": str(port), "LOOM_HOST": "127.0.0.1",
            "LOOM_ADMIN_EMAIL": ADMIN_EMAIL, "LOOM_ADMIN_PASSWORD": ADMIN_PASSWORD,
            **(extra_env or {})}
+    env.pop("LOOM_FIRST_RUN", None)
+    if first_run is not None:
+        env["LOOM_FIRST_RUN"] = first_run
     loom = Path(sys.executable).with_name("loom")
     with log.open("wb") as sink:
         process = subprocess.Popen([str(loom), "serve"], env=env, stdout=sink,

@@ -9,7 +9,7 @@ METADATA = f"/api/apps/{APP}/metadata"
 
 
 async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: World) -> None:
-    bad = {"views": {"by_owner": {
+    bad = {"app": {"home": "nowhere"}, "views": {"by_owner": {
         "entity": "opportunity", "label": {"zh-CN": "按负责人", "en": "By owner"},
         "kind": "kanban", "group_by": "owner", "columns": ["name", "amuont"], "sum": "name"},
         "summed_list": {"entity": "lead", "label": {"zh-CN": "列表", "en": "List"},
@@ -27,11 +27,12 @@ async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: W
     assert errors["views.by_owner.columns[1]"].startswith("Opportunity has no field 'amuont'")
     assert errors["views.by_owner.sum"] == "a kanban sums a number field, and 'name' is text"
     assert errors["views.summed_list.sum"] == "sum applies to kanban views only"
+    assert errors["app.home"] == "The app opens on 'nowhere', which is no view or dashboard"
     # a merge patch replaces lists: the form's related lists are just this one
     assert "does not lead to Lead" in errors["forms.lead.related[0].via"]
     assert (await world.admin.get(f"/api/apps/{APP}/views/by_owner")).status_code == 404
 
-    fixed = {"views": {"by_owner": {"group_by": "stage", "columns": ["name", "amount"],
+    fixed = {"app": {"home": "by_owner"}, "views": {"by_owner": {"group_by": "stage", "columns": ["name", "amount"],
                                     "filter": {">=": [{"var": "amount"}, 1000]},
                                     "sum": "amount"},
                        "summed_list": None},
@@ -49,3 +50,8 @@ async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: W
     assert board.status_code == 200, board.text
     demo = next(lane for lane in board.json()["columns"] if lane["value"] == "demo")
     assert [item["name"] for item in demo["items"]] == ["Deal 2000"]
+    # the app now opens on it, for those who may open it
+    schema = (await world.as_("zhang").get(f"/api/apps/{APP}/schema")).json()
+    assert schema["app"]["home"] == {"view": "by_owner"}
+    engineer = (await world.as_("engineer_wu").get(f"/api/apps/{APP}/schema")).json()
+    assert "home" not in engineer["app"]

@@ -68,7 +68,7 @@ export interface ViewSummary {
 
 export interface ReaderSchema {
   app: { slug: string; label: string; description?: string | null; timezone: string;
-         version: number };
+         version: number; home?: { view?: string; dashboard?: string } };
   you: { roles: string[]; builder: boolean; admin: boolean };
   entities: EntitySchema[];
   views: ViewSummary[];
@@ -88,9 +88,8 @@ export interface Operation {
   kind: string;
   status: "queued" | "running" | "succeeded" | "failed";
   app?: string | null;
-  done?: number | null;
-  total?: number | null;
-  step?: string | null;
+  progress: { done: number; total: number | null; percent: number | null;
+              step: { name: string; label: string } | null };
   error?: { detail?: string } | null;
 }
 
