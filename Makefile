@@ -3,6 +3,8 @@
 # then the web app is built (offline) into renderers/web/dist.
 
 PYTHON ?= python3
+# test processes for make test (each takes whole test files: their servers and fixtures)
+TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY_STAMP   := $(VENV)/.installed
@@ -40,7 +42,7 @@ run: install
 ## Lint and run the whole test suite (SQLite and PostgreSQL; see README)
 test: install lint
 	npm run --silent test:unit
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
