@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
-from loom.metamodel.errors import Problem, ValidationFailed
+from loom.metamodel.errors import NotFound, Problem, ValidationFailed
 from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId
@@ -42,6 +42,15 @@ class UserChange(BaseModel):
     active: bool | None = None
 
 
+class OwnChange(BaseModel):
+    """What anyone may change about themselves: their name and language (null: follow the
+    request's Accept-Language, else zh-CN)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    locale: str | None = None
+
+
 class Deactivation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reassign_to: str | None = None
@@ -61,6 +70,24 @@ async def post_user(request: Request, body: UserIn) -> Any:
         user = await create_user(conn, actor.workspace_id, NewUser(**body.model_dump()),
                                  services(request).clock, actor=actor)
     return LoomJSONResponse(user, status_code=201)
+
+
+@router.get("/api/users/me", summary="The signed-in user")
+async def get_me(request: Request) -> Any:
+    async with command(request, write=False) as (conn, actor):
+        if actor.user_id is None:
+            raise NotFound(message("user_not_found", id="me"))
+        return LoomJSONResponse(await get_user(conn, actor.workspace_id, actor.user_id))
+
+
+@router.patch("/api/users/me", summary="Change your own name or language (zh-CN, en)")
+async def patch_me(request: Request, body: OwnChange) -> Any:
+    async with command(request, write=True) as (conn, actor):
+        if actor.user_id is None:
+            raise NotFound(message("user_not_found", id="me"))
+        changes = {field: getattr(body, field) for field in body.model_fields_set}
+        user = await update_user(conn, actor, actor.user_id, changes, services(request).clock)
+    return LoomJSONResponse(user)
 
 
 @router.get("/api/users/{user_id}", summary="One user (admins: anyone; others: themselves)")
