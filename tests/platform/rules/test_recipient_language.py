@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 
 import httpx
-from rules_api import APP, RECORDS, post, problem
+from fixture_kit import problem_of
+from rules_api import APP, RECORDS, post
 from rules_app import sales_app
 from sqlalchemy import select
 
@@ -152,12 +153,12 @@ async def test_a_flow_task_and_its_copy_in_each_language(
 async def test_a_language_loom_does_not_speak_is_refused(
         api: httpx.AsyncClient, services: Services) -> None:
     sam = await reader(api, services, "sam@example.com", "en")
-    body = problem(await api.patch("/api/users/me", json={"locale": "fr"}, headers=sam), 422)
+    body = problem_of(await api.patch("/api/users/me", json={"locale": "fr"}, headers=sam), 422)
     assert body["detail"] == "The user was not changed"  # in Sam's saved language
     assert [e["field"] for e in body["errors"]] == ["locale"]
     assert body["errors"][0]["message"] == "The language must be one of: zh-CN, en"
     # nobody changes their own rights this way
-    problem(await api.patch("/api/users/me", json={"is_admin": True}, headers=sam), 422)
+    problem_of(await api.patch("/api/users/me", json={"is_admin": True}, headers=sam), 422)
     me = (await api.get("/api/users/me", headers=sam)).json()
     assert (me["locale"], me["is_admin"]) == ("en", False)
     # refusals follow the saved language too, and the request's over it
@@ -165,8 +166,8 @@ async def test_a_language_loom_does_not_speak_is_refused(
             ).status_code == 201
     await api.put(f"{APP}/roles/reader", json={"permissions": {"lead": {"read": "all"}},
                                                 "members": ["sam@example.com"]})
-    missing = problem(await api.get(f"{RECORDS}/lead/999", headers=sam), 404)
+    missing = problem_of(await api.get(f"{RECORDS}/lead/999", headers=sam), 404)
     assert missing["detail"] == "There is no Lead with id 999"
-    missing = problem(await api.get(f"{RECORDS}/lead/999",
+    missing = problem_of(await api.get(f"{RECORDS}/lead/999",
                                     headers={**sam, "Accept-Language": "zh-CN"}), 404)
     assert missing["detail"] == "不存在 id 为 999 的线索"
