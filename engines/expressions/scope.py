@@ -78,6 +78,7 @@ class FieldInfo:
     ref: str | None = None       # lookup target entity
     child: str | None = None     # sub-table child entity
     label: Any = None
+    spec: FieldSpec | None = field(default=None, compare=False)  # options' labels, for words
 
 
 @dataclass
@@ -142,7 +143,7 @@ class Scope:
             return None
         kind = ValueType.LIST if info.child else found.type
         return FieldInfo(path, kind, found.field_type, found.scale, found.options, found.ref,
-                         found.child, found.label)
+                         found.child, found.label, found.spec)
 
     def through_lookup(self, path: str) -> bool:
         """Whether ``path`` leaves the record through a lookup (``customer.region``): such
@@ -170,4 +171,4 @@ def _info(name: str, spec: FieldSpec, label: Any) -> FieldInfo:
     ref = spec.ref if spec.type is FieldType.LOOKUP else None
     child = spec.entity if spec.type is FieldType.SUBTABLE else None
     options = tuple(spec.option_values()) if spec.options else ()
-    return FieldInfo(name, value_type(kind), spec.type, scale, options, ref, child, label)
+    return FieldInfo(name, value_type(kind), spec.type, scale, options, ref, child, label, spec)
