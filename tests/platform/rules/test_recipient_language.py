@@ -6,11 +6,9 @@ a user changes theirs with PATCH /api/users/me, and what they already received f
 
 from __future__ import annotations
 
-import copy
-
 import httpx
 from fixture_kit import problem_of
-from rules_api import APP, RECORDS, post
+from rules_api import APP, RECORDS, flow_on_a_lead, post
 from rules_app import sales_app
 from sqlalchemy import select
 
@@ -125,16 +123,9 @@ async def test_a_flow_task_and_its_copy_in_each_language(
         api: httpx.AsyncClient, services: Services) -> None:
     wang = await reader(api, services, "wang@example.com", "zh-CN")
     sam = await reader(api, services, "sam@example.com", "en")
-    doc = copy.deepcopy(sales_app({}))
-    doc["flows"] = {"check": FLOW}
-    assert (await api.post("/api/apps", json={"slug": "sales", "metadata": doc})
-            ).status_code == 201
-    lead = await post(api, "lead", {"name": "李四"})
-    started = await api.post(f"{APP}/flow-instances", json={"flow": "check",
-                                                            "record_id": lead["id"]})
-    assert started.status_code == 201, started.text
-    assert [t["title"] for t in started.json()["open_tasks"]] == ["审核线索"]
-    english = await api.get(f"{APP}/flow-instances/{started.json()['id']}",
+    started = await flow_on_a_lead(api, FLOW, "李四")
+    assert [t["title"] for t in started["open_tasks"]] == ["审核线索"]
+    english = await api.get(f"{APP}/flow-instances/{started['id']}",
                             headers={"Accept-Language": "en"})
     assert [t["title"] for t in english.json()["open_tasks"]] == ["Review the lead"]
     assert await task_titles(api, sam) == ["Review the lead"]

@@ -5,11 +5,8 @@ the same in its history — on both databases."""
 
 from __future__ import annotations
 
-import copy
-
 import httpx
-from rules_api import APP, post, publish, user
-from rules_app import sales_app
+from rules_api import APP, flow_on_a_lead, post, publish, user
 from sqlalchemy import select
 
 from loom.platform.services import Services
@@ -67,17 +64,11 @@ async def test_an_action_with_no_recipient_is_skipped(api: httpx.AsyncClient,
 
 
 async def test_a_flow_action_with_no_recipient_is_skipped(api: httpx.AsyncClient) -> None:
-    doc = copy.deepcopy(sales_app({}))
-    doc["flows"] = {"announce": {"entity": "lead", "nodes": {
+    started = await flow_on_a_lead(api, {"entity": "lead", "nodes": {
         "tell": {"type": "action", "actions": [MAIL, NOTE]},
         "done": {"type": "end"}},
-        "edges": [{"from": "start", "to": "tell"}, {"from": "tell", "to": "done"}]}}
-    assert (await api.post("/api/apps", json={"slug": "sales", "metadata": doc})
-            ).status_code == 201
-    lead = await post(api, "lead", {"name": "无主线索"})
-    started = await api.post(f"{APP}/flow-instances", json={"flow": "announce",
-                                                            "record_id": lead["id"]})
-    assert started.status_code == 201, started.text
-    [step] = [h for h in started.json()["history"] if h["event"] == "action"]
+        "edges": [{"from": "start", "to": "tell"}, {"from": "tell", "to": "done"}]},
+        "无主线索")
+    [step] = [h for h in started["history"] if h["event"] == "action"]
     assert [{k: a[k] for k in ("type", "status", "reason")} for a in step["details"]["actions"]
             ] == [{"type": "send_email", **SKIPPED}, {"type": "notify", **SKIPPED}]
