@@ -15,7 +15,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from loom.metamodel.i18n import localize
 
-_ENV = SandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=True)
+
+def _blank_as_nothing(value: Any) -> Any:
+    return "" if value is None else value  # a blank field reads as nothing, not "None"
+
+
+_ENV = SandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=True,
+                            finalize=_blank_as_nothing)
 MAX_OUTPUT = 100_000
 
 
