@@ -6,6 +6,7 @@ and to CLI messages in the CLI; the engines only raise them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ class Problem:
     """One thing wrong: where (a field name or a dotted metadata path) and what."""
 
     field: str | None
-    message: Message | str
+    message: Message | str | Mapping[str, str]  # a Mapping: a localized text
     code: str | None = None
     index: int | None = None  # position in a batch (bulk writes, imports)
 

@@ -166,3 +166,11 @@ class FieldSpec(BaseModel):
 
     def option_values(self) -> list[str]:
         return [option.value for option in self.options or []]
+
+    def option_label(self, value: Any) -> Any:
+        """The label of the option ``value`` (a localized text), or the value itself
+        when it is not one of the options."""
+        for option in self.options or []:
+            if option.value == value:
+                return option.label or option.value
+        return value

@@ -151,7 +151,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "There is no {entity} with id {id}",
         "zh-CN": "不存在 id 为 {id} 的{entity}",
     },
+    # values in sentences
+    "value_yes": {"en": "Yes", "zh-CN": "是"},
+    "value_no": {"en": "No", "zh-CN": "否"},
+    "value_blank": {"en": "blank", "zh-CN": "空"},
 }
+
+LIST_SEPARATORS = {"zh-CN": "、", "en": ", "}
+
+
+def list_text(items: Iterable[str], locale: str) -> str:
+    """Items of a list in a sentence: "A、B" in Chinese, "A, B" in English."""
+    return LIST_SEPARATORS.get(locale, ", ").join(items)
 
 
 def register_messages(entries: Mapping[str, Mapping[str, str]]) -> None:
@@ -187,6 +198,48 @@ def message(key: str, **params: Any) -> Message:
     if key not in CATALOG:
         raise KeyError(f"unknown message key {key!r}")
     return Message(key, params)
+
+
+# --- texts kept for readers to come -----------------------------------------------------
+# What a person receives later (a task, a notification) is stored as JSON that renders in
+# any language: plain text (the same for everyone), a localized text {"zh-CN", "en"}, or
+# a catalog message {"message": key, "params": {name: stored text or number}}. Each reader
+# then reads it in their own language.
+
+def stored_text(text: Any) -> Any:
+    """``text`` (plain, localized, a Message, or already stored) as JSON to keep."""
+    if text is None or isinstance(text, str):
+        return text
+    if isinstance(text, Message):
+        return {"message": text.key,
+                "params": {name: _stored_param(value) for name, value in text.params.items()}}
+    if isinstance(text, Mapping):
+        if "message" in text:
+            return {"message": str(text["message"]),
+                    "params": {str(k): _stored_param(v)
+                               for k, v in (text.get("params") or {}).items()}}
+        return {str(locale): str(value) for locale, value in text.items() if value is not None}
+    return str(text)
+
+
+def _stored_param(value: Any) -> Any:
+    if value is None or isinstance(value, int | float):  # numbers render as they are
+        return value
+    return stored_text(value)
+
+
+def render_text(stored: Any, locale: str) -> str:
+    """A stored text in ``locale`` (a localized text falls back as labels do)."""
+    if isinstance(stored, Mapping) and "message" in stored:
+        params = {name: value if isinstance(value, int | float) else render_text(value, locale)
+                  for name, value in (stored.get("params") or {}).items()}
+        return Message(str(stored["message"]), params).render(locale)
+    return localize(stored, locale)
+
+
+def in_every_locale(render: Any) -> dict[str, str]:
+    """A localized text made by calling ``render(locale)`` for each language."""
+    return {locale: render(locale) for locale in LOCALES}
 
 
 def closest_name(word: object, candidates: Iterable[object]) -> str | None:

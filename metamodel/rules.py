@@ -200,3 +200,6 @@ class RecordAction(_Strict):
     condition: Expression = None
     steps: Annotated[list[Action], Field(min_length=1, max_length=50)]
     confirm: LocalizedText | None = None
+    unavailable_message: LocalizedText | None = Field(
+        default=None, description="What people are told while the condition does not hold; "
+        "default: the failing parts of the condition, in words")

@@ -8,6 +8,7 @@ from loom.engines.expressions.compiled import (
     compile_condition,
     jsonlogic_apply,
 )
+from loom.engines.expressions.describe import describe_condition
 from loom.engines.expressions.env import Env, RelatedQuery
 from loom.engines.expressions.errors import ExpressionError, NotTranslatable
 from loom.engines.expressions.formula import (
@@ -31,6 +32,7 @@ __all__ = [
     "check_formula",
     "compile_condition",
     "compile_formula",
+    "describe_condition",
     "formula_apply",
     "jsonlogic_apply",
     "parse_formula",

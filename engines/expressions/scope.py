@@ -79,6 +79,7 @@ class FieldInfo:
     ref: str | None = None       # lookup target entity
     child: str | None = None     # sub-table child entity
     label: Any = None
+    spec: FieldSpec | None = field(default=None, compare=False)  # options' labels, for words
 
 
 @dataclass
@@ -143,7 +144,7 @@ class Scope:
             return None
         kind = ValueType.LIST if info.child else found.type
         return FieldInfo(path, kind, found.field_type, found.scale, found.options, found.ref,
-                         found.child, found.label)
+                         found.child, found.label, found.spec)
 
     def through_lookup(self, path: str) -> bool:
         """Whether ``path`` leaves the record through a lookup (``customer.region``): such
@@ -173,4 +174,4 @@ def _info(name: str, spec: FieldSpec, label: Any) -> FieldInfo:
     options = tuple(spec.option_values()) if spec.options else ()
     # a field whose type is unknown (a draft with a typo) may hold anything
     value = ValueType.ANY if isinstance(spec, UnknownTypeField) else value_type(kind)
-    return FieldInfo(name, value, spec.type, scale, options, ref, child, label)
+    return FieldInfo(name, value, spec.type, scale, options, ref, child, label, spec)

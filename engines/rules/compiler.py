@@ -59,6 +59,7 @@ class CompiledRule:
     condition: Compiled | None
     actions: list[CompiledAction]
     paths: frozenset[str] = frozenset()  # fields recipients and assignments read
+    scope: Scope | None = None  # what its condition was compiled against (labels, options)
 
     @property
     def entity(self) -> str:
@@ -121,7 +122,7 @@ def compile_rule(name: str, spec: RuleSpec, doc: AppDocument) -> CompiledRule:
         else None
     return CompiledRule(name, spec, condition,
                         [compile_action(action, scope, doc) for action in spec.actions],
-                        frozenset(field_paths(spec.actions)))
+                        frozenset(field_paths(spec.actions)), scope)
 
 
 def people(action: Action) -> list[Any]:

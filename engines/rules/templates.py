@@ -5,6 +5,8 @@ the record and never reach Python objects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +15,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from loom.metamodel.i18n import localize
 
-_ENV = SandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=True)
+
+def _blank_as_nothing(value: Any) -> Any:
+    return "" if value is None else value  # a blank field reads as nothing, not "None"
+
+
+_ENV = SandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=True,
+                            finalize=_blank_as_nothing)
 MAX_OUTPUT = 100_000
 
 
@@ -26,6 +34,64 @@ class LinkedRecord(dict):
 
     def __str__(self) -> str:
         return str(self.title if self.title is not None else self.get("id", ""))
+
+
+class _Shown:
+    """Mixed into a value's own type: it compares and computes as the value and prints as
+    the words a person reads (``{{ source }}`` is 官网, ``{% if source == "website" %}``
+    still holds)."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _ShownText(_Shown, str):
+    pass
+
+
+class _ShownInt(_Shown, int):
+    pass
+
+
+class _ShownDecimal(_Shown, Decimal):
+    pass
+
+
+class _ShownDate(_Shown, date):
+    pass
+
+
+class _ShownDateTime(_Shown, datetime):
+    pass
+
+
+class _ShownList(_Shown, list):
+    pass
+
+
+def shown(value: Any, text: str) -> Any:
+    """``value`` for a template: itself, printed as ``text``."""
+    made: Any
+    if value is None:
+        return None
+    if isinstance(value, str):
+        made = _ShownText(value)
+    elif isinstance(value, int):  # booleans too: True == 1 still holds
+        made = _ShownInt(value)
+    elif isinstance(value, Decimal | float):
+        made = _ShownDecimal(str(value))
+    elif isinstance(value, datetime):
+        made = _ShownDateTime(*value.timetuple()[:6], value.microsecond, value.tzinfo)
+    elif isinstance(value, date):
+        made = _ShownDate(value.year, value.month, value.day)
+    elif isinstance(value, list):
+        made = _ShownList(value)
+    else:
+        return value
+    made.text = text
+    return made
 
 
 @lru_cache(maxsize=512)

@@ -89,6 +89,8 @@ async def authenticated(request: Request, *, write: bool,
     transaction = svc.database.write() if write else svc.database.read()
     async with transaction as conn:
         credential = await resolve_token(conn, token, svc.clock, kinds)
+        # the reader's saved language: what they read when the request names none
+        request.state.reader_locale = credential.actor.locale
         if not credential.allows(needed):
             raise PermissionDenied(message("token_scope", scope=needed))
         touched = credential.needs_touch(svc.clock.now())

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loom.metamodel.errors import LoomError, RetryLater
-from loom.metamodel.i18n import pick_locale
+from loom.metamodel.i18n import DEFAULT_LOCALE, pick_locale
 from loom.platform.api.responses import ProblemResponse
 from loom.platform.storage.busy import busy_error
 from loom.renderers.openapi import BODY_REFUSALS, PROBLEM, PROBLEM_SCHEMA, problem_responses
@@ -41,7 +41,10 @@ def refusals(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]
 
 
 def request_locale(request: Request) -> str:
-    return pick_locale(request.headers.get("accept-language"))
+    """The reader's language: the request's ``Accept-Language`` when it names zh or en,
+    else the signed-in user's saved language, else zh-CN."""
+    saved = getattr(request.state, "reader_locale", None) or DEFAULT_LOCALE
+    return pick_locale(request.headers.get("accept-language"), default=saved)
 
 
 def problem(request: Request, status: int, slug: str, title: str, detail: str,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import BadRequest, Conflict, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.flows import START, UserTask
-from loom.metamodel.i18n import localize, message, register_messages
+from loom.metamodel.i18n import message, register_messages
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.security.actors import Actor
@@ -133,8 +133,7 @@ class TaskCommands:
         if state["approved"] < state.get("needed", 1):
             queue = list(state.get("queue") or [])
             if state.get("mode") == "sequential" and queue:
-                title = localize(node.label, instance.runtime.doc.app.default_locale)
-                await self._task(instance, activation["id"], node, title, queue.pop(0),
+                await self._task(instance, activation["id"], node, node.label, queue.pop(0),
                                  task["due_at"])
                 state["queue"] = queue
             await store.save_activation_state(conn, activation, state)
@@ -153,7 +152,7 @@ class TaskCommands:
             raise BadRequest(message("flow_needs_user"))
         node: UserTask = instance.flow.spec.nodes[activation["node"]]  # type: ignore[assignment]
         state = dict(activation["state"])
-        title = localize(node.label, instance.runtime.doc.app.default_locale)
+        title = node.label
         if position == "after":  # the added approver comes once this task is approved
             state["queue"] = [user, *state.get("queue", [])]
             state["mode"] = "sequential"
@@ -187,9 +186,7 @@ class TaskCommands:
             state = {"mode": "single", "queue": [], "needed": 1, "approved": 0,
                      "return_to": return_to}
             resubmit = await store.insert_activation(conn, instance.id, START, [], now, state)
-            title = localize(message("flow_resubmit", label=localize(
-                node.label, instance.runtime.doc.app.default_locale)),
-                instance.runtime.doc.app.default_locale)
+            title = message("flow_resubmit", label=node.label)
             await self._task(instance, resubmit, node, title, instance.row["initiator_id"],
                              None, kind="resubmit")
             return

@@ -284,7 +284,7 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                  "needed": self._needed(node, users), "approved": 0, "return_to": return_to}
         activation = await store.insert_activation(instance.conn, instance.id, node_id, branch,
                                                    instance.now, state)
-        title = localize(node.label, instance.runtime.doc.app.default_locale)
+        title = node.label  # kept in every language; each assignee reads their own
         due = parse_duration(node.due).after(instance.now) if node.due else \
             moment_of(data.get(node.due_field), instance) if node.due_field else None
         if candidates and not users:
@@ -305,14 +305,15 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             return max(len(users), 1)
         return 1
 
-    async def _task(self, instance: Instance, activation: int, node: UserTask, title: str,
+    async def _task(self, instance: Instance, activation: int, node: UserTask, title: Any,
                     user: int | None, due: datetime | None,
                     candidates: list[int] | None = None, kind: str | None = None) -> int:
         task_id = await create_task(
             instance.conn, workspace_id=instance.runtime.workspace_id,
             app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
             record_id=instance.row["record_id"], title=title, assignee_id=user,
-            now=instance.now, due_at=due, kind=kind or node.kind)
+            now=instance.now, locale=instance.runtime.doc.app.default_locale, due_at=due,
+            kind=kind or node.kind)
         await instance.conn.execute(update(tasks).where(tasks.c.id == task_id).values(
             activation_id=activation, candidates=candidates))
         await store.record_history(instance.conn, instance.id, instance.now, "task",
@@ -321,20 +322,22 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         return task_id
 
     async def _cc(self, instance: Instance, node_id: str, node: UserTask,
-                  resolver: FlowAssignees, title: str, asked: set[int]) -> None:
+                  resolver: FlowAssignees, title: Any, asked: set[int]) -> None:
         # someone the node already asks to decide needs no copy of it as well
         people = sorted({u for a in node.cc for u in await resolver.resolve(a)} - asked)
         if not people:
             return
-        text = localize(message("flow_cc", label=title), instance.runtime.doc.app.default_locale)
+        text = message("flow_cc", label=title)
+        locale = instance.runtime.doc.app.default_locale
         await notify(instance.conn, workspace_id=instance.runtime.workspace_id, user_ids=people,
-                     title=text, body=None, now=instance.now, app_id=instance.runtime.app_id,
-                     entity=instance.flow.spec.entity, record_id=instance.row["record_id"])
+                     title=text, body=None, now=instance.now, locale=locale,
+                     app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
+                     record_id=instance.row["record_id"])
         for person in people:  # a read-only copy in their inbox, closed when read
             await create_task(instance.conn, workspace_id=instance.runtime.workspace_id,
                               app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
                               record_id=instance.row["record_id"], title=text,
-                              assignee_id=person, now=instance.now, kind="cc")
+                              assignee_id=person, now=instance.now, locale=locale, kind="cc")
         await store.record_history(instance.conn, instance.id, instance.now, "cc", node=node_id,
                                    details={"to": people})
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.expressions import compile_condition
 from loom.engines.timing import parse_duration
 from loom.metamodel.flows import FlowTimer, UserTask, Wait
-from loom.metamodel.i18n import localize, message, register_messages
+from loom.metamodel.i18n import message, register_messages
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.sla import SLA_TIMER_KINDS
@@ -127,7 +127,7 @@ class Waiting:
                           node: UserTask, timer: FlowTimer) -> None:
         conn = instance.conn
         open_tasks = await _open_tasks(conn, activation["id"])
-        label = localize(node.label, instance.runtime.doc.app.default_locale)
+        label = node.label
         if timer.action in ("auto_approve", "auto_reject"):
             verb = "approve" if timer.action == "auto_approve" else "reject"
             for task in open_tasks:
@@ -169,11 +169,12 @@ class Waiting:
         return found
 
     async def _tell(self: Any, instance: Instance, people: list[int], key: str,
-                    label: str) -> None:
-        title = localize(message(key, label=label), instance.runtime.doc.app.default_locale)
+                    label: Any) -> None:
         await notify(instance.conn, workspace_id=instance.runtime.workspace_id, user_ids=people,
-                     title=title, body=None, now=instance.now, app_id=instance.runtime.app_id,
-                     entity=instance.flow.spec.entity, record_id=instance.row["record_id"])
+                     title=message(key, label=label), body=None, now=instance.now,
+                     locale=instance.runtime.doc.app.default_locale,
+                     app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
+                     record_id=instance.row["record_id"])
 
 
 async def _open_tasks(conn: AsyncConnection, activation_id: int) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
-"""A record's 360° view: the record and, in one answer, the first records of every related
-list — the records of other entities that point at it, directly (``ticket.customer``) or
-along a path of lookups (``payment.contract.customer``).
+"""A record's 360° view: the record, its actions (the buttons: whether each can run now,
+and why not) and, in one answer, the first records of every related list — the records
+of other entities that point at it, directly (``ticket.customer``) or along a path of
+lookups (``payment.contract.customer``).
 
 The lists come from a form's ``related`` section, or by default one per lookup of another
 entity to this one. Each list is a ``list_records`` query, so the reader's reach, hidden
@@ -24,6 +25,7 @@ from loom.metamodel.forms import MAX_RELATED_LIMIT, RelatedListSpec
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.reads import ListQuery, get_record, list_records
+from loom.platform.rules.record_actions import action_states
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 from loom.renderers.layouts import columns
@@ -82,7 +84,8 @@ async def record_with_related(conn: AsyncConnection, runtime: AppRuntime, actor:
                               entity: str, record_id: int, now: datetime, *, locale: str,
                               form: str | None = None,
                               limit: int | None = None) -> dict[str, Any]:
-    """The record (404 outside the reader's reach) and its related lists."""
+    """The record (404 outside the reader's reach), its actions (buttons) with whether
+    each can run now and why not, and its related lists."""
     if limit is not None and not 1 <= limit <= MAX_RELATED_LIMIT:
         raise BadRequest(message("related_bad_limit", max=MAX_RELATED_LIMIT))
     lists = related_lists(runtime, entity, form)
@@ -92,7 +95,8 @@ async def record_with_related(conn: AsyncConnection, runtime: AppRuntime, actor:
         shown = await _related_list(conn, runtime, actor, record_id, spec, now, locale, limit)
         if shown is not None:
             found.append(shown)
-    return {"entity": entity, "record": record, "related": found}
+    actions = await action_states(conn, runtime, actor, entity, record_id, now, locale)
+    return {"entity": entity, "record": record, "actions": actions, "related": found}
 
 
 async def _related_list(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,

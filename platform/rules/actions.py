@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.expressions import Env
 from loom.engines.forms.values import to_json
 from loom.engines.rules.compiler import CompiledAction, CompiledRule, is_created_ref
-from loom.engines.rules.templates import LinkedRecord, render, template_names
 from loom.engines.timing import parse_duration
 from loom.metamodel.errors import NotFound, ValidationFailed
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import localize, message, register_messages
 from loom.metamodel.rules import (
     Assign,
     Convert,
@@ -38,12 +37,15 @@ from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.reads import environment, filter_clause
 from loom.platform.rules.assignment import choose_assignee
+from loom.platform.rules.messages import fill_in
 from loom.platform.rules.recipients import Recipients
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS
 from loom.platform.tasks.store import add_timer, create_task
 
 LOCAL_ACTIONS = (SetField, Tag, Assign)
+# how a trace tells an action that had nobody to address: it did nothing, and why
+NO_RECIPIENT = {"status": "skipped", "reason": "no_recipient"}
 
 register_messages({
     "rule_action_failed": {"en": "Rule '{rule}' could not {action}: {detail}",
@@ -88,24 +90,10 @@ class Run:
     def locale(self) -> str:
         return self.runtime.doc.app.default_locale
 
-    async def template_context(self, *texts: Any) -> dict[str, Any]:
-        """The record for templates; a lookup the templates name reads as the record it
-        points at (shown by its title, its fields reachable: ``{{ customer.phone }}``)."""
-        context = {k: to_json(v) for k, v in self.data.items()}
-        spec = self.runtime.entity(self.entity)
-        for name in template_names(*texts):
-            field_spec = spec.fields.get(name)
-            if field_spec is None or not field_spec.ref or self.data.get(name) is None:
-                continue
-            table = self.runtime.tables[field_spec.ref]
-            row = (await self.conn.execute(select(table).where(
-                table.c.id == self.data[name]))).mappings().first()
-            if row is not None:
-                title = self.runtime.entity(field_spec.ref).title()
-                context[name] = LinkedRecord({k: to_json(v) for k, v in row.items()},
-                                             row.get(title) if title else None)
-        context["user"] = {"name": self.actor.name, "email": self.actor.email}
-        return context
+    async def texts(self, *templates: Any) -> list[dict[str, str] | None]:
+        """The message templates filled in from the record, in every language."""
+        return await fill_in(self.conn, self.runtime, self.actor, self.entity, self.data,
+                             *templates)
 
 
 class ActionRunner:
@@ -167,13 +155,14 @@ class ActionRunner:
             return {"type": spec.type, "updated": await self._update_related(run, action)}
         if isinstance(spec, Notify):
             ids = await self._user_ids(run, spec.to)
-            context = await run.template_context(spec.title, spec.body)
-            title = render(spec.title, context, run.locale())
-            body = render(spec.body, context, run.locale()) if spec.body else None
+            if not ids:
+                return {"type": spec.type, "to": [], **NO_RECIPIENT}
+            title, body = await run.texts(spec.title, spec.body)
             await notify(run.conn, workspace_id=run.runtime.workspace_id, user_ids=ids,
-                         title=title, body=body, now=run.now, app_id=run.runtime.app_id,
-                         entity=run.entity, record_id=run.record.get("id"))
-            return {"type": spec.type, "to": ids, "title": title}
+                         title=title, body=body, now=run.now, locale=run.locale(),
+                         app_id=run.runtime.app_id, entity=run.entity,
+                         record_id=run.record.get("id"))
+            return {"type": spec.type, "to": ids, "title": localize(title, run.locale())}
         if isinstance(spec, SendEmail):
             return await self._email(run, spec, index)
         if isinstance(spec, Webhook):
@@ -272,32 +261,34 @@ class ActionRunner:
         return sorted(set(found))
 
     async def _email(self, run: Run, spec: SendEmail, index: int) -> dict[str, Any]:
+        """One email per language among the recipients: a user reads their own (or
+        ``spec.locale`` when the rule fixes it), an address that is no user the app's."""
         resolver = run.recipients()
-        to = [address for r in spec.to for address in await resolver.emails(r)]
-        cc = [address for r in spec.cc for address in await resolver.emails(r)]
-        locale = spec.locale or run.locale()
-        context = await run.template_context(spec.subject, spec.body)
-        payload = {"to": sorted(set(to)), "cc": sorted(set(cc) - set(to)),
-                   "subject": render(spec.subject, context, locale),
-                   "text": render(spec.body, context, locale)}
-        if payload["to"]:
-            run.outbox.append({"kind": "email", "key": f"{run.key}:{index}",
-                               "payload": payload})
-        return {"type": spec.type, "to": payload["to"], "subject": payload["subject"]}
+        to = [a for r in spec.to for a in await resolver.addressees(r)]
+        if not to:
+            return {"type": spec.type, "to": [], **NO_RECIPIENT}
+        cc = [a for r in spec.cc for a in await resolver.addressees(r)]
+        subject, body = await run.texts(spec.subject, spec.body)
+        letters = _by_language(to, cc, spec.locale or None, run.locale())
+        for locale, (to_group, cc_group) in letters.items():
+            key = f"{run.key}:{index}" + (f":{locale}" if len(letters) > 1 else "")
+            run.outbox.append({"kind": "email", "key": key, "payload": {
+                "to": to_group, "cc": cc_group, "subject": localize(subject, locale),
+                "text": localize(body, locale)}})
+        return {"type": spec.type, "to": sorted({address for address, _ in to}),
+                "subject": localize(subject, next(iter(letters)))}
 
     async def _task(self, run: Run, spec: CreateTask, index: int) -> dict[str, Any]:
         assignees = await run.recipients().user_ids(spec.assignee)
         assignee = assignees[0] if assignees else None
         due = parse_duration(spec.due).after(run.now) if spec.due else None
-        context = await run.template_context(spec.title, spec.notes)
-        title = render(spec.title, context, run.locale())
-        notes = render(spec.notes, context, run.locale()) if spec.notes else None
+        title, notes = await run.texts(spec.title, spec.notes)
         workspace, app = run.runtime.workspace_id, run.runtime.app_id
         task_id = await create_task(run.conn, workspace_id=workspace, app_id=app,
                                     entity=run.entity, record_id=run.record.get("id"),
                                     title=title, notes=notes, assignee_id=assignee,
-                                    now=run.now, due_at=due, source_rule=run.rule.name,
-                                    source_action=index)
+                                    now=run.now, locale=run.locale(), due_at=due,
+                                    source_rule=run.rule.name, source_action=index)
         if due is not None and spec.remind_before:
             await add_timer(run.conn, workspace_id=workspace, app_id=app, kind="task_remind",
                             task_id=task_id, due_at=parse_duration(spec.remind_before)
@@ -320,3 +311,19 @@ class ActionRunner:
         problems = list(cause.problems) if cause is not None else []
         return ValidationFailed(text, problems)
 
+
+def _by_language(to: list[tuple[str, str | None]], cc: list[tuple[str, str | None]],
+                 fixed: str | None, default: str) -> dict[str, tuple[list[str], list[str]]]:
+    """The letters of one email action: per language, its To and Cc addresses. A Cc in a
+    language no To reads is copied on the first letter."""
+    def language(saved: str | None) -> str:
+        return fixed or saved or default
+
+    groups: dict[str, tuple[set[str], set[str]]] = {}
+    for address, saved in to:
+        groups.setdefault(language(saved), (set(), set()))[0].add(address)
+    first = next(iter(groups))
+    for address, saved in cc:
+        groups.get(language(saved), groups[first])[1].add(address)
+    return {locale: (sorted(to_set), sorted(cc_set - to_set))
+            for locale, (to_set, cc_set) in groups.items()}

@@ -22,7 +22,7 @@ from loom.platform.outbox.store import enqueue
 from loom.platform.records.context import WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare
 from loom.platform.rules.actions import LOCAL_ACTIONS, ActionRunner, Run
-from loom.platform.rules.traces import trace_row, write_trace, write_traces
+from loom.platform.rules.traces import firing_status, trace_row, write_trace, write_traces
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS
 
@@ -142,8 +142,8 @@ class RuleHook:
                     firing.actions.append(await self.runner.run_action(run, action, index))
             traces.append(trace_row(ctx.runtime, ctx.actor, rule=rule.name, entity=ctx.entity,
                                     record_id=ctx.record_id, trigger=rule.spec.trigger.on,
-                                    status="done", now=ctx.now, inputs=firing.inputs,
-                                    actions=firing.actions))
+                                    status=firing_status(firing.actions), now=ctx.now,
+                                    inputs=firing.inputs, actions=firing.actions))
         await write_traces(ctx.conn, traces)
 
     async def _deleted(self, ctx: WriteContext, rules: list[CompiledRule]) -> list[Firing]:
@@ -211,6 +211,7 @@ class RuleExecutor:
             await enqueue(conn, workspace_id=runtime.workspace_id, app_id=runtime.app_id,
                           kind=item["kind"], key=item["key"], payload=item["payload"], now=now)
         await write_trace(conn, runtime, actor, rule=rule.name, entity=rule.entity,
-                          record_id=record_id, trigger=trigger, status="done", now=now,
+                          record_id=record_id, trigger=trigger,
+                          status=firing_status(firing.actions), now=now,
                           inputs=firing.inputs, actions=firing.actions)
         return firing

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.metamodel.i18n import LOCALES
 from loom.metamodel.rules import Candidates, Recipient
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
@@ -56,17 +57,19 @@ class Recipients:
                 .order_by(role_members.c.user_id))).scalars())
         return []
 
-    async def emails(self, recipient: Recipient) -> list[str]:
+    async def addressees(self, recipient: Recipient) -> list[tuple[str, str | None]]:
+        """Email addresses with the language each person chose (None: an address that is
+        no user, or a user who chose none)."""
         if recipient.kind == "email":
             if recipient.email:
-                return [recipient.email]
-            return [str(v) for v in _as_ids(self.data.get(recipient.field or ""))]
+                return [(recipient.email, None)]
+            return [(str(v), None) for v in _as_ids(self.data.get(recipient.field or ""))]
         ids = await self.user_ids(recipient)
         if not ids:
             return []
-        rows = await self.conn.execute(select(users.c.email).where(users.c.id.in_(ids))
-                                       .order_by(users.c.id))
-        return list(rows.scalars())
+        rows = await self.conn.execute(select(users.c.email, users.c.locale)
+                                       .where(users.c.id.in_(ids)).order_by(users.c.id))
+        return [(email, locale if locale in LOCALES else None) for email, locale in rows.all()]
 
     async def candidates(self, candidates: Candidates) -> list[int]:
         """Assignment candidates, in a stable order (by user id), active users only."""

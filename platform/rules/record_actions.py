@@ -11,12 +11,17 @@ local changes are one pipeline update and everything is traced like any rule run
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.expressions import ExpressionError
+from loom.engines.expressions import Env, ExpressionError, describe_condition
+from loom.engines.rules.compiler import CompiledRule
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.fields import LocalizedText
+from loom.metamodel.i18n import localize, message, register_messages
+from loom.metamodel.rules import RecordAction
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.reads import environment
@@ -27,8 +32,8 @@ from loom.platform.security.permissions import authorize, within_reach
 register_messages({
     "action_not_found": {"en": "{entity} has no action '{name}'",
                          "zh-CN": "{entity}没有“{name}”操作"},
-    "action_not_available": {"en": "this action is not available for this record",
-                             "zh-CN": "该记录当前不能执行此操作"},
+    "action_not_available": {"en": "{action} is not available for this record: {reason}",
+                             "zh-CN": "该记录当前不能执行“{action}”：{reason}"},
     "action_condition_failed": {"en": "the action's condition could not be evaluated: "
                                 "{detail}",
                                 "zh-CN": "操作的条件无法求值：{detail}"},
@@ -64,8 +69,55 @@ async def run_record_action(conn: AsyncConnection, executor: RuleExecutor,
         text = message("action_condition_failed", detail=str(exc))
         raise ValidationFailed(text, [Problem("condition", text, code="condition")]) from None
     if not available:
-        text = message("action_not_available")
-        raise Conflict(text, [Problem(None, text, code="action_not_available")])
+        button = runtime.entity(entity).actions[name]
+        reason = unavailable_reason(rule, button, data, env)
+        raise Conflict(message("action_not_available", action=button.label, reason=reason),
+                       [Problem(None, reason, code="action_not_available")])
     key = f"action:{runtime.app_id}:{entity}:{record_id}:{name}:{record['version']}"
     await executor.fire(conn, runtime, actor, rule, record_id, trigger="action", key=key,
                         now=now, check_condition=False)
+
+
+def unavailable_reason(rule: CompiledRule, button: RecordAction, data: dict[str, Any],
+                       env: Env) -> LocalizedText:
+    """Why the action's condition does not hold for this record, in every language: the
+    action's own ``unavailable_message``, else the parts of its condition that fail."""
+    if button.unavailable_message is not None:
+        return button.unavailable_message
+    assert rule.condition is not None  # no condition: always available
+    return describe_condition(rule.condition, rule.scope, data, env)
+
+
+async def action_states(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                        entity: str, record_id: int, now: datetime,
+                        locale: str) -> list[dict[str, Any]]:
+    """Each action of the entity as a button on a record the reader may see: its name,
+    label, whether it can run now, and if not, why (in ``locale``) — what pressing it
+    would answer, bar a change in between."""
+    buttons = runtime.entity(entity).actions
+    if not buttons:
+        return []
+    table = runtime.tables[entity]
+    record = dict((await conn.execute(select(table).where(table.c.id == record_id))
+                   ).mappings().one())
+    rules = {name: runtime.rules.record_action(runtime.doc, entity, name) for name in buttons}
+    compiled = [c for rule in rules.values() if rule is not None for c in rule.expressions()]
+    paths = {p for rule in rules.values() if rule is not None for p in rule.paths}
+    data, env = await prepare(conn, runtime, entity, record, compiled, actor, now, paths=paths)
+    states = []
+    for name, button in buttons.items():
+        rule = rules[name]
+        assert rule is not None
+        state: dict[str, Any] = {"name": name, "label": localize(button.label, locale),
+                                 "available": True}
+        try:
+            available = rule.holds(data, env)
+            reason = None if available else unavailable_reason(rule, button, data, env)
+        except ExpressionError as exc:
+            available, reason = False, message("action_condition_failed", detail=str(exc))
+        if not available:
+            state.update(available=False, reason=localize(reason, locale))
+        if button.confirm is not None:
+            state["confirm"] = localize(button.confirm, locale)
+        states.append(state)
+    return states

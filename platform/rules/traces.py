@@ -10,9 +10,29 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.forms.values import to_json
+from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import rule_runs
+
+register_messages({
+    "trace_no_recipient": {"en": "no recipient", "zh-CN": "没有收件人"},
+})
+# why an action did nothing (its trace entry's ``reason``) → the words for it
+REASONS = {"no_recipient": "trace_no_recipient"}
+
+
+def firing_status(actions: list[dict[str, Any]]) -> str:
+    """``done``; ``skipped`` when the firing had actions and every one of them was
+    skipped (an email with no recipient: nothing happened)."""
+    if actions and all(a.get("status") == "skipped" for a in actions):
+        return "skipped"
+    return "done"
+
+
+def _explained(actions: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    return [{**a, "reason_text": message(REASONS[a["reason"]]).render(locale)}
+            if a.get("reason") in REASONS else a for a in actions or []]
 
 
 def _json(value: Any) -> Any:
@@ -47,9 +67,10 @@ async def write_trace(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
     await write_traces(conn, [trace_row(runtime, actor, **trace)])
 
 
-async def list_traces(conn: AsyncConnection, app_id: int, *, entity: str | None = None,
-                      record_id: int | None = None, rule: str | None = None,
-                      limit: int = 100) -> list[dict[str, Any]]:
+async def list_traces(conn: AsyncConnection, app_id: int, locale: str, *,
+                      entity: str | None = None, record_id: int | None = None,
+                      rule: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The app's traces, newest first; a skipped action's reason in ``locale``."""
     query = select(rule_runs).where(rule_runs.c.app_id == app_id)
     for column, value in ((rule_runs.c.entity, entity), (rule_runs.c.record_id, record_id),
                           (rule_runs.c.rule, rule)):
@@ -59,5 +80,6 @@ async def list_traces(conn: AsyncConnection, app_id: int, *, entity: str | None 
     return [{"id": r["id"], "rule": r["rule"], "entity": r["entity"],
              "record_id": r["record_id"], "trigger": r["trigger"], "status": r["status"],
              "at": r["at"], "version": r["app_version"], "actor_id": r["actor_id"],
-             "source": r["source"], "inputs": r["inputs"], "actions": r["actions"],
+             "source": r["source"], "inputs": r["inputs"],
+             "actions": _explained(r["actions"], locale),
              "error": r["error"]} for r in rows.mappings()]

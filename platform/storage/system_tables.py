@@ -181,6 +181,9 @@ notifications = Table(
     Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=True),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=True),
+    # title and body for any reader's language (metamodel.i18n.stored_text); the columns
+    # above hold them as the recipient read them when written
+    Column("texts", JSON, nullable=True),
     Column("entity", String(40), nullable=True),
     Column("record_id", ID, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -248,6 +251,7 @@ tasks = Table(
     Column("kind", String(20), nullable=False),
     Column("title", Text, nullable=False),
     Column("notes", Text, nullable=True),
+    Column("texts", JSON, nullable=True),  # title and notes for any reader's language
     Column("assignee_id", ID, ForeignKey("users.id"), nullable=True),
     Column("status", String(10), nullable=False),
     Column("due_at", UTCDateTime, nullable=True),

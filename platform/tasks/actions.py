@@ -24,6 +24,7 @@ from loom.platform.apps.runtime import AppRuntime
 from loom.platform.flows.commands import APPROVAL_ACTIONS
 from loom.platform.flows.commands import TASK_ACTIONS as FLOW_TASK_ACTIONS
 from loom.platform.flows.runtime import FlowRuntime
+from loom.platform.outbox.notifications import shown_texts
 from loom.platform.records.titles import record_titles
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import flow_activations, tasks, users
@@ -73,9 +74,10 @@ def allowed_actions(task: dict[str, Any]) -> list[str]:
     return list(FLOW_TASK_ACTIONS.get(task["kind"], APPROVAL_ACTIONS))
 
 
-def task_json(task: dict[str, Any]) -> dict[str, Any]:
-    """A task as its reader sees it, with the actions it allows now."""
+def task_json(task: dict[str, Any], locale: str) -> dict[str, Any]:
+    """A task as its reader sees it, in their language, with the actions it allows now."""
     body = {name: task.get(name) for name in PUBLIC}
+    body.update(shown_texts(task, ("title", "notes"), locale))
     body["flow_task"] = task.get("activation_id") is not None
     body["actions"] = allowed_actions(task)
     return body
@@ -83,8 +85,8 @@ def task_json(task: dict[str, Any]) -> dict[str, Any]:
 
 async def visible_tasks(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, *,
                         assignee_id: int | None, status: str | None, entity: str | None,
-                        record_id: int | None, limit: int,
-                        now: datetime) -> list[dict[str, Any]]:
+                        record_id: int | None, limit: int, now: datetime,
+                        locale: str) -> list[dict[str, Any]]:
     """The app's tasks matching the filters; someone who is not an administrator sees
     only their own, whatever they ask for. Each names its record's title where the reader
     may see it (``record_title``; else null)."""
@@ -98,21 +100,24 @@ async def visible_tasks(conn: AsyncConnection, runtime: AppRuntime, actor: Actor
     titles = await record_titles(conn, runtime, actor, [
         (task["entity"], task["record_id"]) for task in found
         if task["entity"] and task["record_id"]], now)
-    return [{**task_json(task), "record_title": titles.get((task["entity"], task["record_id"]))}
+    return [{**task_json(task, locale),
+             "record_title": titles.get((task["entity"], task["record_id"]))}
             for task in found]
 
 
 async def act_on_task(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
                       task_id: int, command: TaskCommand, *, now: datetime,
-                      flows: FlowRuntime, runtime_at: RuntimeAt,
+                      flows: FlowRuntime, runtime_at: RuntimeAt, locale: str,
                       expected_version: int | None = None) -> dict[str, Any]:
-    """Carry out ``command`` on a task of this app; returns the task afterwards."""
+    """Carry out ``command`` on a task of this app; returns the task afterwards, in
+    ``locale``."""
     task = await get_task(conn, runtime.workspace_id, task_id)
     if task["app_id"] != runtime.app_id:
         raise NotFound(message("task_not_found", id=task_id))
     if task["activation_id"] is not None:
-        return await _flow_action(conn, actor, task, command, now, flows, runtime_at,
+        done = await _flow_action(conn, actor, task, command, now, flows, runtime_at,
                                   expected_version)
+        return task_json(done, locale)
     if not actor.is_admin and task["assignee_id"] != actor.user_id:
         raise PermissionDenied(message("task_not_yours"))
     if command.action not in TODO_ACTIONS:
@@ -123,7 +128,7 @@ async def act_on_task(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
                                expected_version=expected_version)
     await conn.execute(update(tasks).where(tasks.c.id == task_id).values(
         outcome="complete", comment=command.comment))
-    return task_json({**done, "outcome": "complete", "comment": command.comment})
+    return task_json({**done, "outcome": "complete", "comment": command.comment}, locale)
 
 
 async def _flow_action(conn: AsyncConnection, actor: Actor, task: dict[str, Any],
@@ -141,10 +146,9 @@ async def _flow_action(conn: AsyncConnection, actor: Actor, task: dict[str, Any]
         if current["version"] != expected_version:
             raise Conflict(message("task_stale", id=task["id"], current=current["version"]))
     user = await _user_id(conn, actor, command.user)
-    done = await flows.act(instance, task["id"], command.action, comment=command.comment,
+    return await flows.act(instance, task["id"], command.action, comment=command.comment,
                            target_node=command.target_node, user=user,
                            position=command.position, values=command.values)
-    return task_json(done)
 
 
 async def _user_id(conn: AsyncConnection, actor: Actor, user: int | str | None) -> int | None:

@@ -12,7 +12,8 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import message, register_messages, render_text, stored_text
+from loom.platform.security.users import saved_locales
 from loom.platform.storage.leases import lease_due
 from loom.platform.storage.system_tables import tasks, timers
 
@@ -27,16 +28,23 @@ register_messages({
 
 
 async def create_task(conn: AsyncConnection, *, workspace_id: int, app_id: int,
-                      entity: str | None, record_id: int | None, title: str,
-                      assignee_id: int | None, now: datetime, due_at: datetime | None = None,
-                      notes: str | None = None, kind: str = "todo",
+                      entity: str | None, record_id: int | None, title: Any,
+                      assignee_id: int | None, now: datetime, locale: str,
+                      due_at: datetime | None = None, notes: Any = None, kind: str = "todo",
                       source_rule: str | None = None, source_action: int | None = None,
                       ) -> int:
+    """A new open task. ``title`` and ``notes`` are plain or localized texts or Messages,
+    kept for any reader's language; the columns hold them in the assignee's language
+    (``locale`` when they chose none)."""
+    texts = {"title": stored_text(title), "notes": stored_text(notes)}
+    if assignee_id is not None:
+        locale = (await saved_locales(conn, [assignee_id])).get(assignee_id, locale)
     result = await conn.execute(insert(tasks).values(
         workspace_id=workspace_id, app_id=app_id, entity=entity, record_id=record_id,
-        kind=kind, title=title, notes=notes, assignee_id=assignee_id, status="open",
-        due_at=due_at, source_rule=source_rule, source_action=source_action, version=1,
-        created_at=now)
+        kind=kind, title=render_text(texts["title"], locale),
+        notes=render_text(texts["notes"], locale) if notes is not None else None,
+        texts=texts, assignee_id=assignee_id, status="open", due_at=due_at,
+        source_rule=source_rule, source_action=source_action, version=1, created_at=now)
         .returning(tasks.c.id))
     return int(result.scalar_one())
 

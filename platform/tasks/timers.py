@@ -11,7 +11,6 @@ claims only the kinds of timer it owns.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -87,14 +86,12 @@ async def _handle(conn: AsyncConnection, timer_id: int, as_of: datetime) -> int:
 
 async def _notify(conn: AsyncConnection, key: str, task: dict[str, Any], to: list[int],
                   as_of: datetime) -> None:
-    """One notification per recipient, titled in the recipient's language."""
-    rows = await conn.execute(select(users.c.id, users.c.locale).where(
-        users.c.id.in_(to), users.c.active.is_(True)))
-    by_locale: dict[str, list[int]] = defaultdict(list)
-    for user_id, locale in rows:
-        by_locale[locale or DEFAULT_LOCALE].append(user_id)
-    for locale, user_ids in sorted(by_locale.items()):
-        await notify(conn, workspace_id=task["workspace_id"], user_ids=user_ids,
-                     title=message(key, title=task["title"]).render(locale), body=task["notes"],
-                     now=as_of, app_id=task["app_id"], entity=task["entity"],
-                     record_id=task["record_id"])
+    """One notification per active recipient, about the task in whatever language each
+    reads it."""
+    active = (await conn.execute(select(users.c.id).where(
+        users.c.id.in_(to), users.c.active.is_(True)))).scalars().all()
+    texts = task["texts"] or {"title": task["title"], "notes": task["notes"]}
+    await notify(conn, workspace_id=task["workspace_id"], user_ids=active,
+                 title=message(key, title=texts["title"]), body=texts.get("notes"),
+                 now=as_of, locale=DEFAULT_LOCALE, app_id=task["app_id"],
+                 entity=task["entity"], record_id=task["record_id"])

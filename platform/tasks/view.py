@@ -20,7 +20,7 @@ from loom.platform.tasks.store import get_task
 
 
 async def task_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, task_id: int,
-                    pipeline: Any, runtime_at: RuntimeAt) -> dict[str, Any]:
+                    pipeline: Any, runtime_at: RuntimeAt, locale: str) -> dict[str, Any]:
     task = await get_task(conn, runtime.workspace_id, task_id)
     if task["app_id"] != runtime.app_id:
         raise NotFound(message("task_not_found", id=task_id))
@@ -38,7 +38,7 @@ async def task_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, ta
             pinned = await runtime_at(conn, runtime.app_id, row[0])
             node = pinned.flows[row[1]].spec.nodes.get(row[2])
             levels = dict(getattr(node, "field_permissions", {}) or {})
-    out: dict[str, Any] = {"task": task_json(task), "record": None, "fields": {}}
+    out: dict[str, Any] = {"task": task_json(task, locale), "record": None, "fields": {}}
     if task["entity"] and task["record_id"]:
         spec = pinned.entity(task["entity"])
         record = await pipeline.load(conn, pinned, task["entity"], task["record_id"])

@@ -26,6 +26,14 @@ async def test_a_new_lead_waits_in_its_regions_pool(world: World) -> None:
     assert lead["owner"] is None
     assert "公海新线索：陈晓明（杭州云启科技有限公司）" in await world.titles("east_manager")
     assert await world.titles("north_manager") == []
+    # the source reads as its option's label, in each reader's language
+    [told] = [n for n in await world.notifications("east_manager")
+              if n["title"].startswith("公海新线索")]
+    assert told["body"] == "区域团队：华东销售团队，来源：官网"
+    english = await world.as_("east_manager").get("/api/notifications",
+                                                  headers={"Accept-Language": "en"})
+    assert told["id"] in [n["id"] for n in english.json()["items"]
+                          if n["body"] == "Team: 华东销售团队, source: Website"]
     # the pool is visible to every rep; the north team's lead routes north
     assert [x["id"] for x in await world.find("lead", by="li")] == [lead["id"]]
     north = await new_lead(world, name="马丽", region="north_china")

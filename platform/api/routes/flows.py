@@ -13,12 +13,13 @@ from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId, StoredText
-from loom.platform.api.problems import refusals
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.migration import migrate
+from loom.platform.outbox.notifications import shown_texts
 from loom.platform.records.reads import environment
 from loom.platform.security.permissions import authorize, require_reach, within_reach
 from loom.platform.storage.system_tables import tasks
@@ -50,7 +51,7 @@ def _describe(row: dict[str, Any]) -> dict[str, Any]:
                                       "ended_at")}
 
 
-async def _full(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
+async def _full(conn: Any, row: dict[str, Any], locale: str) -> dict[str, Any]:
     out = _describe(row)
     out["history"] = await store.history(conn, row["id"])
     activations = await store.active_activations(conn, row["id"])
@@ -63,7 +64,8 @@ async def _full(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
     rows = (await conn.execute(select(tasks).where(tasks.c.activation_id.in_(ids),
                                                    tasks.c.status == "open")
                                .order_by(tasks.c.id))).mappings().all() if ids else []
-    out["open_tasks"] = [{"id": t["id"], "title": t["title"], "assignee_id": t["assignee_id"],
+    out["open_tasks"] = [{"id": t["id"], "title": shown_texts(t, ("title",), locale)["title"],
+                          "assignee_id": t["assignee_id"],
                           "candidates": t["candidates"], "due_at": t["due_at"]} for t in rows]
     return out
 
@@ -97,7 +99,7 @@ async def start_flow(request: Request, app: str, body: StartIn) -> Any:
         instance_id = await svc.flows.start(conn, runtime, actor, body.flow, body.record_id,
                                             svc.clock.now())
         row = await store.load_instance(conn, actor.workspace_id, instance_id, running=False)
-        return LoomJSONResponse(await _full(conn, row), status_code=201)
+        return LoomJSONResponse(await _full(conn, row, request_locale(request)), status_code=201)
 
 
 @router.get(PREFIX, summary="Flow instances of an app (or of one record)",
@@ -116,7 +118,8 @@ async def list_instances(request: Request, app: str, entity: str | None = None,
         visible = [row for row in rows
                    if await _may_read(conn, actor, runtime, row["entity"], row["record_id"],
                                       now)]
-        return LoomJSONResponse({"items": [await _full(conn, row) for row in visible]})
+        locale = request_locale(request)
+        return LoomJSONResponse({"items": [await _full(conn, row, locale) for row in visible]})
 
 
 async def _may_read(conn: Any, actor: Any, runtime: Any, entity: str, record_id: int,
@@ -147,7 +150,7 @@ async def get_instance(request: Request, app: str, instance_id: RowId) -> Any:
         if not await _may_read(conn, actor, runtime, row["entity"], row["record_id"],
                                svc.clock.now()):
             raise NotFound(message("flow_instance_not_found", id=row["id"]))
-        return LoomJSONResponse(await _full(conn, row))
+        return LoomJSONResponse(await _full(conn, row, request_locale(request)))
 
 
 @router.post(PREFIX + "/{instance_id}/withdraw", summary="Withdraw a running flow (撤回)",
@@ -158,7 +161,7 @@ async def withdraw(request: Request, app: str, instance_id: RowId,
     async with command(request, write=True) as (conn, actor):
         _current, instance = await _running(svc, conn, actor, app, instance_id)
         await svc.flows.withdraw(instance, body.comment if body else None)
-        return LoomJSONResponse(await _full(conn, instance.row))
+        return LoomJSONResponse(await _full(conn, instance.row, request_locale(request)))
 
 
 @router.post(PREFIX + "/{instance_id}/retry", summary="Retry failed action nodes (admin)",
@@ -170,7 +173,8 @@ async def retry(request: Request, app: str, instance_id: RowId) -> Any:
         _current, instance = await _running(svc, conn, actor, app, instance_id)
         retried = await svc.flows.retry_incidents(instance)
         await store.save_instance(conn, instance.row)
-        return LoomJSONResponse({**await _full(conn, instance.row), "retried": retried})
+        return LoomJSONResponse({**await _full(conn, instance.row, request_locale(request)),
+                                 "retried": retried})
 
 
 @router.post(PREFIX + "/{instance_id}/migrate",
@@ -185,4 +189,5 @@ async def migrate_instance(request: Request, app: str, instance_id: RowId,
         target = current if body.version is None else await svc.apps.runtime_at(
             conn, current.app_id, body.version)
         moved = await migrate(instance, target, body.mapping)
-        return LoomJSONResponse({**await _full(conn, instance.row), "migrated": moved})
+        return LoomJSONResponse({**await _full(conn, instance.row, request_locale(request)),
+                                 "migrated": moved})

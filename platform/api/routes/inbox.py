@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId
-from loom.platform.api.problems import refusals
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.outbox import store
@@ -21,7 +21,8 @@ router = APIRouter(tags=["notifications"])
 @router.get("/api/notifications", summary="My notifications, newest first")
 async def my_notifications(request: Request, unread: bool = False) -> Any:
     async with command(request, write=False) as (conn, actor):
-        items = await inbox(conn, actor.user_id or 0, unread_only=unread)
+        items = await inbox(conn, actor.user_id or 0, request_locale(request),
+                            unread_only=unread)
     return LoomJSONResponse({"items": items})
 
 

@@ -89,8 +89,8 @@ async def rule_runs(request: Request, app: str, entity: str | None = None,
     async with command(request, write=False) as (conn, actor):
         require_admin(actor)
         runtime, actor = await svc.apps.enter(conn, actor, app)
-        items = await list_traces(conn, runtime.app_id, entity=entity, record_id=record,
-                                  rule=rule, limit=limit)
+        items = await list_traces(conn, runtime.app_id, request_locale(request),
+                                  entity=entity, record_id=record, rule=rule, limit=limit)
     return LoomJSONResponse({"items": items})
 
 

@@ -15,7 +15,7 @@ from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import format_path
 from loom.platform.api.context import command, etag, if_match, json_body, services
 from loom.platform.api.guards import RowId, StoredText
-from loom.platform.api.problems import refusals
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.tasks.actions import TaskCommand, act_on_task, visible_tasks
 from loom.platform.tasks.view import task_view
@@ -78,7 +78,8 @@ async def list_app_tasks(request: Request, app: str,
         items = await visible_tasks(conn, runtime, actor,
                                     assignee_id=_assignee(assignee, actor.user_id),
                                     status=status, entity=entity, record_id=record,
-                                    limit=limit, now=svc.clock.now())
+                                    limit=limit, now=svc.clock.now(),
+                                    locale=request_locale(request))
     return LoomJSONResponse({"items": items})
 
 
@@ -90,7 +91,7 @@ async def get_app_task(request: Request, app: str, task_id: RowId) -> Any:
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         view = await task_view(conn, runtime, actor, task_id, svc.pipeline,
-                               svc.apps.runtime_at)
+                               svc.apps.runtime_at, request_locale(request))
     return LoomJSONResponse(view, headers={"ETag": etag(view["task"]["version"])})
 
 
@@ -112,5 +113,5 @@ async def task_action(request: Request, app: str, task_id: RowId) -> Any:
         task = await act_on_task(conn, runtime, actor, task_id,
                                  TaskCommand(**wanted.model_dump()), now=svc.clock.now(),
                                  flows=svc.flows, runtime_at=svc.apps.runtime_at,
-                                 expected_version=expected)
+                                 locale=request_locale(request), expected_version=expected)
     return LoomJSONResponse(task, headers={"ETag": etag(task["version"])})

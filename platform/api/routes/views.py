@@ -119,7 +119,8 @@ async def check(request: Request, app: str, name: str) -> Any:
 
 
 @router.get(APP + "/records/{entity}/{record_id}/related",
-            summary="A record with its related lists (the 360° view)", responses=refusals(404))
+            summary="A record with its actions (can each run now, and why not) and its "
+            "related lists (the 360° view)", responses=refusals(404))
 async def related(request: Request, app: str, entity: str, record_id: RowId,
                   form: str | None = Query(default=None, description="The form whose related "
                                            "lists to show; every lookup to this entity if "

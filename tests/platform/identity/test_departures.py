@@ -60,7 +60,7 @@ async def test_a_departure_hands_over_the_open_work(
     async with services.database.write() as conn:
         app = (await conn.execute(select(apps).where(apps.c.slug == "buy"))).mappings().one()
         common = {"workspace_id": app["workspace_id"], "app_id": app["id"],
-                  "entity": None, "record_id": None, "now": clock.now()}
+                  "entity": None, "record_id": None, "now": clock.now(), "locale": "zh-CN"}
         todo = await create_task(conn, title="call back", assignee_id=leaver, **common)
         done = await create_task(conn, title="old", assignee_id=leaver, **common)
         await conn.execute(tasks.update().where(tasks.c.id == done).values(status="done"))

@@ -23,9 +23,25 @@ APP = "/api/apps/sales"
 RECORDS = f"{APP}/records"
 
 
-async def publish(api: httpx.AsyncClient, rules: dict[str, Any]) -> None:
-    response = await api.post("/api/apps", json={"slug": "sales", "metadata": sales_app(rules)})
+async def publish(api: httpx.AsyncClient, rules: dict[str, Any],
+                  flows: dict[str, Any] | None = None) -> None:
+    document = sales_app(rules)
+    if flows:
+        document["flows"] = flows
+    response = await api.post("/api/apps", json={"slug": "sales", "metadata": document})
     assert response.status_code == 201, response.text
+
+
+async def flow_on_a_lead(api: httpx.AsyncClient, flow: dict[str, Any],
+                         name: str) -> dict[str, Any]:
+    """The sales app with one flow (``main``), started by hand on a new lead: the
+    instance."""
+    await publish(api, {}, {"main": flow})
+    lead = await post(api, "lead", {"name": name})
+    started = await api.post(f"{APP}/flow-instances", json={"flow": "main",
+                                                            "record_id": lead["id"]})
+    assert started.status_code == 201, started.text
+    return started.json()
 
 
 async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -140,7 +140,7 @@ async def test_the_five_example_rules(api: httpx.AsyncClient, services: Services
     [contract] = (await api.get(f"{RECORDS}/contract")).json()["items"]
     assert (contract["customer"], contract["status"]) == (customer["id"], "draft")
     assert str(contract["amount"]) in ("88000", "88000.0", "88000.00")
-    assert await titles(services, lawyer) == ["请审核合同草稿（报价 88000.00）"]
+    assert await titles(services, lawyer) == ["请审核合同草稿（报价 ¥88,000.00）"]
 
     # 4. signed: the customer becomes formal and gets the welcome email
     await patch(api, "contract", contract["id"], {"status": "signed"})

@@ -8,6 +8,7 @@ import asyncio
 
 import httpx
 from rules_api import APP, RECORDS, counts, get, person, post, problem, publish
+from rules_app import sales_app
 from sqlalchemy import select
 
 from loom.platform.services import Services
@@ -37,13 +38,14 @@ async def test_claim_and_release(api: httpx.AsyncClient, services: Services) -> 
     assert [(t["title"], t["assignee_id"], t["record_id"]) for t in todo] == [
         ("跟进 张三", 1, lead["id"])]
     # claimed: claiming again is refused, in the reader's language
+    # (the app labels no owner field: its name stands in)
     body = problem(await api.post(action(lead["id"], "claim")), 409)
-    assert body["detail"] == "该记录当前不能执行此操作"
-    assert body["errors"] == [{"field": None, "message": "该记录当前不能执行此操作",
+    assert body["detail"] == "该记录当前不能执行“领取”：owner必须为空"
+    assert body["errors"] == [{"field": None, "message": "owner必须为空",
                                "code": "action_not_available"}]
     body = problem(await api.post(action(lead["id"], "claim"),
                                   headers={"accept-language": "en"}), 409)
-    assert body["detail"] == "this action is not available for this record"
+    assert body["detail"] == "Claim is not available for this record: owner must be blank"
     # the owner releases it back to the pool
     released = (await api.post(action(lead["id"], "release"))).json()
     assert (released["owner"], released["tags"], released["version"]) == (None, ["vip"], 3)
@@ -99,3 +101,24 @@ async def test_concurrent_claims_have_one_winner(api: httpx.AsyncClient,
     for lead in leads:
         owner = (await get(api, "lead", lead["id"]))["owner"]
         assert (lead["id"], owner) in todo
+
+
+async def test_an_action_may_say_why_in_its_own_words(api: httpx.AsyncClient) -> None:
+    doc = sales_app({})
+    doc["entities"]["lead"]["actions"]["claim"]["unavailable_message"] = {
+        "zh-CN": "这条线索已有负责人，请联系其负责人", "en": "Someone already works this lead"}
+    assert (await api.post("/api/apps", json={"slug": "sales", "metadata": doc})
+            ).status_code == 201
+    lead = await post(api, "lead", {"name": "王五", "owner": 1})
+    body = problem(await api.post(action(lead["id"], "claim"),
+                                  headers={"accept-language": "en"}), 409)
+    assert body["detail"] == ("Claim is not available for this record: Someone already "
+                              "works this lead")
+    assert body["errors"][0]["message"] == "Someone already works this lead"
+    body = problem(await api.post(action(lead["id"], "claim")), 409)
+    assert body["errors"][0]["message"] == "这条线索已有负责人，请联系其负责人"
+    related = (await api.get(f"{RECORDS}/lead/{lead['id']}/related")).json()
+    assert related["actions"] == [
+        {"name": "claim", "label": "领取", "available": False,
+         "reason": "这条线索已有负责人，请联系其负责人"},
+        {"name": "release", "label": "退回公海", "available": True}]

@@ -141,7 +141,7 @@ SIGNED = {
         {"type": "send_email", "to": [{"kind": "email", "field": "customer.email"}],
          "cc": [{"kind": "manager", "of": "actor"}],
          "subject": {"zh-CN": "欢迎成为正式客户，{{ customer }}", "en": "Welcome"},
-         "body": {"zh-CN": "合同金额：{{ amount }} 元", "en": "Amount {{ amount }}"}},
+         "body": {"zh-CN": "合同金额：{{ amount }}", "en": "Amount {{ amount }}"}},
         {"type": "webhook", "url": "http://127.0.0.1:9/hooks/contract",
          "secret_env": "LOOM_TEST_HOOK_SECRET"}]}
 
@@ -161,7 +161,7 @@ async def test_signed_contract_updates_the_customer_and_mails(
     email = items[0]["payload"]
     assert email["to"] == ["boss@gree.example"]
     assert email["subject"] == "欢迎成为正式客户，格力"  # a lookup shows its title
-    assert email["text"] == "合同金额：120000.50 元"
+    assert email["text"] == "合同金额：¥120,000.50"  # money as people write it
     hook = items[1]["payload"]
     assert hook["body"]["record"]["status"] == "signed"
     assert str(hook["body"]["record"]["amount"]) == "120000.50"  # exact, not a float
@@ -189,7 +189,7 @@ async def test_signed_contract_updates_the_customer_and_mails(
     finally:
         controller.stop()
     assert [m["Subject"] for m in inbox] == ["欢迎成为正式客户，格力"]
-    assert inbox[0].get_content().strip() == "合同金额：120000.50 元"
+    assert inbox[0].get_content().strip() == "合同金额：¥120,000.50"
 
 
 async def test_round_robin_and_least_loaded(api: httpx.AsyncClient) -> None:

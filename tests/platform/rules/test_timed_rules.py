@@ -321,7 +321,7 @@ async def test_task_timers_notify_once_and_stop_when_the_task_closes(
     assert (await worker.run_once(clock.now() + 3 * DAY)).done["timers"] == 2
     assert (await worker.run_once(clock.now() + 4 * DAY)).done["timers"] == 0
     assert await inbox(services, sales) == ["提醒：跟进 张三", "已逾期：跟进 张三"]
-    assert await inbox(services, boss) == ["Overdue: 跟进 张三"]
+    assert await inbox(services, boss) == ["Overdue: Follow up 张三"]  # the task in English too
     async with services.database.read() as conn:
         states = {(row["task_id"], row["kind"]): row["status"] for row in
                   (await conn.execute(select(timer_table))).mappings()}

@@ -167,7 +167,8 @@ async def test_the_inbox_names_a_tasks_record_only_within_reach(company: Company
         for person, key in (("rep1", "c1"), ("rep2", "c1"), ("desk", "c3")):
             await create_task(conn, workspace_id=app["workspace_id"], app_id=app["id"],
                               entity="customer", record_id=records[key], title=f"跟进 {key}",
-                              assignee_id=company.ids[person], now=services.clock.now())
+                              assignee_id=company.ids[person], now=services.clock.now(),
+                              locale="zh-CN")
 
     def titles(response: httpx.Response) -> list[tuple[str, str | None]]:
         assert response.status_code == 200, response.text

@@ -32,7 +32,8 @@ async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: W
     assert "does not lead to Lead" in errors["forms.lead.related[0].via"]
     assert (await world.admin.get(f"/api/apps/{APP}/views/by_owner")).status_code == 404
 
-    fixed = {"app": {"home": "by_owner"}, "views": {"by_owner": {"group_by": "stage", "columns": ["name", "amount"],
+    fixed = {"app": {"home": "by_owner"},
+             "views": {"by_owner": {"group_by": "stage", "columns": ["name", "amount"],
                                     "filter": {">=": [{"var": "amount"}, 1000]},
                                     "sum": "amount"},
                        "summed_list": None},

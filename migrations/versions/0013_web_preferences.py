@@ -1,7 +1,7 @@
 """What the web app keeps per person: preferences (a grid's columns, widths and sort) and
 personal saved views.
 
-Revision ID: 0018
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 from loom.platform.storage.types import ID, UTCDateTime
 
-revision = "0018"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
