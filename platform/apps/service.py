@@ -298,8 +298,7 @@ class AppService:
         (``"merge"``) or a JSON Patch (``"json"``). Drafts may be incomplete: the answer
         lists every problem a publish would refuse, found by the same check."""
         row = await self.builder_row(conn, actor, slug, lock=True)
-        if if_revision is not None and if_revision != row["draft_revision"]:
-            raise Conflict(message("stale_draft", current=row["draft_revision"]))
+        self._require_revision(row, if_revision)
         current, _ = await self._draft_of(conn, row)
         if patch == "merge":
             document = merge_patch(current, document)
@@ -316,6 +315,12 @@ class AppService:
                           changes=changes)
         return DraftSaved(document, revision, changes, check_metadata(document).problems)
 
+    @staticmethod
+    def _require_revision(row: Any, if_revision: int | None) -> None:
+        """A write that says which revision it read (If-Match) is refused over a newer one."""
+        if if_revision is not None and if_revision != row["draft_revision"]:
+            raise Conflict(message("stale_draft", current=row["draft_revision"]))
+
     async def stage_import(self, conn: AsyncConnection, actor: Actor, slug: str,
                            document: dict[str, Any],
                            note: str | None = None) -> DraftSaved:
@@ -326,9 +331,11 @@ class AppService:
         return await self.save_draft(conn, actor, slug, document, action="imported",
                                      note=note)
 
-    async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str) -> int:
+    async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                            if_revision: int | None = None) -> int:
         """Throw the draft away (the published version stays as it is)."""
         row = await self.builder_row(conn, actor, slug, lock=True)
+        self._require_revision(row, if_revision)
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
         revision = row["draft_revision"] + 1

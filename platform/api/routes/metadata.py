@@ -154,7 +154,8 @@ async def patch_draft(request: Request, app: str, include: Include = None) -> An
                responses=refusals(404, 409))
 async def discard_draft(request: Request, app: str) -> Any:
     async with command(request, write=True) as (conn, actor):
-        revision = await services(request).apps.discard_draft(conn, actor, app)
+        revision = await services(request).apps.discard_draft(
+            conn, actor, app, if_revision=if_match(request))
     return LoomJSONResponse({"revision": revision}, headers={"ETag": etag(revision)})
 
 
