@@ -98,13 +98,16 @@ class PublishResult:
 
 @dataclass
 class DraftSaved:
-    """A saved draft: its document and revision, what the save changed, and every problem
-    a publish of it would refuse (but the table changes)."""
+    """A saved draft: its document and revision, and what the save changed."""
 
     document: dict[str, Any]
     revision: int
     changes: list[Change]
-    problems: list[Problem]
+
+    def problems(self) -> list[Problem]:
+        """Every problem a publish of the draft would refuse (but the table changes): the
+        same check, run once the save is committed, so it holds no lock."""
+        return check_metadata(self.document).problems
 
 
 def _json_of(document: AppDocument | None) -> dict[str, Any]:
@@ -296,7 +299,7 @@ class AppService:
                          note: str | None = None) -> DraftSaved:
         """Replace the draft (``patch`` None) or change it with a JSON Merge Patch
         (``"merge"``) or a JSON Patch (``"json"``). Drafts may be incomplete: the answer
-        lists every problem a publish would refuse, found by the same check."""
+        has ``problems()``: every problem a publish would refuse, by the same check."""
         row = await self.builder_row(conn, actor, slug, lock=True)
         self._require_revision(row, if_revision)
         current, _ = await self._draft_of(conn, row)
@@ -313,7 +316,7 @@ class AppService:
         changes = diff_documents(as_stored(current), as_stored(document))
         await self._audit(conn, actor, row, action, draft_revision=revision, note=note,
                           changes=changes)
-        return DraftSaved(document, revision, changes, check_metadata(document).problems)
+        return DraftSaved(document, revision, changes)
 
     @staticmethod
     def _require_revision(row: Any, if_revision: int | None) -> None:

@@ -122,7 +122,7 @@ async def _save_draft(request: Request, app: str, patch: PatchKind | None,
         saved = await services(request).apps.save_draft(
             conn, actor, app, body, patch=patch, if_revision=if_match(request))
     answer: dict[str, Any] = {
-        "revision": saved.revision, "problems": [p.render(locale) for p in saved.problems],
+        "revision": saved.revision, "problems": [p.render(locale) for p in saved.problems()],
         "changes": [change.render(locale) for change in saved.changes]}
     if include == "document":
         answer["document"] = saved.document
