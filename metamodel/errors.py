@@ -6,22 +6,10 @@ and to CLI messages in the CLI; the engines only raise them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize
-
-
-def format_path(parts: Iterable[Any]) -> str:
-    """Render a JSON path as ``entities.lead.fields.options[2].value``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 @dataclass(frozen=True)

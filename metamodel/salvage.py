@@ -25,9 +25,9 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from loom.metamodel.app import ITEM_SECTIONS, AppDocument, AppInfo
-from loom.metamodel.errors import format_path
 from loom.metamodel.fields import API_NAME_PATTERN, FieldSpec, FieldType
 from loom.metamodel.i18n import closest_name
+from loom.metamodel.paths import format_path
 
 # Repairs tried on one item before giving up on it: each removes at least one value.
 MAX_REPAIRS = 50

@@ -21,8 +21,9 @@ from pydantic import ValidationError as PydanticError
 
 from loom.metamodel.app import AppDocument
 from loom.metamodel.checks import check_document
-from loom.metamodel.errors import MetadataInvalid, Problem, format_path
+from loom.metamodel.errors import MetadataInvalid, Problem
 from loom.metamodel.i18n import did_you_mean, localize, message, register_messages
+from loom.metamodel.paths import format_path
 from loom.metamodel.salvage import Salvaged, salvage
 
 # What an enum-valued property is called in a message ("… is not a field type").
