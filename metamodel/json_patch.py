@@ -17,7 +17,7 @@ import jsonpointer
 
 from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import Message, message, register_messages
-from loom.metamodel.validation import format_path
+from loom.metamodel.paths import format_path
 
 OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
 NEEDS = {"add": "value", "replace": "value", "test": "value", "move": "from", "copy": "from"}

@@ -27,6 +27,7 @@ from pydantic import ValidationError as PydanticError
 from loom.metamodel.app import ITEM_SECTIONS, AppDocument, AppInfo
 from loom.metamodel.fields import API_NAME_PATTERN, FieldSpec, FieldType
 from loom.metamodel.i18n import closest_name
+from loom.metamodel.paths import format_path
 
 # Repairs tried on one item before giving up on it: each removes at least one value.
 MAX_REPAIRS = 50
@@ -74,7 +75,7 @@ def salvage(document: dict[str, Any]) -> Salvaged:
         for name, raw in items.items():
             path: list[Any] = [section, name]
             if not _is_api_name(name):
-                damaged.add(_format(path))
+                damaged.add(format_path(path))
                 continue
             adjust = _stand_in_types if section == "entities" else None
             item = _read(model, raw, path, damaged, adjust)
@@ -134,7 +135,7 @@ def _read(model: type[BaseModel], raw: Any, path: list[Any], damaged: set[str],
     """One item: validated, with broken values removed until it validates; else built
     member by member; else None (left out)."""
     if not isinstance(raw, dict):
-        damaged.add(_format(path))
+        damaged.add(format_path(path))
         return None
     with suppress(PydanticError):
         return model.model_validate(raw)  # a sound item, as most are: nothing to repair
@@ -176,7 +177,7 @@ def _stand_in_types(entity: dict[str, Any], path: list[Any], damaged: set[str]) 
                          FieldType.JSON.value)
         spec["type"] = guess
         untyped.append(name)
-        damaged.add(_format([*path, "fields", name, "type"]))
+        damaged.add(format_path([*path, "fields", name, "type"]))
     return untyped
 
 
@@ -200,7 +201,7 @@ def _remove_broken(model: type[BaseModel], data: dict[str, Any], exc: PydanticEr
     # later list positions first, so that earlier positions still point where they did
     for target in sorted(targets, key=_removal_order):
         if _remove(data, target):
-            damaged.add(_format([*path, *target]))
+            damaged.add(format_path([*path, *target]))
             removed = True
     return removed
 
@@ -264,15 +265,15 @@ def _member_by_member(model: type[BaseModel], data: dict[str, Any], path: list[A
                 values[name] = _adapter(model, name).validate_python(data[key])
                 continue
             except PydanticError:
-                damaged.add(_format([*path, key]))
+                damaged.add(format_path([*path, key]))
         if not info.is_required():
             continue
         try:
             values[name] = _adapter(model, name).validate_python("")
         except PydanticError:
-            damaged.add(_format(path))
+            damaged.add(format_path(path))
             return None
-        damaged.add(_format([*path, key]))
+        damaged.add(format_path([*path, key]))
     return model.model_construct(**values)
 
 
@@ -280,13 +281,3 @@ def _member_by_member(model: type[BaseModel], data: dict[str, Any], path: list[A
 def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     """The member's type without the constraints on the member itself (a minimum length)."""
     return TypeAdapter(model.model_fields[name].annotation)
-
-
-def _format(parts: list[Any]) -> str:
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out

@@ -11,7 +11,6 @@ import copy
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,6 +23,7 @@ from loom.metamodel.app import AppDocument
 from loom.metamodel.checks import check_document
 from loom.metamodel.errors import MetadataInvalid, Problem
 from loom.metamodel.i18n import did_you_mean, localize, message, register_messages
+from loom.metamodel.paths import format_path
 from loom.metamodel.salvage import Salvaged, salvage
 
 # What an enum-valued property is called in a message ("… is not a field type").
@@ -152,17 +152,6 @@ class _KnownItems:
 @lru_cache(maxsize=1)
 def _known_items() -> _KnownItems:
     return _KnownItems(size=2048)
-
-
-def format_path(parts: Iterable[Any]) -> str:
-    """Render a JSON path as ``entities.lead.fields.options[2].value``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 def _branch(error: ValidationError) -> list[ValidationError] | None:

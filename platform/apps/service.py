@@ -98,13 +98,16 @@ class PublishResult:
 
 @dataclass
 class DraftSaved:
-    """A saved draft: its document and revision, what the save changed, and every problem
-    a publish of it would refuse (but the table changes)."""
+    """A saved draft: its document and revision, and what the save changed."""
 
     document: dict[str, Any]
     revision: int
     changes: list[Change]
-    problems: list[Problem]
+
+    def problems(self) -> list[Problem]:
+        """Every problem a publish of the draft would refuse (but the table changes): the
+        same check, run once the save is committed, so it holds no lock."""
+        return check_metadata(self.document).problems
 
 
 def _json_of(document: AppDocument | None) -> dict[str, Any]:
@@ -296,10 +299,9 @@ class AppService:
                          note: str | None = None) -> DraftSaved:
         """Replace the draft (``patch`` None) or change it with a JSON Merge Patch
         (``"merge"``) or a JSON Patch (``"json"``). Drafts may be incomplete: the answer
-        lists every problem a publish would refuse, found by the same check."""
+        has ``problems()``: every problem a publish would refuse, by the same check."""
         row = await self.builder_row(conn, actor, slug, lock=True)
-        if if_revision is not None and if_revision != row["draft_revision"]:
-            raise Conflict(message("stale_draft", current=row["draft_revision"]))
+        self._require_revision(row, if_revision)
         current, _ = await self._draft_of(conn, row)
         if patch == "merge":
             document = merge_patch(current, document)
@@ -314,7 +316,13 @@ class AppService:
         changes = diff_documents(as_stored(current), as_stored(document))
         await self._audit(conn, actor, row, action, draft_revision=revision, note=note,
                           changes=changes)
-        return DraftSaved(document, revision, changes, check_metadata(document).problems)
+        return DraftSaved(document, revision, changes)
+
+    @staticmethod
+    def _require_revision(row: Any, if_revision: int | None) -> None:
+        """A write that says which revision it read (If-Match) is refused over a newer one."""
+        if if_revision is not None and if_revision != row["draft_revision"]:
+            raise Conflict(message("stale_draft", current=row["draft_revision"]))
 
     async def stage_import(self, conn: AsyncConnection, actor: Actor, slug: str,
                            document: dict[str, Any],
@@ -326,9 +334,11 @@ class AppService:
         return await self.save_draft(conn, actor, slug, document, action="imported",
                                      note=note)
 
-    async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str) -> int:
+    async def discard_draft(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                            if_revision: int | None = None) -> int:
         """Throw the draft away (the published version stays as it is)."""
         row = await self.builder_row(conn, actor, slug, lock=True)
+        self._require_revision(row, if_revision)
         if row["draft"] is None:
             raise Conflict(message("no_draft"))
         revision = row["draft_revision"] + 1

@@ -122,7 +122,7 @@ async def _save_draft(request: Request, app: str, patch: PatchKind | None,
         saved = await services(request).apps.save_draft(
             conn, actor, app, body, patch=patch, if_revision=if_match(request))
     answer: dict[str, Any] = {
-        "revision": saved.revision, "problems": [p.render(locale) for p in saved.problems],
+        "revision": saved.revision, "problems": [p.render(locale) for p in saved.problems()],
         "changes": [change.render(locale) for change in saved.changes]}
     if include == "document":
         answer["document"] = saved.document
@@ -154,7 +154,8 @@ async def patch_draft(request: Request, app: str, include: Include = None) -> An
                responses=refusals(404, 409))
 async def discard_draft(request: Request, app: str) -> Any:
     async with command(request, write=True) as (conn, actor):
-        revision = await services(request).apps.discard_draft(conn, actor, app)
+        revision = await services(request).apps.discard_draft(
+            conn, actor, app, if_revision=if_match(request))
     return LoomJSONResponse({"revision": revision}, headers={"ETag": etag(revision)})
 
 

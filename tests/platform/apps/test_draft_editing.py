@@ -127,3 +127,10 @@ async def test_if_match_keeps_two_builders_from_overwriting_each_other(app: App)
     fresh = await patch(app, {"entities": {"customer": {"fields": {"fax": {"type": "phone"}}}}},
                         {**MERGE_PATCH, "If-Match": f'"{now}"'})
     assert fresh.status_code == 200 and fresh.json()["revision"] == now + 1
+
+    stale_discard = await app.api.delete(f"{app.base}/metadata/draft",
+                                         headers={"If-Match": f'"{now}"'})
+    problem_of(stale_discard, 409)
+    discarded = await app.api.delete(f"{app.base}/metadata/draft",
+                                     headers={"If-Match": f'"{now + 1}"'})
+    assert discarded.status_code == 200 and discarded.json()["revision"] == now + 2
