@@ -49,6 +49,9 @@ class ViewSpec(BaseModel):
         default=None, description="kanban: the select field whose options are the columns")
     sum: ApiName | None = Field(
         default=None, description="kanban: a number field each column shows the total of")
+    rank: ApiName | None = Field(
+        default=None, description="kanban: a number field that orders the cards of a column "
+        "(before the view's sort); dragging a card within its column sets it")
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = Field(
         default=50, description="Records per page (per column on a kanban)")
     roles: list[ApiName] | None = Field(

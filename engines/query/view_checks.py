@@ -35,6 +35,11 @@ register_messages({
         "zh-CN": "看板只能按单选字段分组，而“{field}”是 {type}"},
     "app_home_unknown": {"en": "The app opens on '{name}', which is no view or dashboard",
                          "zh-CN": "应用首页“{name}”既不是视图也不是看板"},
+    "view_rank_kanban": {"en": "rank applies to kanban views only",
+                         "zh-CN": "rank 只适用于看板视图"},
+    "view_rank_not_number": {
+        "en": "cards are ranked by a number field people may set, and '{field}' is {type}",
+        "zh-CN": "卡片排序须使用可填写的数字字段，而“{field}”是{type}"},
     "view_sum_kanban": {"en": "sum applies to kanban views only",
                         "zh-CN": "sum 只适用于看板视图"},
     "view_sum_not_number": {
@@ -66,6 +71,7 @@ def _check_view(doc: AppDocument, base: str, view: ViewSpec) -> list[Problem]:
     problems += check_filter(doc, view.entity, view.filter, f"{base}.filter")
     problems += _check_group(spec, view, f"{base}.group_by")
     problems += _check_sum(spec, view, f"{base}.sum")
+    problems += _check_rank(spec, view, f"{base}.rank")
     for role in view.roles or ():
         if role not in doc.roles:
             problems.append(unknown_role(role, f"{base}.roles"))
@@ -100,6 +106,20 @@ def _check_sum(spec: EntitySpec, view: ViewSpec, path: str) -> list[Problem]:
         return [_unknown(spec, view.sum, path)]
     if not field.has_column or field.storage_type() not in NUMBERS:
         return [Problem(path, message("view_sum_not_number", field=view.sum,
+                                      type=field.type.value))]
+    return []
+
+
+def _check_rank(spec: EntitySpec, view: ViewSpec, path: str) -> list[Problem]:
+    if view.rank is None:
+        return []
+    if view.kind != "kanban":
+        return [Problem(path, message("view_rank_kanban"))]
+    field = spec.fields.get(view.rank)
+    if field is None:
+        return [_unknown(spec, view.rank, path)]
+    if field.computed or field.storage_type() not in (FieldType.INTEGER, FieldType.DECIMAL):
+        return [Problem(path, message("view_rank_not_number", field=view.rank,
                                       type=field.type.value))]
     return []
 

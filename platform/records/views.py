@@ -83,6 +83,7 @@ def describe(runtime: AppRuntime, name: str, view: ViewSpec, locale: str) -> dic
             "description": localize(view.description, locale) if view.description else None,
             "entity": view.entity, "entity_label": localize(spec.label, locale),
             "kind": view.kind, "sort": view.sort, "group_by": view.group_by, "sum": view.sum,
+            "rank": view.rank,
             "page_size": view.page_size}
 
 
@@ -111,6 +112,8 @@ async def open_view(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, na
         body.update(columns=shown, items=page.items, next_cursor=page.next_cursor,
                     count=page.count, count_capped=page.count_capped)
         return body
+    if view.rank and access.can_read(view.rank) and view.rank not in fields:
+        fields = [*fields, view.rank]  # the cards carry their rank: a move computes the next
     body.update(fields=shown, columns=await _kanban(
         conn, runtime, actor, view, now, rule, fields, size, cursor, group, locale, search))
     return body
@@ -138,7 +141,7 @@ async def _kanban(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, view
         where = {"is_blank": {"var": view.group_by}} if lane["value"] is None else \
             {"==": [{"var": view.group_by}, value]}
         page = await list_records(conn, runtime, actor, view.entity, ListQuery(
-            filter=rule, preset=_all([view.filter, where]), sort=view.sort, limit=size,
+            filter=rule, preset=_all([view.filter, where]), sort=_card_order(view), limit=size,
             cursor=cursor if group is not None else None, fields=fields, count=True,
             search=search, total=view.sum), now)
         if lane["value"] is None and group is None and not page.count:
@@ -147,6 +150,14 @@ async def _kanban(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, view
                       "sum": page.extra.get("sum"), "items": page.items,
                       "next_cursor": page.next_cursor})
     return found
+
+
+def _card_order(view: ViewSpec) -> str | None:
+    """A kanban's cards: by their rank (people's own order; unranked ones last), then as
+    the view sorts."""
+    if view.rank is None:
+        return view.sort
+    return ",".join(part for part in (view.rank, view.sort) if part)
 
 
 def _all(conditions: list[Any]) -> Any:

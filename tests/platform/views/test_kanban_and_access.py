@@ -123,3 +123,38 @@ async def test_fields_a_role_hides_are_absent_from_columns_and_rows(world: World
     assert probing.json()["errors"][0]["field"] == "company"
     manager = (await world.as_("east_manager").get(f"{VIEWS}/my_leads")).json()
     assert "company" in [c["name"] for c in manager["columns"]]
+
+
+async def test_a_ranked_kanban_orders_cards_by_rank_then_its_sort(world: World) -> None:
+    drafted = await world.admin.patch(f"/api/apps/{APP}/metadata/draft", json={
+        "entities": {"opportunity": {"fields": {"board_rank": {
+            "type": "decimal", "label": {"zh-CN": "看板顺序", "en": "Board rank"}}}}},
+        "views": {"opportunity_kanban": {"rank": "board_rank"}}},
+        headers={"Content-Type": "application/merge-patch+json"})
+    assert drafted.status_code == 200, drafted.text
+    published = await world.admin.post(f"/api/apps/{APP}/metadata/publish", json={})
+    assert published.status_code in (200, 201), published.text
+    customer = await world.create("customer", {"name": "排序客户", "tag": "prospect"})
+    made = {}
+    for name, amount, rank in (("甲", 100, None), ("乙", 900, 2), ("丙", 500, 1),
+                               ("丁", 800, None)):
+        made[name] = await world.create("opportunity", {
+            "name": name, "customer": customer["id"], "stage": "demo", "amount": amount,
+            "board_rank": rank})
+    body = (await world.admin.get(f"{VIEWS}/opportunity_kanban")).json()
+    assert body["view"]["rank"] == "board_rank"
+    demo = lanes(body)["demo"]["items"]
+    # ranked cards first by rank, the others after them by the view's sort (-amount)
+    assert [card["name"] for card in demo] == ["丙", "乙", "丁", "甲"]
+    assert [card["board_rank"] for card in demo][:2] in ([1, 2], ["1.0000", "2.0000"])
+
+
+async def test_a_rank_must_be_a_number_people_may_set_on_a_kanban(world: World) -> None:
+    drafted = await world.admin.patch(f"/api/apps/{APP}/metadata/draft", json={
+        "views": {"opportunity_kanban": {"rank": "name"},
+                  "my_opportunities": {"rank": "amount"}}},
+        headers={"Content-Type": "application/merge-patch+json"})
+    problems = {p["field"]: p["message"] for p in drafted.json()["problems"]}
+    assert problems["views.opportunity_kanban.rank"] == \
+        "cards are ranked by a number field people may set, and 'name' is text"
+    assert problems["views.my_opportunities.rank"] == "rank applies to kanban views only"

@@ -138,7 +138,8 @@ export interface KanbanLane {
 }
 
 export interface ViewPage {
-  view: ViewSummary & { sort?: string | null; page_size: number; sum?: string | null };
+  view: ViewSummary & { sort?: string | null; page_size: number; sum?: string | null;
+                        rank?: string | null };
   columns: FieldSchema[] | KanbanLane[];
   fields?: FieldSchema[];
   items?: RecordData[];
