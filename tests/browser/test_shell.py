@@ -50,12 +50,12 @@ def test_language_switch_is_remembered_for_the_person(visitor: Visitor) -> None:
     expect(page.get_by_test_id("nav.entity.lead")).to_have_text("线索")
     assert glyphs_differ(page, "线索商机"), "Chinese renders as boxes: is a CJK font installed?"
     page.get_by_test_id("language.en").click()
-    expect(page.get_by_test_id("nav.entity.lead")).to_have_text("Lead")
+    expect(page.get_by_test_id("nav.entity.lead")).to_have_text("Leads")
     expect(page.get_by_test_id("search")).to_have_attribute("placeholder", "Search (press /)")
     visitor.shoot("shell-en")
     assert visitor.server.api("li").get("/api/me").json()["locale"] == "en"
     page.reload()
-    expect(page.get_by_test_id("nav.entity.lead")).to_have_text("Lead")
+    expect(page.get_by_test_id("nav.entity.lead")).to_have_text("Leads")
 
 
 def test_search_box_finds_a_customer_and_opens_it(visitor: Visitor) -> None:

@@ -50,6 +50,7 @@ export interface ActionSchema {
 export interface EntitySchema {
   name: string;
   label: string;
+  plural_label?: string | null;
   title_field: string | null;
   permissions: Record<"create" | "read" | "update" | "delete" | "export" | "import", boolean>;
   fields: FieldSchema[];
