@@ -25,6 +25,8 @@ export const router = createRouter({
           component: () => import("@/runtime/RecordEditPage.vue") },
         { path: "records/:entity/:id", name: "record", props: true,
           component: () => import("@/runtime/RecordPage.vue") },
+        { path: "dashboards/:name", name: "dashboard", props: true,
+          component: () => import("@/dashboards/DashboardPage.vue") },
         { path: ":pathMatch(.*)*", name: "app-not-found",
           component: () => import("@/shell/ProblemPage.vue"), props: { kind: "not-found" } },
       ],

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 
+import dashboard from "@/i18n/dashboard";
 import list from "@/i18n/list";
 import shell from "@/i18n/shell";
 
-const AREAS = { shell, list };
+const AREAS = { shell, list, dashboard };
 
 function keys(value: unknown, prefix = ""): string[] {
   if (!value || typeof value !== "object") return [prefix];

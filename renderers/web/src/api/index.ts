@@ -66,6 +66,9 @@ export const api = {
     http.get<{ items: { id: number; name: string }[] }>("/api/departments", { query: { q } })
       .then((body) => body.items),
 
+  dashboard: <T>(slug: string, name: string, query: Query) =>
+    http.get<T>(`${app(slug)}/dashboards/${encodeURIComponent(name)}`, { query }),
+
   operations: (query: Query) =>
     http.get<{ items: Operation[] }>("/api/operations", { query }).then((body) => body.items),
   operation: (id: number) => http.get<Operation>(`/api/operations/${id}`),

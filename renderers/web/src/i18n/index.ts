@@ -10,11 +10,12 @@ import { createI18n } from "vue-i18n";
 
 import { setRequestLanguage } from "@/api/client";
 
+import dashboard from "./dashboard";
 import list from "./list";
 import shell from "./shell";
 
 // Every area's texts, merged per language (an area owns its top-level keys).
-const AREAS = [shell, list];
+const AREAS = [shell, list, dashboard];
 type Messages = Record<string, string | Record<string, unknown>>;
 const merged = (locale: "zh-CN" | "en"): Messages =>
   Object.assign({}, ...AREAS.map((area) => area[locale] as Messages));
