@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # PostgreSQL: how long DDL may wait for a lock while publishing before giving up.
     ddl_lock_timeout_ms: int = 5000
     token_days: int = 30
+    # how long deleted records stay in an app's recycle bin, restorable (then purged)
+    recycle_days: int = Field(default=30, ge=1, le=3650)
     log_json: bool = True
     # --- security (README: Security) ---
     # sign-in: failures per email (and, more, per client address: offices share one) within

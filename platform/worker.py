@@ -1,6 +1,7 @@
 """The worker: everything that happens because time passed — timed rules (schedules and
 dates), scheduled jobs, task timers and outbox deliveries, in that order, so what the rules,
-jobs and timers queue goes out in the same round.
+jobs and timers queue goes out in the same round; then housekeeping (sign-in leftovers,
+recycle bin items past LOOM_RECYCLE_DAYS).
 
 ``run_once(as_of)`` does exactly what is due at ``as_of`` and nothing twice (what it has done
 is recorded), which is what ``loom worker --once --as-of …`` and simulations rely on. On
@@ -22,6 +23,7 @@ from loom.platform.jobs.schedule import run_due_jobs
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
+from loom.platform.records.recycle_bin import sweep_recycle_bin
 from loom.platform.rules.timed import run_timed_rules
 from loom.platform.security.housekeeping import sweep_identity
 from loom.platform.services import Services
@@ -54,7 +56,8 @@ class Worker:
                                         "timers": partial(run_timers, services),
                                         "flows": partial(run_flow_timers, services),
                                         "outbox": self.deliver_outbox,
-                                        "identity": partial(sweep_identity, services)}
+                                        "identity": partial(sweep_identity, services),
+                                        "recycle_bin": partial(sweep_recycle_bin, services)}
 
     async def run_once(self, as_of: datetime | None = None) -> WorkReport:
         """Do everything due at ``as_of`` (default: now), duty by duty."""

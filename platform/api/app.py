@@ -28,6 +28,7 @@ from loom.platform.api.routes import (
     passwords,
     record_actions,
     records,
+    recycle_bin,
     roles,
     rules,
     sessions,
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                passwords: problems.refusals(429, body=True)}
     # data before records: ``…/records/{entity}/export`` is not a record id
     for module in (auth, users, apps, demo, metadata, roles, data, records, record_actions,
-                   inbox, rules, tasks, flows, audit, views, dashboards, jobs, files,
+                   recycle_bin, inbox, rules, tasks, flows, audit, views, dashboards, jobs, files,
                    sessions, tokens, passwords):  # identity, next to auth
         app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
     # the last added runs first: headers wrap everything, even the 500 of RequestContext
