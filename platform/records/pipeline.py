@@ -242,10 +242,12 @@ class RecordPipeline:
         await require_delete(conn, runtime, actor, entity, record_id, self.clock.now())
         current = await self.load(conn, runtime, entity, record_id, lock=True)
         _check_version(runtime.entity(entity), current, expected_version)
-        (await plan_removal(conn, runtime, entity, record_id)).refuse(runtime)
+        plan = await plan_removal(conn, runtime, entity, record_id)
+        plan.refuse(runtime)
         removal = Removal(entity, record_id)
-        await self._remove(conn, runtime, actor, entity, current, budget or WriteBudget(),
-                           removal)
+        # each record the plan touches is one write, with what its own change sets off
+        await self._remove(conn, runtime, actor, entity, current,
+                           budget or WriteBudget.for_batch(plan.size()), removal)
         await recycle_bin.keep(conn, runtime, actor, removal, self.clock.now())
         return removal
 

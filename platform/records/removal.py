@@ -99,6 +99,12 @@ class RemovalPlan:
     restricts: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     named: list[tuple[int, KeyReference]] = field(default_factory=list)
 
+    def size(self) -> int:
+        """How many records the delete writes: the record, those going with it, those
+        whose reference it clears."""
+        return 1 + sum(len(ids) for ids in self.deletes.values()) + sum(
+            len(ids) for ids in self.clears.values())
+
     def problems(self, runtime: AppRuntime) -> list[Problem]:
         found = [named_problem(runtime, ref) for _id, ref in self.named]
         return found + [referenced_problem(runtime, child, field_name, len(ids))

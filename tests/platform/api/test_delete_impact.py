@@ -99,3 +99,24 @@ async def test_the_delete_answers_what_its_impact_said(lab: httpx.AsyncClient) -
 async def test_the_impact_of_what_cannot_be_reached(lab: httpx.AsyncClient) -> None:
     problem_of(await lab.get(f"{LAB}/customer/999/delete-impact"), 404)
     problem_of(await lab.get(f"{LAB}/nothing/1/delete-impact"), 404)
+
+
+async def test_a_delete_clearing_many_references_is_not_a_runaway(
+        lab: httpx.AsyncClient) -> None:
+    """One delete may clear more references than a rule chain may write (500): it is the
+    plan, not a runaway."""
+    customer = await create(lab, "customer", {"name": "华为"})
+    notes = await lab.post(f"{LAB}/note/_bulk", json=[
+        {"text": f"n{n}", "customer": customer["id"]} for n in range(620)])
+    assert notes.status_code == 201, notes.text
+    url = f"{LAB}/customer/{customer['id']}"
+
+    impact = (await lab.get(f"{url}/delete-impact")).json()
+    deleted = await lab.delete(url, headers=if_match(customer))
+
+    assert impact["clears"][0]["count"] == 620 and impact["allowed"] is True
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["clears"][0]["count"] == 620
+    left = await lab.get(f"{LAB}/note", params={"filter": '{"!": {"is_blank": {"var": '
+                                                          '"customer"}}}', "count": "true"})
+    assert left.json()["count"] == 0
