@@ -36,6 +36,10 @@ class AppInfo(BaseModel):
                                  "opens on (for readers who may open it)")
     template: str | None = Field(default=None, description="Template this app was created from")
     template_version: str | None = None
+    require_if_match: bool = Field(
+        default=True, description="Changing or deleting a record over the API needs "
+        "If-Match: \"<version>\" (428 without it), so the last write never silently wins; "
+        "false lets a change without it through")
 
 
 class AppDocument(BaseModel):
@@ -70,7 +74,9 @@ class AppDocument(BaseModel):
         without names that repeat their key."""
         data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True,
                                by_alias=True)
-        data["app"] = self.app.model_dump(mode="json", exclude_none=True)
+        # the app's settings are written out, except a safety default left as it is
+        data["app"] = self.app.model_dump(mode="json", exclude_none=True, exclude={
+            "require_if_match"} if self.app.require_if_match else None)
         for section in ("entities", "rules", "flows"):
             for item in data.get(section, {}).values():
                 item.pop("name", None)

@@ -9,6 +9,7 @@ from loom.platform.apps.service import AppService
 from loom.platform.clock import Clock
 from loom.platform.flows.hook import FlowHook, flow_events, flow_starter
 from loom.platform.flows.runtime import FlowRuntime
+from loom.platform.records.key_guard import KeyGuard
 from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.records.rollups import RollupHook
 from loom.platform.rules.actions import ActionRunner
@@ -44,5 +45,6 @@ def build_services(settings: Settings, clock: Clock | None = None,
     flows = FlowRuntime(pipeline, runner, events=flow_events(executor), apps=apps_service)
     runner.flow_starter = flow_starter(flows)
     pipeline.hooks.append(FlowHook(flows))
+    pipeline.hooks.append(KeyGuard())  # last: it judges what the rules left
     return Services(settings=settings, database=database, clock=clock, apps=apps_service,
                     pipeline=pipeline, rules=executor, flows=flows)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # run this long, so others never wait behind it for more than a moment.
     write_chunk_ms: int = Field(default=100, ge=10, le=10_000)
     token_days: int = 30
+    # how long deleted records stay in an app's recycle bin, restorable (then purged)
+    recycle_days: int = Field(default=30, ge=1, le=3650)
     log_json: bool = True
     # --- security (README: Security) ---
     # sign-in: failures per email (and, more, per client address: offices share one) within

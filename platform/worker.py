@@ -1,7 +1,8 @@
 """The worker: everything that happens because time passed — timed rules (schedules and
 dates), scheduled jobs, task timers and outbox deliveries, in that order, so what the rules,
-jobs and timers queue goes out in the same round; and operations whose server process went
-silent are marked interrupted.
+jobs and timers queue goes out in the same round; then housekeeping: operations whose server
+process went silent are marked interrupted, sign-in leftovers and recycle bin items past
+LOOM_RECYCLE_DAYS are removed.
 
 ``run_once(as_of)`` does exactly what is due at ``as_of`` and nothing twice (what it has done
 is recorded), which is what ``loom worker --once --as-of …`` and simulations rely on. On
@@ -24,6 +25,7 @@ from loom.platform.operations.runner import SILENT, fail_abandoned
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
+from loom.platform.records.recycle_bin import sweep_recycle_bin
 from loom.platform.rules.timed import run_timed_rules
 from loom.platform.security.housekeeping import sweep_identity
 from loom.platform.services import Services
@@ -57,7 +59,8 @@ class Worker:
                                         "flows": partial(run_flow_timers, services),
                                         "outbox": self.deliver_outbox,
                                         "identity": partial(sweep_identity, services),
-                                        "operations": self.fail_silent_operations}
+                                        "operations": self.fail_silent_operations,
+                                        "recycle_bin": partial(sweep_recycle_bin, services)}
 
     async def run_once(self, as_of: datetime | None = None) -> WorkReport:
         """Do everything due at ``as_of`` (default: now), duty by duty."""

@@ -36,13 +36,20 @@ PROBLEM_DESCRIPTIONS = {
     413: "The request body is too large",
     415: "The body is not of a media type this operation reads",
     422: "Invalid: every problem, one entry per field",
-    428: "Precondition required",
+    428: "Precondition required: send If-Match: \"<version>\" (the record's ETag)",
     429: "Too many requests: wait for Retry-After seconds",
     503: "The database is busy with other work (nothing was changed): try again after "
          "Retry-After seconds",
 }
 BODY_REFUSALS = (400, 413, 422)  # what any operation that reads a body may answer
 BUSY = 503
+# The version a change or delete of a record expects, as read (the record's ETag); an app
+# requires it unless its require_if_match is false (then 428 without it).
+IF_MATCH: dict[str, Any] = {
+    "name": "If-Match", "in": "header", "required": False, "example": '"1"',
+    "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$'},
+    "description": "The record's version as read, e.g. \"3\" (its ETag); required unless "
+                   "the app's require_if_match is false (428 without it)"}
 
 
 def problem_responses(*codes: int) -> dict[str, Any]:
@@ -63,6 +70,28 @@ IMPORT_REPORT: dict[str, Any] = {"type": "object", "properties": {
     "errors": {"type": "array", "items": {"type": "object", "properties": {
         "row": {"type": "integer"}, "field": {"type": ["string", "null"]},
         "column": {"type": ["string", "null"]}, "message": {"type": "string"}}}}}}
+
+
+_GROUP = {"type": "object", "properties": {
+    "entity": {"type": "string"}, "label": {"type": "string"}, "field": {"type": "string"},
+    "field_label": {"type": "string"}, "count": {"type": "integer"}}}
+_EFFECTS = {"deletes": {"type": "array", "items": _GROUP,
+                        "description": "records that go with it (cascade), per entity"},
+            "clears": {"type": "array", "items": _GROUP,
+                       "description": "references cleared (set null), per lookup"}}
+DELETE_RESULT: dict[str, Any] = {"type": "object", "properties": {
+    "entity": {"type": "string"}, "id": {"type": "integer"},
+    "recycle_bin_id": {"type": "integer", "description": "restore it with POST "
+                       "/api/apps/{app}/recycle-bin/{id}/restore"}, **_EFFECTS}}
+DELETE_IMPACT: dict[str, Any] = {"type": "object", "properties": {
+    "entity": {"type": "string"}, "id": {"type": "integer"},
+    "allowed": {"type": "boolean"}, **_EFFECTS,
+    "restricts": {"type": "array", "items": _GROUP,
+                  "description": "references that refuse the delete (restrict)"},
+    "named_by": {"type": "array", "items": {"type": "object", "description":
+                 "rules, flows, record actions and roles that find one of the records by "
+                 "a value"}},
+    "errors": {"type": "array", "items": {"type": "object"}}}}
 
 
 def _sheet_paths(base: str, name: str, label: str) -> dict[str, Any]:
@@ -151,8 +180,7 @@ def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
         base = f"/api/apps/{slug}/records/{name}"
         record_id = {"name": "record_id", "in": "path", "required": True,
                      "schema": {"type": "integer"}}
-        if_match = {"name": "If-Match", "in": "header", "required": False,
-                    "schema": {"type": "string"}, "description": "the record's version"}
+        if_match = {**IF_MATCH, "required": doc.app.require_if_match}
         paths[base] = {
             "get": {"summary": f"List {label} records", "tags": [name], "parameters": [
                 {"name": "filter", "in": "query", "schema": {"type": "string"},
@@ -193,13 +221,21 @@ def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
                       "requestBody": {"required": True, **_json(
                           {"$ref": f"#/components/schemas/{name}_update"})},
                       "responses": {"200": {"description": "Changed", **_json(ref)},
-                                    **problem_responses(401, 403, 404, 409,
+                                    **problem_responses(401, 403, 404, 409, 428,
                                                         *BODY_REFUSALS)}},
             "delete": {"summary": f"Delete a {label}", "tags": [name],
                        "parameters": [if_match],
-                       "responses": {"204": {"description": "Deleted"},
-                                     **problem_responses(400, 401, 403, 404, 409, 422)}},
+                       "responses": {"200": {"description": "Deleted, with what went with "
+                                             "it; kept in the recycle bin",
+                                             **_json(DELETE_RESULT)},
+                                     **problem_responses(400, 401, 403, 404, 409, 422, 428)}},
         }
+        paths[f"{base}/{{record_id}}/delete-impact"] = {
+            "parameters": [record_id],
+            "get": {"summary": f"What deleting a {label} would do (changes nothing)",
+                    "tags": [name],
+                    "responses": {"200": {"description": "The impact", **_json(DELETE_IMPACT)},
+                                  **problem_responses(401, 403, 404, 422)}}}
     return {"openapi": "3.1.0",
             "info": {"title": f"{localize(doc.app.label, 'en')} records",
                      "version": str(version)},

@@ -116,3 +116,35 @@ async def finished(client: httpx.AsyncClient, operation: dict[str, Any]) -> dict
             assert response.status_code == 200, response.text
             operation = response.json()
     return operation
+
+
+# --- changing records the way a client must: with the version it read --------------------
+
+def if_match(record: dict[str, Any] | int) -> dict[str, str]:
+    """The If-Match header that changes or deletes ``record`` (or that version) as read."""
+    version = record if isinstance(record, int) else record["version"]
+    return {"If-Match": f'"{version}"'}
+
+
+async def read_version(client: httpx.AsyncClient, url: str) -> int:
+    """The version of the record at ``url``, as ``client`` reads it now."""
+    response = await client.get(url)
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
+
+
+async def patch_read(client: httpx.AsyncClient, url: str, data: Any, *,
+                     reader: httpx.AsyncClient | None = None,
+                     headers: dict[str, str] | None = None) -> httpx.Response:
+    """PATCH ``url`` with the version just read from it (by ``reader``, default the same
+    client), as a form that loads the record and saves it does."""
+    version = await read_version(reader or client, url)
+    return await client.patch(url, json=data, headers={**if_match(version), **(headers or {})})
+
+
+async def delete_read(client: httpx.AsyncClient, url: str, *,
+                      reader: httpx.AsyncClient | None = None,
+                      headers: dict[str, str] | None = None) -> httpx.Response:
+    """DELETE ``url`` with the version just read from it (by ``reader``)."""
+    version = await read_version(reader or client, url)
+    return await client.delete(url, headers={**if_match(version), **(headers or {})})

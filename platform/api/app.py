@@ -31,6 +31,7 @@ from loom.platform.api.routes import (
     people,
     record_actions,
     records,
+    recycle_bin,
     roles,
     rules,
     saved_views,
@@ -94,8 +95,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                passwords: problems.refusals(429, body=True)}
     # data before records: ``…/records/{entity}/export`` is not a record id
     for module in (auth, users, me, people, apps, demo, metadata, roles, data, records,
-                   record_actions, search, inbox, rules, tasks, flows, audit, views,
-                   saved_views, dashboards, jobs, files, operations, sessions, tokens,
+                   record_actions, recycle_bin, search, inbox, rules, tasks, flows, audit,
+                   views, saved_views, dashboards, jobs, files, operations, sessions, tokens,
                    passwords):
         app.include_router(module.router, responses={**commands, **mounted.get(module, {})})
     mount_web_app(app)  # the app's pages: whatever GET no route takes

@@ -17,9 +17,12 @@ from loom.metamodel.errors import (
     NotAuthenticated,
     PayloadTooLarge,
     PermissionDenied,
+    PreconditionRequired,
+    Problem,
     ServiceBusy,
 )
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.security.sessions import (
     CSRF_HEADER,
@@ -45,6 +48,13 @@ register_messages({
     "token_scope": {
         "en": "This token may not do that: it lacks the '{scope}' scope",
         "zh-CN": "此令牌无权执行该操作：缺少“{scope}”权限范围",
+    },
+    "if_match_required": {
+        "en": "Send the version you are changing: If-Match: \"<version>\" (the record's "
+              "ETag, or its version field), so a change made meanwhile by someone else is "
+              "not silently overwritten",
+        "zh-CN": "请发送您要修改的版本：If-Match: \"<版本号>\"（记录的 ETag 或其 version "
+                 "字段），以免在不知情时覆盖他人刚做的修改",
     },
 })
 
@@ -158,6 +168,16 @@ def if_match(request: Request) -> int | None:
     if not (value.isascii() and value.isdigit()):
         raise BadRequest("If-Match must be the record's version, e.g. If-Match: \"3\"")
     return int(value)
+
+
+def required_version(request: Request, runtime: AppRuntime) -> int | None:
+    """The version a change or delete of a record expects: ``If-Match``, which the app
+    requires (428 without it) unless its ``require_if_match`` is false."""
+    version = if_match(request)
+    if version is None and runtime.doc.app.require_if_match:
+        text = message("if_match_required")
+        raise PreconditionRequired(text, [Problem("If-Match", text, code="if_match_required")])
+    return version
 
 
 def etag(version: int) -> str:

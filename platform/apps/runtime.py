@@ -9,6 +9,7 @@ from typing import Any
 
 from loom.engines.flows.navigator import CompiledFlow
 from loom.engines.forms.computed import EntityExpressions, compile_entity
+from loom.engines.key_references import KeyReferences
 from loom.engines.rules.compiler import RuleSet
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import EntitySpec
@@ -34,6 +35,7 @@ class AppRuntime:
     expressions: dict[str, EntityExpressions]
     rules: RuleSet
     flows: dict[str, CompiledFlow]
+    keys: KeyReferences  # records the metadata names by a value (deleting them is refused)
 
     def entity(self, name: str) -> EntitySpec:
         spec = self.doc.entities.get(name)
@@ -70,4 +72,5 @@ def build_runtime(app_row: Any, workspace_slug: str, version: int, doc: AppDocum
                       version=version, doc=doc, tables=EntityTables(doc, namespace),
                       expressions={name: compile_entity(doc, name) for name in doc.entities},
                       rules=RuleSet.compile(doc),
-                      flows={name: CompiledFlow.compile(doc, name) for name in doc.flows})
+                      flows={name: CompiledFlow.compile(doc, name) for name in doc.flows},
+                      keys=KeyReferences.find(doc))

@@ -27,7 +27,7 @@ class FlowHook:
         return None
 
     async def after_save(self, ctx: WriteContext) -> None:
-        if ctx.operation == "delete":
+        if ctx.operation in ("delete", "restore"):
             return
         await self._recheck_waits(ctx)
         for name, flow in ctx.runtime.flows.items():

@@ -19,7 +19,9 @@ from loom.metamodel.errors import Conflict
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 
-Operation = Literal["create", "update", "delete"]
+# "restore": a record back from the recycle bin, as it was (hooks decide what that means
+# to them; rules and flows take no notice)
+Operation = Literal["create", "update", "delete", "restore"]
 
 
 class WriteBudget:

@@ -28,6 +28,7 @@ from loom.metamodel.i18n import message
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.clock import Clock
 from loom.platform.outbox.store import enqueue
+from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit
 from loom.platform.records.checks import (
     find_duplicates,
@@ -38,6 +39,14 @@ from loom.platform.records.checks import (
 from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare, record_env
 from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
+from loom.platform.records.removal import (
+    Removal,
+    on_delete,
+    plan_removal,
+    referenced_problem,
+    referencing_lookups,
+    require_delete,
+)
 from loom.platform.records.serials import next_serial
 from loom.platform.records.subtable_rows import (
     RowsGiven,
@@ -257,57 +266,72 @@ class RecordPipeline:
 
     async def delete(self, conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
                      entity: str, record_id: int, *, expected_version: int | None = None,
-                     budget: WriteBudget | None = None, check: bool = True) -> None:
+                     budget: WriteBudget | None = None) -> Removal:
         """Delete a record; records pointing at it are handled as their lookup says
-        (restrict: refuse, set_null: clear the reference, cascade: delete them too)."""
-        if check:
-            access = await authorize(conn, actor, runtime, entity, "delete")
-            await require_reach(conn, runtime, actor, access, entity, record_id, "delete",
-                                self.clock.now())
-        spec, budget = runtime.entity(entity), budget or WriteBudget()
+        (restrict: refuse, set_null: clear the reference, cascade: delete them too).
+        Decided first (``plan_removal``): refused whole — naming every restriction and
+        every rule or flow that finds one of the records by a value — before a row
+        changes. Then done record by record through this pipeline, each change audited,
+        and what went is kept in the recycle bin."""
+        await require_delete(conn, runtime, actor, entity, record_id, self.clock.now())
         current = await self.load(conn, runtime, entity, record_id, lock=True)
-        _check_version(spec, current, expected_version)
+        _check_version(runtime.entity(entity), current, expected_version)
+        plan = await plan_removal(conn, runtime, entity, record_id)
+        plan.refuse(runtime)
+        removal = Removal(entity, record_id)
+        # each record the plan touches is one write, with what its own change sets off
+        await self._remove(conn, runtime, actor, entity, current,
+                           budget or WriteBudget.for_batch(plan.size()), removal)
+        await recycle_bin.keep(conn, runtime, actor, removal, self.clock.now())
+        return removal
+
+    async def _remove(self, conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
+                      entity: str, current: dict[str, Any], budget: WriteBudget,
+                      removal: Removal) -> None:
+        spec, record_id = runtime.entity(entity), current["id"]
         ctx = WriteContext(conn, runtime, entity, spec, actor, self.clock.now(), "delete",
                            current, {}, budget)
         budget.enter(f"delete {entity}#{record_id}")
         try:
-            await self._release_references(ctx)
+            await self._release_references(ctx, removal)
             table = runtime.tables[entity]
-            await conn.execute(delete(table).where(table.c.id == record_id))
-            await write_audit(conn, [audit_row(ctx, record_id, current["version"],
-                                               field_changes(current, None, list(spec.fields)))])
+            # the row as it finally was (its dependants' roll-ups may have moved it on)
+            row = (await conn.execute(delete(table).where(table.c.id == record_id)
+                                      .returning(*table.c))).mappings().first()
+            ctx.old = dict(row) if row is not None else current
+            removal.rows.append((entity, ctx.old))
+            await write_audit(conn, [audit_row(ctx, record_id, ctx.old["version"],
+                                               field_changes(ctx.old, None, list(spec.fields)))])
             await self._after_save(ctx)
         finally:
             budget.leave()
 
-    async def _release_references(self, ctx: WriteContext) -> None:
+    async def _release_references(self, ctx: WriteContext, removal: Removal) -> None:
         runtime = ctx.runtime
         problems = []
-        for child_name, child in runtime.doc.entities.items():
-            for field_name, field in child.fields.items():
-                if field.type is not FieldType.LOOKUP or field.ref != ctx.entity:
-                    continue
-                table = runtime.tables[child_name]
-                ids = list((await ctx.conn.execute(
-                    select(table.c.id).where(table.c[field_name] == ctx.record_id)
-                    .order_by(table.c.id))).scalars())
-                if not ids:
-                    continue
-                behaviour = on_delete(runtime, child_name, field_name)
-                if behaviour == "restrict":
-                    problems.append(Problem(None, message(
-                        "referenced", count=len(ids), entity=child.label,
-                        label=child.field_label(field_name)), code="referenced"))
-                    continue
-                system = ctx.actor.via("system")
-                for child_id in ids:
-                    if behaviour == "cascade":
-                        await self.delete(ctx.conn, runtime, system, child_name, child_id,
-                                          budget=ctx.budget, check=False)
-                    else:
-                        await self.update(ctx.conn, runtime, system, child_name, child_id,
-                                          {field_name: None}, budget=ctx.budget,
-                                          access=FULL_ACCESS)
+        system = ctx.actor.via("system")
+        for child_name, field_name in referencing_lookups(runtime, ctx.entity):
+            table = runtime.tables[child_name]
+            ids = list((await ctx.conn.execute(
+                select(table.c.id).where(table.c[field_name] == ctx.record_id)
+                .order_by(table.c.id))).scalars())
+            if not ids:
+                continue
+            behaviour = on_delete(runtime, child_name, field_name)
+            if behaviour == "restrict":  # set off since the plan was made (by a rule)
+                problems.append(referenced_problem(runtime, child_name, field_name, len(ids)))
+                continue
+            for child_id in ids:
+                if behaviour == "cascade":
+                    row = await self.load(ctx.conn, runtime, child_name, child_id, lock=True)
+                    await self._remove(ctx.conn, runtime, system, child_name, row,
+                                       ctx.budget, removal)
+                else:
+                    await self.update(ctx.conn, runtime, system, child_name, child_id,
+                                      {field_name: None}, budget=ctx.budget,
+                                      access=FULL_ACCESS)
+                    removal.cleared.append((child_name, field_name, child_id,
+                                            int(ctx.record_id or 0)))
         if problems:
             raise Conflict(problems[0].message, problems)
 
@@ -370,6 +394,11 @@ class RecordPipeline:
         data.update(values)
         ctx.required = exprs.required(data, env)
 
+    async def after_save(self, ctx: WriteContext) -> None:
+        """The after-save hooks and the outbox, for a write made beside create, update and
+        delete (a restore from the recycle bin: ``ctx.operation`` says so to each hook)."""
+        await self._after_save(ctx)
+
     async def _after_save(self, ctx: WriteContext) -> None:
         for hook in self.hooks:
             await hook.after_save(ctx)
@@ -387,20 +416,6 @@ class RecordPipeline:
         out = {name: record.get(name) for name in names}
         out.update({name: record.get(name) for name in spec.stored_fields()})
         return out
-
-
-def on_delete(runtime: AppRuntime, child: str, field_name: str) -> str:
-    """What deleting the referenced record does to ``child.field_name``: the lookup's own
-    setting, else cascade for line items of a subtable, else restrict."""
-    field = runtime.doc.entities[child].fields[field_name]
-    if field.on_delete:
-        return field.on_delete
-    for parent in runtime.doc.entities.values():
-        for spec in parent.fields.values():
-            if spec.type is FieldType.SUBTABLE and spec.entity == child and \
-                    spec.link_field == field_name:
-                return "cascade"
-    return "restrict"
 
 
 def _tz(runtime: AppRuntime) -> ZoneInfo:

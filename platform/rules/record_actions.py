@@ -4,7 +4,7 @@ Pressing one checks permission, locks the record, and only then asks whether the
 condition holds — on the row as it is now, not as the caller last saw it. That order is
 what makes a race safe: of two people claiming the same lead at once, the second waits
 for the first's lock (PostgreSQL) or write transaction (SQLite), then finds an owner and
-is told the action is no longer available. The steps run through the rule executor, so
+is told who got there first. The steps run through the rule executor, so
 local changes are one pipeline update and everything is traced like any rule run.
 """
 
@@ -25,6 +25,7 @@ from loom.metamodel.rules import RecordAction
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.reads import environment
+from loom.platform.rules.first_mover import lost_race
 from loom.platform.rules.hook import RuleExecutor
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize, within_reach
@@ -44,23 +45,31 @@ async def run_record_action(conn: AsyncConnection, executor: RuleExecutor,
                             runtime: AppRuntime, actor: Actor, entity: str, record_id: int,
                             name: str, *, now: datetime,
                             expected_version: int | None = None) -> None:
-    """Run the action ``name`` on one record, in the caller's transaction."""
+    """Run the action ``name`` on one record, in the caller's transaction. When the record
+    moved on under the caller — out of their reach, to another version, or to a state where
+    the action no longer holds — because someone else changed it first, the 409 names who
+    (``first_mover.py``)."""
     # a button is pressed on a record the user can see; its condition decides the rest
     # (claiming a lead from the pool changes a record the user does not own yet), and its
     # steps run as automation, like a rule's
     access = await authorize(conn, actor, runtime, entity, "read")
-    if not await within_reach(conn, runtime, access, entity, record_id,
-                              environment(runtime, actor, now)):
-        raise NotFound(message("not_found_record", entity=runtime.entity(entity).label,
-                               id=record_id))
     rule = runtime.rules.record_action(runtime.doc, entity, name)
     if rule is None:
         raise NotFound(message("action_not_found", entity=runtime.entity(entity).label,
                                name=name))
+
+    async def refusal(otherwise: Exception, version: int | None = None) -> Exception:
+        return await lost_race(conn, runtime, actor, access, entity, record_id, name, rule,
+                               now, expected_version=version) or otherwise
+
+    if not await within_reach(conn, runtime, access, entity, record_id,
+                              environment(runtime, actor, now)):
+        raise await refusal(NotFound(message(
+            "not_found_record", entity=runtime.entity(entity).label, id=record_id)))
     record = await executor.pipeline.load(conn, runtime, entity, record_id, lock=True)
     if expected_version is not None and record["version"] != expected_version:
-        raise Conflict(message("stale_version", current=record["version"],
-                               sent=expected_version))
+        raise await refusal(Conflict(message("stale_version", current=record["version"],
+                                             sent=expected_version)), expected_version)
     data, env = await prepare(conn, runtime, entity, record, rule.expressions(), actor, now,
                               paths=rule.paths)
     try:
@@ -71,8 +80,9 @@ async def run_record_action(conn: AsyncConnection, executor: RuleExecutor,
     if not available:
         button = runtime.entity(entity).actions[name]
         reason = unavailable_reason(rule, button, data, env)
-        raise Conflict(message("action_not_available", action=button.label, reason=reason),
-                       [Problem(None, reason, code="action_not_available")])
+        raise await refusal(Conflict(
+            message("action_not_available", action=button.label, reason=reason),
+            [Problem(None, reason, code="action_not_available")]))
     key = f"action:{runtime.app_id}:{entity}:{record_id}:{name}:{record['version']}"
     await executor.fire(conn, runtime, actor, rule, record_id, trigger="action", key=key,
                         now=now, check_condition=False)

@@ -141,8 +141,11 @@ class EntityTables:
             kind = "uq" if index.unique else "ix"
             indexes.append(Index(index.name or object_name(kind, table_name, index.fields),
                                  *index.fields, unique=index.unique))
+        # AUTOINCREMENT: SQLite would otherwise give the id of the newest record to the
+        # next one once it is deleted — mixing two records' histories, and taking the id
+        # a restore from the recycle bin needs
         return Table(table_name, self.metadata, *columns, *indexes,
-                     schema=self.namespace.schema)
+                     schema=self.namespace.schema, sqlite_autoincrement=True)
 
     def _foreign_key(self, spec: FieldSpec) -> list[ForeignKey]:
         if spec.type is FieldType.LOOKUP and spec.ref:

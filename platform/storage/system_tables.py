@@ -511,3 +511,26 @@ operations = Table(
     Index("ix_operations_workspace_status", "workspace_id", "status", "id"),
     Index("ix_operations_started_by", "started_by", "id"),
 )
+
+# Deleted records, kept for LOOM_RECYCLE_DAYS so they can be restored: one row per delete,
+# holding the record, the records its delete cascaded to (``payload.rows``, dependants
+# first) and the references it cleared (``payload.cleared``). Restoring marks the row; the
+# worker purges rows older than the retention period.
+recycle_bin = Table(
+    "recycle_bin", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("record_id", ID, nullable=False),
+    Column("title", Text, nullable=True),
+    Column("app_version", Integer, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=False),
+    Column("deleted_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("restored_at", UTCDateTime, nullable=True),
+    Column("restored_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Index("ix_recycle_bin_app", "app_id", "entity", "id"),
+    Index("ix_recycle_bin_deleted_at", "deleted_at"),
+)

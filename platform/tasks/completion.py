@@ -21,7 +21,7 @@ class TaskCloser:
         return None
 
     async def after_save(self, ctx: WriteContext) -> None:
-        if ctx.operation == "delete" or ctx.record_id is None:
+        if ctx.operation in ("delete", "restore") or ctx.record_id is None:
             return
         closers = ctx.runtime.rules.task_closers(ctx.entity)
         if not closers:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from crm_world import World
+from crm_world import PEOPLE, World
+from fixture_kit import problem_of
+
+PEOPLE_NAMES = [(key, name) for key, name, *_rest in PEOPLE]
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
@@ -40,27 +43,54 @@ async def test_a_new_lead_waits_in_its_regions_pool(world: World) -> None:
     assert north["team"] == world.teams["north_china_team"]
 
 
-async def test_two_reps_claim_the_same_lead_at_once_and_exactly_one_wins(
+async def test_four_people_claim_the_same_lead_at_once_and_exactly_one_wins(
         world: World) -> None:
     lead = await new_lead(world)
+    claimers = ["zhang", "li", "sun", "director"]
 
-    responses = await asyncio.gather(world.action("lead", lead["id"], "claim", by="zhang"),
-                                     world.action("lead", lead["id"], "claim", by="li"))
+    responses = await asyncio.gather(*[world.action("lead", lead["id"], "claim", by=key)
+                                       for key in claimers])
 
     statuses = sorted(r.status_code for r in responses)
-    # the loser is refused: the lead is now out of their reach (owned by a colleague)
-    assert statuses[0] == 200 and statuses[1] in (404, 409), [r.text for r in responses]
-    winner = "zhang" if responses[0].status_code == 200 else "li"
-    loser = "li" if winner == "zhang" else "zhang"
+    assert statuses == [200, 409, 409, 409], [r.text for r in responses]
+    winner = next(key for key, r in zip(claimers, responses, strict=True)
+                  if r.status_code == 200)
     claimed = await world.get("lead", lead["id"])
     assert claimed["owner"] == world.id(winner)
-    assert responses[1 if winner == "zhang" else 0].headers["content-type"] == \
-        "application/problem+json"
-    # the loser no longer sees a lead that is someone else's
-    assert await world.find("lead", by=loser) == []
+    # every loser — a rep the claimed lead has left the reach of, or the director who still
+    # sees it — is told who won, in their language
+    name = dict(PEOPLE_NAMES)[winner]
+    for key, response in zip(claimers, responses, strict=True):
+        if key == winner:
+            continue
+        refused = problem_of(response, 409)
+        assert refused["detail"] == f"{name}已抢先对这条线索执行了“领取”", refused
+        assert refused["changed_by"] == {"id": world.id(winner), "name": name}
+    # the losers who are reps no longer see a lead that is someone else's
+    for key in claimers[:3]:
+        if key != winner:
+            assert await world.find("lead", by=key) == []
     tasks = await world.tasks(winner)
     assert [t["title"] for t in tasks] == ["24 小时内首次电话联系：陈晓明（杭州云启科技有限公司）"]
-    assert await world.tasks(loser) == []
+    for key in claimers:
+        if key != winner:
+            assert await world.tasks(key) == []
+
+
+async def test_a_late_claim_names_who_took_the_lead_in_english(world: World) -> None:
+    lead = await new_lead(world)
+    assert (await world.action("lead", lead["id"], "claim", by="li")).status_code == 200
+
+    late = await world.as_("zhang").post(
+        f"/api/apps/crm/records/lead/{lead['id']}/actions/claim", json={},
+        headers={"Accept-Language": "en"})
+
+    refused = problem_of(late, 409)
+    assert refused["detail"] == "李娜 did “Claim” on this Lead first", refused
+    # a lead nobody in the pool could ever see stays unknown to them: a 404, not a name
+    private = await world.create("lead", {"name": "王磊", "region": "east_china",
+                                          "owner": world.id("li")})
+    problem_of(await world.action("lead", private["id"], "claim", by="zhang"), 404)
 
 
 async def test_the_first_call_is_due_in_24_hours_then_reminds_then_escalates(

@@ -14,12 +14,13 @@ from loom.metamodel.errors import BadRequest
 from loom.platform.api.context import (
     command,
     etag,
-    if_match,
     json_body,
     loads_exact,
+    required_version,
     services,
 )
 from loom.platform.api.guards import RowId
+from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records import shares
 from loom.platform.records.audit import SHARE_KEY, record_history
@@ -31,8 +32,10 @@ from loom.platform.records.reads import (
     list_records,
 )
 from loom.platform.records.reference_titles import reference_titles
+from loom.platform.records.removal import delete_impact
 from loom.platform.records.subtable_reads import with_rows
 from loom.platform.security.permissions import authorize
+from loom.renderers.openapi import IF_MATCH
 
 router = APIRouter(tags=["records"])
 PREFIX = "/api/apps/{app}/records/{entity}"
@@ -134,28 +137,42 @@ async def read(request: Request, app: str, entity: str, record_id: int,
 
 
 @router.patch(PREFIX + "/{record_id}", summary="Change a record (If-Match: version)",
-              openapi_extra=OBJECT_BODY)
+              openapi_extra={**OBJECT_BODY, "parameters": [IF_MATCH]},
+              responses=refusals(428))
 async def change(request: Request, app: str, entity: str, record_id: int) -> Any:
     data = await json_body(request)
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         record = await svc.pipeline.update(conn, runtime, actor, entity, record_id, data,
-                                           expected_version=if_match(request))
+                                           expected_version=required_version(request, runtime))
         [record] = await as_seen(conn, runtime, actor, entity, [record])
         record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 
-@router.delete(PREFIX + "/{record_id}", status_code=204,
-               summary="Delete a record (If-Match: version)")
-async def remove(request: Request, app: str, entity: str, record_id: int) -> Response:
+@router.delete(PREFIX + "/{record_id}", summary="Delete a record (If-Match: version); "
+               "answers what went with it and its recycle bin item",
+               openapi_extra={"parameters": [IF_MATCH]}, responses=refusals(428))
+async def remove(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
-        await svc.pipeline.delete(conn, runtime, actor, entity, record_id,
-                                  expected_version=if_match(request))
-    return Response(status_code=204)
+        removal = await svc.pipeline.delete(conn, runtime, actor, entity, record_id,
+                                            expected_version=required_version(request,
+                                                                              runtime))
+    return LoomJSONResponse(removal.as_json(runtime, request_locale(request)))
+
+
+@router.get(PREFIX + "/{record_id}/delete-impact",
+            summary="What deleting the record would delete, clear or run into; changes "
+            "nothing")
+async def impact(request: Request, app: str, entity: str, record_id: int) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        plan = await delete_impact(conn, runtime, actor, entity, record_id, svc.clock.now())
+    return LoomJSONResponse(plan.as_json(runtime, request_locale(request)))
 
 
 @router.get(PREFIX + "/{record_id}/history", summary="Who changed what, and when")

@@ -105,16 +105,19 @@ def _sender(client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop,
 def _strategy(operation: Any, mode: GenerationMode,
               known: Mapping[str, Sequence[Any]]) -> st.SearchStrategy[Any]:
     """Cases with generated path parameters, mixed with cases that address things that
-    exist (the app, its entities, seeded records), so handlers get past their lookups."""
+    exist (the app, its entities, seeded records) with headers they hold (the If-Match of
+    a seeded record's version), so handlers get past their lookups."""
     generated = operation.as_strategy(generation_mode=mode)
     names = [p.name for p in operation.path_parameters]
     choices = [name for name in names if name in known]
     if not choices:
         return generated
+    headers = {p.name: known[p.name][0] for p in operation.headers if p.name in known}
     combos = [dict(zip(choices, values, strict=True))
               for values in itertools.product(*(known[name] for name in choices))]
     existing = st.sampled_from(combos).flatmap(
-        lambda given_: operation.as_strategy(generation_mode=mode, path_parameters=given_))
+        lambda given_: operation.as_strategy(generation_mode=mode, path_parameters=given_,
+                                             headers=headers or None))
     return st.one_of(existing, generated)
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from fixture_kit import if_match, patch_read
 
 APP = "/api/apps/calc/records"
 
@@ -68,7 +69,7 @@ async def test_formulas_follow_their_inputs(api: httpx.AsyncClient) -> None:
     await _post(api, "quote_item", {"quote": quote["id"], "quantity": 2,
                                     "unit_price": "60000"})
     # a line item does not save the quote; saving it recomputes over its items
-    response = await api.patch(f"{APP}/quote/{quote['id']}", json={"title": "服务器 x5"})
+    response = await patch_read(api, f"{APP}/quote/{quote['id']}", {"title": "服务器 x5"})
     assert response.status_code == 200, response.text
     saved = exact(response)
     assert saved["subtotal"] == Decimal("120000.30")
@@ -76,7 +77,8 @@ async def test_formulas_follow_their_inputs(api: httpx.AsyncClient) -> None:
     assert saved["grade"] == "A"
     # a formula field cannot be written by a client; sending it back as read is harmless
     response = await api.patch(f"{APP}/quote/{quote['id']}",
-                               json={**response.json(), "grade": "Z", "title": "x"})
+                               json={**response.json(), "grade": "Z", "title": "x"},
+                               headers={"If-Match": response.headers["ETag"]})
     assert response.status_code == 200, response.text
     assert response.json()["grade"] == "A"
 
@@ -86,11 +88,11 @@ async def test_required_if_and_formula_checks(api: httpx.AsyncClient) -> None:
             ).status_code == 201
     quote = await _post(api, "quote", {"title": "t", "status": "draft"})
     refused = await api.patch(f"{APP}/quote/{quote['id']}", json={"status": "lost"},
-                              headers={"accept-language": "en"})
+                              headers={"accept-language": "en", **if_match(quote)})
     assert refused.status_code == 422, refused.text
     assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
         ("lost_reason", "required")]
-    assert (await api.patch(f"{APP}/quote/{quote['id']}",
+    assert (await api.patch(f"{APP}/quote/{quote['id']}", headers=if_match(quote),
                             json={"status": "lost", "lost_reason": "价格"})).status_code == 200
 
     broken = {**CALC, "entities": {**CALC["entities"], "quote": {

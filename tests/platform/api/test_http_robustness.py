@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fixture_kit import problem_of
+from fixture_kit import if_match, problem_of
 from lab_app import LAB, create
 
 from loom.platform.clock import FixedClock
@@ -43,7 +43,8 @@ async def test_bodies_that_are_not_json_objects(lab: httpx.AsyncClient) -> None:
     }
     for body, detail in cases.items():
         for method, url in (("POST", SAMPLE), ("PATCH", record_url)):
-            response = await lab.request(method, url, content=body, headers=JSON)
+            response = await lab.request(method, url, content=body,
+                                         headers={**JSON, **if_match(record)})
             assert problem_of(response, 400)["detail"] == detail, (method, body[:20])
     # the content type a form or a file upload would say makes no difference: still JSON
     for content_type in ("application/x-www-form-urlencoded", "text/plain"):
@@ -93,7 +94,8 @@ async def test_paths_and_methods(lab: httpx.AsyncClient) -> None:
     for record_id in ("0", "-1", str(2**63), "9" * 40, str(record["id"] + 1)):
         for method in ("GET", "PATCH", "DELETE"):
             body = {"json": {"title": "y"}} if method == "PATCH" else {}
-            response = await lab.request(method, f"{SAMPLE}/{record_id}", headers=en, **body)
+            response = await lab.request(method, f"{SAMPLE}/{record_id}",
+                                         headers={**en, **if_match(1)}, **body)
             assert problem_of(response, 404)["detail"] == \
                 f"There is no Sample with id {record_id}"
         problem_of(await lab.get(f"{SAMPLE}/{record_id}/history"), 404)

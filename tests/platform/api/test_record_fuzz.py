@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from fixture_kit import if_match
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lab_app import LAB, lab_document
@@ -52,7 +53,8 @@ async def test_no_input_is_a_server_error(lab: httpx.AsyncClient, first: dict[st
     record = created.json()
     url = f"{SAMPLE}/{record['id']}"
     assert (await lab.get(url)).json() == record
-    changed = await lab.patch(url, content=body(second), headers=headers)
+    changed = await lab.patch(url, content=body(second), headers={**headers,
+                                                                  **if_match(record)})
     assert changed.status_code in (200, 400, 422), changed.text
     if changed.status_code == 200:
         assert (await lab.get(url)).json() == changed.json()

@@ -4,7 +4,7 @@ its field; references that point nowhere; unique values; bulk writes all or none
 from __future__ import annotations
 
 import httpx
-from fixture_kit import problem_of
+from fixture_kit import if_match, problem_of
 from lab_app import LAB, create, errors_by_field
 from sqlalchemy import update
 
@@ -45,7 +45,7 @@ async def test_every_problem_of_a_record_comes_back_at_once(lab: httpx.AsyncClie
 async def test_an_update_is_checked_like_a_create(lab: httpx.AsyncClient) -> None:
     record = await create(lab, "sample", {"title": "x", "quantity": 1})
     url = f"{SAMPLE}/{record['id']}"
-    refused = problem_of(await lab.patch(url, headers=EN, json={
+    refused = problem_of(await lab.patch(url, headers={**EN, **if_match(record)}, json={
         "title": None, "quantity": 5000, "customer": 7, "nmae": "x"}), 422)
     assert {e["field"]: e["code"] for e in refused["errors"]} == {
         "title": "required", "quantity": "too_large", "customer": "reference",
@@ -100,15 +100,18 @@ async def test_unique_values(lab: httpx.AsyncClient) -> None:
     assert refused["errors"] == [{"field": "code", "code": "unique",
                                   "message": "Code 'S-1' is already used by another record"}]
     # keeping one's own value is no clash; taking another's is
-    same = await lab.patch(f"{SAMPLE}/{first['id']}", json={"code": "S-1", "title": "a2"})
+    same = await lab.patch(f"{SAMPLE}/{first['id']}", json={"code": "S-1", "title": "a2"},
+                           headers=if_match(first))
     assert same.status_code == 200, same.text
-    taken = await lab.patch(f"{SAMPLE}/{first['id']}", json={"code": "S-2"})
+    taken = await lab.patch(f"{SAMPLE}/{first['id']}", json={"code": "S-2"},
+                            headers=if_match(same.json()))
     assert problem_of(taken, 422)["errors"][0]["code"] == "unique"
     # blanks never clash
     for _ in range(2):
         await create(lab, "sample", {"title": "blank code", "code": ""})
     # the value a record gave up is free again
-    moved = await lab.patch(f"{SAMPLE}/{first['id']}", json={"code": "S-3"})
+    moved = await lab.patch(f"{SAMPLE}/{first['id']}", json={"code": "S-3"},
+                            headers=if_match(same.json()))
     assert moved.status_code == 200, moved.text
     await create(lab, "sample", {"title": "d", "code": "S-1"})
 
@@ -163,18 +166,19 @@ async def test_read_only_and_computed_fields(lab: httpx.AsyncClient) -> None:
     record = await create(lab, "sample", {"title": "x", "locked": None})
     # sending a record back as it was read, system fields and all, changes nothing
     read = (await lab.get(f"{SAMPLE}/{record['id']}")).json()
-    same = await lab.patch(f"{SAMPLE}/{record['id']}", json=read)
+    same = await lab.patch(f"{SAMPLE}/{record['id']}", json=read, headers=if_match(read))
     assert same.status_code == 200, same.text
     assert same.json() == read
     # system fields are the platform's: what a client says of them is ignored
-    forged = await lab.patch(f"{SAMPLE}/{record['id']}", json={
+    forged = await lab.patch(f"{SAMPLE}/{record['id']}", headers=if_match(read), json={
         **read, "title": "y", "id": 999, "version": 77, "created_at": "2000-01-01T00:00:00Z",
         "created_by": 42})
     assert forged.status_code == 200, forged.text
     changed = forged.json()
     assert (changed["id"], changed["version"], changed["created_at"],
             changed["created_by"]) == (record["id"], 2, read["created_at"], read["created_by"])
-    refused = problem_of(await lab.patch(f"{SAMPLE}/{record['id']}", headers=EN,
+    refused = problem_of(await lab.patch(f"{SAMPLE}/{record['id']}",
+                                         headers={**EN, **if_match(changed)},
                                          json={"locked": "now mine"}), 422)
     assert refused["errors"][0]["code"] == "read_only"
     # line items come with their record, which gets its serial number all the same

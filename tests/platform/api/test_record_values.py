@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from fixture_kit import problem_of
+from fixture_kit import if_match, problem_of
 from lab_app import LAB, create, errors_by_field, lab_document
 
 SAMPLE = f"{LAB}/sample"
@@ -197,10 +197,10 @@ async def test_blanks_are_blank(lab: httpx.AsyncClient) -> None:
         assert refused["errors"] == [
             {"field": "title", "message": "Title is required", "code": "required"}]
     # clearing a value with null or "" on update
-    changed = await lab.patch(f"{SAMPLE}/{record['id']}",
+    changed = await lab.patch(f"{SAMPLE}/{record['id']}", headers=if_match(record),
                               json={"quantity": 3, "stage": "new", "tags": ["hot"]})
     assert changed.status_code == 200, changed.text
-    cleared = await lab.patch(f"{SAMPLE}/{record['id']}",
+    cleared = await lab.patch(f"{SAMPLE}/{record['id']}", headers=if_match(changed.json()),
                               json={"quantity": None, "stage": "", "tags": []})
     assert cleared.status_code == 200, cleared.text
     assert [cleared.json()[name] for name in ("quantity", "stage", "tags")] == [None] * 3

@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from fixture_kit import problem_of
+from fixture_kit import if_match, problem_of
 from lab_app import LAB, create
 
 from loom.platform.clock import FixedClock
@@ -59,10 +59,10 @@ async def test_a_stale_write_is_a_conflict_and_changes_nothing(
     # a stale delete is refused too; the record stays
     problem_of(await lab.delete(url, headers={"If-Match": '"1"'}), 409)
     assert (await lab.get(url)).status_code == 200
-    assert (await lab.delete(url, headers={"If-Match": '"2"'})).status_code == 204
+    assert (await lab.delete(url, headers={"If-Match": '"2"'})).status_code == 200
     problem_of(await lab.get(url), 404)
-    problem_of(await lab.delete(url), 404)
-    problem_of(await lab.patch(url, json={"title": "x"}), 404)
+    problem_of(await lab.delete(url, headers={"If-Match": '"2"'}), 404)
+    problem_of(await lab.patch(url, json={"title": "x"}, headers={"If-Match": '"2"'}), 404)
 
 
 async def test_concurrent_writers_of_one_version_one_wins(lab: httpx.AsyncClient) -> None:
@@ -104,7 +104,8 @@ async def test_history_tells_who_changed_what_when(lab: httpx.AsyncClient,
     url = f"{SAMPLE}/{record['id']}"
     clock.set(start + timedelta(days=1))
     changed = await lab.patch(url, json={"title": "新标题", "price": "0.30", "tags": None,
-                                         "due": "2026-12-31", "customer": customer["id"]})
+                                         "due": "2026-12-31", "customer": customer["id"]},
+                              headers=if_match(record))
     assert changed.status_code == 200, changed.text
     assert changed.json()["updated_at"] == "2026-11-03T01:30:00Z"
     assert changed.json()["created_at"] == "2026-11-02T01:30:00Z"
@@ -143,7 +144,8 @@ async def test_serial_numbers_count_per_month_in_the_apps_zone(
     assert after["number"] == "HT-202611-0006"
     # the number is the platform's: what a client sends for it is ignored
     url = f"{contracts}/{first['id']}"
-    kept = await lab.patch(url, json={"number": "HT-000000-9999", "title": "改"})
+    kept = await lab.patch(url, json={"number": "HT-000000-9999", "title": "改"},
+                           headers=if_match(first))
     assert kept.status_code == 200, kept.text
     assert kept.json()["number"] == "HT-202611-0001"
     given = await create(lab, "contract", {"title": "八", "number": "MINE-1"})

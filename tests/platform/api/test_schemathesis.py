@@ -80,7 +80,8 @@ async def _seed(api: httpx.AsyncClient) -> dict[str, list[int]]:
     await create(api, "sample", {"title": "S1", "code": "S-1", "quantity": 3,
                                  "price": "9.99", "customer": customer["id"]})
     await create(api, "sample", {"title": "S2", "code": "S-2"})
-    return {"record_id": [1, 2, 999_999]}  # the first of each kind, a sample, none
+    # the first of each kind, a sample, none; changed as read (their first version)
+    return {"record_id": [1, 2, 999_999], "If-Match": ['"1"']}
 
 
 async def _attack(api: httpx.AsyncClient, document: dict[str, Any], *,

@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 import httpx
+from fixture_kit import patch_read
 
 from loom.platform.security.tokens import issue_token
 from loom.platform.services import Services
@@ -136,7 +137,7 @@ async def test_an_incident_is_visible_and_retried_by_an_admin(
     assert (await api.get(f"{APP}/records/doc/{record['id']}")).json()["title"] == "abc"
     assert len((await api.get(f"{APP}/records/doc")).json()["items"]) == 1
     # shorter title: the retry succeeds and the flow ends
-    assert (await api.patch(f"{APP}/records/doc/{record['id']}", json={"title": "a"})
+    assert (await patch_read(api, f"{APP}/records/doc/{record['id']}", {"title": "a"})
             ).status_code == 200
     retried = await api.post(f"{APP}/flow-instances/{started.json()['id']}/retry")
     assert retried.status_code == 200, retried.text

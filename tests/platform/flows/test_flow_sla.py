@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from fixture_kit import patch_read
 from sqlalchemy import select
 
 from loom.platform.services import Services
@@ -97,8 +98,8 @@ async def test_response_clock_breaches_on_working_time(api: httpx.AsyncClient,
             users.c.email == "lead@example.com"))).scalars().all()
     assert told == ["响应超时：无法登录"]
     services.clock.set(at(2026, 11, 2, 11, 0))
-    answered = await api.patch(f"{APP}/records/ticket/{made['id']}",
-                               json={"first_response_at": iso(at(2026, 11, 2, 11, 0))})
+    answered = await patch_read(api, f"{APP}/records/ticket/{made['id']}",
+                                {"first_response_at": iso(at(2026, 11, 2, 11, 0))})
     assert answered.status_code == 200, answered.text
     assert (await ticket(api, made["id"]))["response_sla"] == "breached"  # met late
 
@@ -120,17 +121,17 @@ async def test_resolution_clock_pauses_while_waiting_on_the_customer(
     url = f"{APP}/records/ticket/{made['id']}"
     assert (await ticket(api, made["id"]))["resolution_due"] == iso(at(2026, 11, 2, 17, 30))
     services.clock.set(at(2026, 11, 2, 11, 30))  # two working hours used
-    assert (await api.patch(url, json={"status": "waiting_customer"})).status_code == 200
+    assert (await patch_read(api, url, {"status": "waiting_customer"})).status_code == 200
     paused = await ticket(api, made["id"])
     assert (paused["resolution_sla"], paused["resolution_due"]) == ("on_track", None)
     await Worker(services).run_once(at(2026, 11, 2, 18, 0))  # the old due time passes
     assert (await ticket(api, made["id"]))["resolution_sla"] == "on_track"
     services.clock.set(at(2026, 11, 2, 14, 30))
-    assert (await api.patch(url, json={"status": "open"})).status_code == 200
+    assert (await patch_read(api, url, {"status": "open"})).status_code == 200
     # six working hours left from 14:30: 3.5 today, 2.5 tomorrow
     assert (await ticket(api, made["id"]))["resolution_due"] == iso(at(2026, 11, 3, 11, 30))
     services.clock.set(at(2026, 11, 3, 10, 0) + timedelta(minutes=5))
-    assert (await api.patch(url, json={"status": "resolved"})).status_code == 200
+    assert (await patch_read(api, url, {"status": "resolved"})).status_code == 200
     done = await ticket(api, made["id"])
     assert (done["resolution_sla"], done["resolution_due"]) == ("met", None)
     assert (await Worker(services).run_once(at(2026, 11, 4, 9, 0))).done["flows"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
+from fixture_kit import delete_read, if_match
 
 DOC = {
     "app": {"label": "Rollups"},
@@ -53,23 +54,34 @@ async def test_rollups_follow_children(api: httpx.AsyncClient) -> None:
     assert first["last_paid"] == "2026-02-01"
     assert first["version"] == 3  # each payment updated the contract once
 
-    moved = await api.patch(f"{payments}/{p1['id']}", json={"contract": b["id"]})
+    moved = await api.patch(f"{payments}/{p1['id']}", json={"contract": b["id"]},
+                            headers=if_match(p1))
     assert moved.status_code == 200, moved.text
     assert Decimal(str((await _contract(api, a["id"]))["received"])) == Decimal("0.20")
     assert Decimal(str((await _contract(api, b["id"]))["received"])) == Decimal("100.10")
 
-    assert (await api.delete(f"{payments}/{p1['id']}")).status_code == 204
+    deleted = await api.delete(f"{payments}/{p1['id']}", headers=if_match(moved.json()))
+    assert deleted.status_code == 200, deleted.text
     after = await _contract(api, b["id"])
     assert Decimal(str(after["received"])) == Decimal("100.00")
     assert after["payments_count"] == 1
+    # restored from the recycle bin, the payment counts again
+    restored = await api.post(f"/api/apps/roll/recycle-bin/{deleted.json()['recycle_bin_id']}"
+                              "/restore")
+    assert restored.status_code == 200, restored.text
+    assert Decimal(str((await _contract(api, b["id"]))["received"])) == Decimal("100.10")
+    deleted = await delete_read(api, f"{payments}/{p1['id']}")
+    assert deleted.status_code == 200, deleted.text
+    after = await _contract(api, b["id"])
 
     # a roll-up is computed, never written by a client
     ignored = await api.patch(f"/api/apps/roll/records/contract/{b['id']}",
-                              json={"received": 5})
+                              json={"received": 5}, headers=if_match(after))
     assert Decimal(str(ignored.json()["received"])) == Decimal("100.00")
 
     # deleting the parent deletes its line items (subtable) without touching the parent twice
-    assert (await api.delete(f"/api/apps/roll/records/contract/{b['id']}")).status_code == 204
+    assert (await delete_read(api, f"/api/apps/roll/records/contract/{b['id']}")
+            ).status_code == 200
     left = (await api.get(payments)).json()["items"]
     assert [p["contract"] for p in left] == [a["id"]]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from fixture_kit import patch_read
 from rules_app import sales_app
 from sqlalchemy import func, select
 
@@ -52,7 +53,8 @@ async def post(api: httpx.AsyncClient, entity: str, body: dict[str, Any]) -> dic
 
 async def patch(api: httpx.AsyncClient, entity: str, record_id: int,
                 body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.patch(f"{RECORDS}/{entity}/{record_id}", json=body)
+    """Change a record as read now (rules may have moved it on since it was created)."""
+    response = await patch_read(api, f"{RECORDS}/{entity}/{record_id}", body)
     assert response.status_code == 200, response.text
     return response.json()
 

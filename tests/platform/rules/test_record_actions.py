@@ -90,8 +90,10 @@ async def test_concurrent_claims_have_one_winner(api: httpx.AsyncClient,
         assert winner in (first, second)
         stored = await get(api, "lead", lead["id"])
         assert (stored["owner"], stored["version"]) == (winner, 2)
+        # the loser is told who got there first
         loser = next(r for r in responses if r.status_code == 409).json()
-        assert loser["errors"][0]["code"] == "action_not_available"
+        assert loser["errors"][0]["code"] == "changed_first"
+        assert loser["changed_by"]["id"] == winner
     # one trace and one follow-up task per lead: the loser left nothing
     async with services.database.read() as conn:
         runs = (await conn.execute(select(rule_runs.c.record_id))).scalars().all()

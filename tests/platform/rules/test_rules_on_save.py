@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from fixture_kit import if_match
 from rules_api import RECORDS, patch, post, publish, user
 from rules_app import sales_app
 from sqlalchemy import select
@@ -124,7 +125,7 @@ async def test_a_failing_action_refuses_the_save(api: httpx.AsyncClient) -> None
     await publish(api, {"convert": CONVERT})
     lead = await post(api, "lead", {"name": "无公司"})  # the customer would have no name
     response = await api.patch(f"{RECORDS}/lead/{lead['id']}", json={"status": "qualified"},
-                               headers={"accept-language": "en"})
+                               headers={"accept-language": "en", **if_match(lead)})
     assert response.status_code == 422, response.text
     problem = response.json()
     assert "Rule 'convert'" in problem["detail"]

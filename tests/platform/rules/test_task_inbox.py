@@ -5,6 +5,7 @@ cancelled; other actions wait for the flow engine."""
 from __future__ import annotations
 
 import httpx
+from fixture_kit import if_match
 from rules_api import APP, RECORDS, get, patch, person, post, problem, publish
 from rules_app import sales_app
 from sqlalchemy import select
@@ -135,7 +136,8 @@ async def test_flow_tasks_go_to_the_flow_runtime(api: httpx.AsyncClient,
     response = await api.post("/api/apps", json={"slug": "sales", "metadata": document})
     assert response.status_code == 201, response.text
     lead = await post(api, "lead", {"name": "甲"})
-    patched = await api.patch(f"{RECORDS}/lead/{lead['id']}", json={"status": "qualified"})
+    patched = await api.patch(f"{RECORDS}/lead/{lead['id']}", json={"status": "qualified"},
+                              headers=if_match(lead))
     assert patched.status_code == 200, patched.text
     items = (await api.get(f"{APP}/tasks", headers=rep_headers)).json()["items"]
     assert [(t["title"], t["assignee_id"], t["flow_task"], t["actions"]) for t in items] == [

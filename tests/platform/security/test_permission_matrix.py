@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from company import Company
+from fixture_kit import delete_read, patch_read
 
 BASE = "/api/apps/acct/records/customer"
 
@@ -72,10 +73,10 @@ async def test_hidden_fields_are_absent_and_cannot_be_written_filtered_or_sorted
                    {"filter": '{"==": [{"var": {"cat": ["credit", "_limit"]}}, 50000]}'}):
         probed = await rep.get(BASE, params=params)
         assert probed.status_code == 422, (params, probed.text)
-    written = await rep.patch(f"{BASE}/{records['c1']}", json={"credit_limit": 1})
+    written = await patch_read(rep, f"{BASE}/{records['c1']}", {"credit_limit": 1})
     assert written.status_code == 422
     assert written.json()["errors"][0]["field"] == "credit_limit"
-    read_only = await rep.patch(f"{BASE}/{records['c1']}", json={"region": "north"})
+    read_only = await patch_read(rep, f"{BASE}/{records['c1']}", {"region": "north"})
     assert read_only.status_code == 422 and read_only.json()["errors"][0]["field"] == "region"
     created = await rep.post(BASE, json={"name": "新客户", "credit_limit": 5})
     assert created.status_code == 422
@@ -95,8 +96,9 @@ CHANGES = {  # who patches which record → status
 async def test_changes_within_reach_only(company: Company, person: str, key: str) -> None:
     records = await _records(company)
 
-    changed = await company.clients[person].patch(f"{BASE}/{records[key]}",
-                                                  json={"notes": f"by {person}"})
+    # with the version as the administrator reads it: only the person's reach decides
+    changed = await patch_read(company.clients[person], f"{BASE}/{records[key]}",
+                               {"notes": f"by {person}"}, reader=company.admin)
 
     assert changed.status_code == CHANGES[(person, key)], changed.text
     stored = (await company.admin.get(f"{BASE}/{records[key]}")).json()["notes"]
@@ -105,9 +107,13 @@ async def test_changes_within_reach_only(company: Company, person: str, key: str
 
 async def test_deletes_within_reach_only(company: Company) -> None:
     records = await _records(company)
-    assert (await company.clients["rep1"].delete(f"{BASE}/{records['c1']}")).status_code == 403
-    assert (await company.clients["boss"].delete(f"{BASE}/{records['c4']}")).status_code == 404
-    assert (await company.clients["boss"].delete(f"{BASE}/{records['c2']}")).status_code == 204
+    admin = company.admin
+    for person, key, status in (("rep1", "c1", 403), ("boss", "c4", 404), ("boss", "c2", 200)):
+        url = f"{BASE}/{records[key]}"
+        impact = await company.clients[person].get(f"{url}/delete-impact")
+        assert impact.status_code == status, impact.text  # asked like the delete itself
+        deleted = await delete_read(company.clients[person], url, reader=admin)
+        assert deleted.status_code == status, deleted.text
     assert (await company.admin.get(f"{BASE}/{records['c2']}")).status_code == 404
     assert (await company.admin.get(f"{BASE}/{records['c4']}")).status_code == 200
 
@@ -115,7 +121,7 @@ async def test_deletes_within_reach_only(company: Company) -> None:
 async def test_history_actions_and_flows_follow_the_same_reach(company: Company) -> None:
     records = await _records(company)
     rep = company.clients["rep1"]
-    await company.admin.patch(f"{BASE}/{records['c1']}", json={"credit_limit": 9})
+    await patch_read(company.admin, f"{BASE}/{records['c1']}", {"credit_limit": 9})
 
     history = await rep.get(f"{BASE}/{records['c1']}/history")
     assert history.status_code == 200
@@ -149,9 +155,9 @@ async def test_sharing_extends_reach_to_one_record(company: Company) -> None:
     shared = await boss.post(f"{c3}/shares", json={"user": "rep1@example.com"})
     assert shared.status_code == 204, shared.text
     assert (await rep.get(c3)).status_code == 200
-    assert (await rep.patch(c3, json={"notes": "x"})).status_code == 403
+    assert (await patch_read(rep, c3, {"notes": "x"})).status_code == 403
     await boss.post(f"{c3}/shares", json={"user": "rep1@example.com", "access": "write"})
-    assert (await rep.patch(c3, json={"notes": "x"})).status_code == 200
+    assert (await patch_read(rep, c3, {"notes": "x"})).status_code == 200
     listed = (await boss.get(f"{c3}/shares")).json()["items"]
     assert [(s["email"], s["access"]) for s in listed] == [("rep1@example.com", "write")]
     assert [i["id"] for i in (await rep.get(BASE)).json()["items"]] == [records["c1"],

@@ -8,6 +8,7 @@ import base64
 
 import httpx
 from company import Company
+from fixture_kit import patch_read
 
 APP = "/api/apps/acct"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
@@ -33,7 +34,7 @@ async def test_a_photo_goes_onto_the_record_and_comes_back_to_its_readers(
     assert (photo["name"], photo["size"], photo["type"]) == ("门头照片.png", len(PNG),
                                                              "image/png")
     assert photo["url"] == f"{APP}/files/{photo['key']}" and len(photo["key"]) >= 32
-    saved = await rep.patch(f"{APP}/records/customer/{record}", json={"photo": [photo]})
+    saved = await patch_read(rep, f"{APP}/records/customer/{record}", {"photo": [photo]})
     assert saved.status_code == 200, saved.text
     assert saved.json()["photo"][0]["key"] == photo["key"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fixture_kit import delete_read
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -102,7 +103,7 @@ async def test_lookups_are_foreign_keys_to_the_referenced_table(shop) -> None:
                     "updated_at, customer) VALUES (1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
                     "424242)"))
 
-    in_use = await shop.api.delete(f"/api/apps/shop/records/customer/{acme['id']}")
+    in_use = await delete_read(shop.api, f"/api/apps/shop/records/customer/{acme['id']}")
     assert in_use.status_code == 409, in_use.text
 
 
