@@ -133,13 +133,13 @@ async def read_version(client: httpx.AsyncClient, url: str) -> int:
     return int(response.json()["version"])
 
 
-async def patch_read(client: httpx.AsyncClient, url: str, data: Any, *,
+async def patch_read(client: httpx.AsyncClient, url: str, json: Any, *,
                      reader: httpx.AsyncClient | None = None,
                      headers: dict[str, str] | None = None) -> httpx.Response:
-    """PATCH ``url`` with the version just read from it (by ``reader``, default the same
-    client), as a form that loads the record and saves it does."""
+    """PATCH ``url`` with ``json`` and the version just read from it (by ``reader``, default
+    the same client), as a form that loads the record and saves it does."""
     version = await read_version(reader or client, url)
-    return await client.patch(url, json=data, headers={**if_match(version), **(headers or {})})
+    return await client.patch(url, json=json, headers={**if_match(version), **(headers or {})})
 
 
 async def delete_read(client: httpx.AsyncClient, url: str, *,

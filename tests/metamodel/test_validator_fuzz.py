@@ -35,7 +35,9 @@ def _slice(template: dict[str, Any], entity: str) -> dict[str, Any]:
     names = {entity}
     for spec in entities[entity]["fields"].values():
         names.update(spec[key] for key in ("ref", "entity") if spec.get(key) in entities)
-    document: dict[str, Any] = {"app": template["app"],
+    # the slice has none of the template's views: it opens on none of them
+    app = {key: value for key, value in template["app"].items() if key != "home"}
+    document: dict[str, Any] = {"app": app,
                                 "entities": {name: entities[name] for name in sorted(names)}}
     for section in ("rules", "flows"):
         document[section] = {name: item for name, item in template.get(section, {}).items()

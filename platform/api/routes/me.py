@@ -67,7 +67,7 @@ async def preference(request: Request, key: str) -> Any:
 
 
 @router.put("/api/me/preferences/{key:path}", summary="Keep a preference (any JSON value)",
-            openapi_extra=ANY_BODY, responses=refusals(413, body=True))
+            openapi_extra=ANY_BODY, responses=refusals(404, 413, body=True))
 async def keep_preference(request: Request, key: str) -> Any:
     value = await json_body(request)
     async with command(request, write=True) as (conn, actor):
@@ -76,7 +76,7 @@ async def keep_preference(request: Request, key: str) -> Any:
 
 
 @router.delete("/api/me/preferences/{key:path}", status_code=204,
-               summary="Forget a preference")
+               summary="Forget a preference", responses=refusals(404))
 async def forget_preference(request: Request, key: str) -> Response:
     async with command(request, write=True) as (conn, actor):
         await delete_preference(conn, actor.user_id, key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from fixture_kit import if_match
 from jsonschema import Draft202012Validator, FormatChecker
 from lab_app import LAB, create, lab_document
 
@@ -120,7 +121,8 @@ async def test_what_the_api_returns_fits_the_documented_schema(
                         {"amount": 1}]}
     by_ref(schemas, "contract_update").validate(change)
     assert not by_ref(schemas, "contract_update").is_valid({"lines": [{"colour": "red"}]})
-    changed = await lab.patch(f"{LAB}/contract/{contract['id']}", json=change)
+    changed = await lab.patch(f"{LAB}/contract/{contract['id']}", json=change,
+                              headers=if_match(contract))
     assert changed.status_code == 200, changed.text
     by_ref(schemas, "contract").validate(changed.json())
     # and what it refuses, the schema refuses too

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fixture_kit import problem_of
+from fixture_kit import patch_read, problem_of
 from sqlalchemy import select
 
 from loom.platform.security.tokens import issue_token
@@ -204,12 +204,12 @@ async def test_a_change_adds_changes_and_removes_lines(shop: httpx.AsyncClient,
     assert again.json()["version"] == 3 and again.json()["total"] == 1700
     # sent back as read: nothing changes, no new version
     read = (await shop.get(f"{SHOP}/order/{order['id']}")).json()
-    same_again = await shop.patch(f"{SHOP}/order/{order['id']}", json=read)
+    same_again = await patch_read(shop, f"{SHOP}/order/{order['id']}", json=read)
     assert same_again.status_code == 200 and same_again.json() == read
     # without the field the rows are left alone; an empty list removes them all
-    untouched = await shop.patch(f"{SHOP}/order/{order['id']}", json={"title": "u"})
+    untouched = await patch_read(shop, f"{SHOP}/order/{order['id']}", json={"title": "u"})
     assert len(untouched.json()["lines"]) == 3
-    emptied = exact(await shop.patch(f"{SHOP}/order/{order['id']}", json={"lines": []}))
+    emptied = exact(await patch_read(shop, f"{SHOP}/order/{order['id']}", json={"lines": []}))
     assert (emptied["lines"], emptied["total"], emptied["line_count"]) == ([], 0, 0)
     assert await count(shop, "line") == 0
 
@@ -218,7 +218,7 @@ async def test_rows_read_the_record_as_it_is_being_changed(shop: httpx.AsyncClie
     order = (await shop.post(f"{SHOP}/order", json={"title": "t", "lines": [
         {"quantity": 1, "unit_price": "100"}]})).json()
     [line] = order["lines"]
-    response = await shop.patch(f"{SHOP}/order/{order['id']}", json={
+    response = await patch_read(shop, f"{SHOP}/order/{order['id']}", json={
         "discount": 50, "lines": [{"id": line["id"]}]})
     assert response.status_code == 200, response.text
     changed = response.json()
@@ -252,7 +252,7 @@ async def test_every_problem_of_the_rows_at_once_and_nothing_written(
     order = exact(await shop.post(f"{SHOP}/order", json={"title": "t", "lines": [
         {"quantity": 1, "unit_price": "5"}]}))
     [line] = order["lines"]
-    refused = problem_of(await shop.patch(f"{SHOP}/order/{order['id']}", headers=EN, json={
+    refused = problem_of(await patch_read(shop, f"{SHOP}/order/{order['id']}", headers=EN, json={
         "title": "changed", "lines": [{"id": line["id"], "quantity": 9},
                                       {"quantity": 1, "unit_price": "-1"}]}), 422)
     assert [e["field"] for e in refused["errors"]] == ["lines[1].unit_price"]
@@ -266,7 +266,7 @@ async def test_a_row_must_be_a_row_of_this_record(shop: httpx.AsyncClient) -> No
     second = (await shop.post(f"{SHOP}/order", json={"title": "b", "lines": [
         {"quantity": 2, "unit_price": "5"}]})).json()
     mine, theirs = first["lines"][0], second["lines"][0]
-    refused = problem_of(await shop.patch(f"{SHOP}/order/{first['id']}", headers=EN, json={
+    refused = problem_of(await patch_read(shop, f"{SHOP}/order/{first['id']}", headers=EN, json={
         "lines": [mine, {"id": theirs["id"], "quantity": 7}, {"id": "x"},
                   {"id": mine["id"], "quantity": 3}]}), 422)
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [
@@ -279,11 +279,11 @@ async def test_a_row_must_be_a_row_of_this_record(shop: httpx.AsyncClient) -> No
         "title": "c", "lines": [{"id": mine["id"], "quantity": 1}]}), 422)
     assert [e["field"] for e in refused["errors"]] == ["lines[0].id"]
     # a row cannot be moved to another record through it
-    refused = problem_of(await shop.patch(f"{SHOP}/order/{first['id']}", headers=EN, json={
+    refused = problem_of(await patch_read(shop, f"{SHOP}/order/{first['id']}", headers=EN, json={
         "lines": [{**mine, "order": second["id"]}]}), 422)
     assert [e["field"] for e in refused["errors"]] == ["lines[0].order"]
     # the rows are a list, of at most 500
-    refused = problem_of(await shop.patch(f"{SHOP}/order/{first['id']}", headers=EN,
+    refused = problem_of(await patch_read(shop, f"{SHOP}/order/{first['id']}", headers=EN,
                                           json={"lines": {"quantity": 1}}), 422)
     assert [e["field"] for e in refused["errors"]] == ["lines"]
     refused = problem_of(await shop.post(f"{SHOP}/order", headers=EN, json={
@@ -295,9 +295,9 @@ async def test_a_stale_row_version_is_a_conflict(shop: httpx.AsyncClient) -> Non
     order = exact(await shop.post(f"{SHOP}/order", json={"title": "a", "lines": [
         {"quantity": 1, "unit_price": "5"}]}))
     [line] = order["lines"]
-    moved = await shop.patch(f"{SHOP}/line/{line['id']}", json={"quantity": 2})
+    moved = await patch_read(shop, f"{SHOP}/line/{line['id']}", json={"quantity": 2})
     assert moved.status_code == 200
-    refused = problem_of(await shop.patch(f"{SHOP}/order/{order['id']}", json={
+    refused = problem_of(await patch_read(shop, f"{SHOP}/order/{order['id']}", json={
         "lines": [{"id": line["id"], "version": line["version"], "quantity": 3}]}), 409)
     assert refused["errors"][0]["field"] == "lines[0]"
     assert (await shop.get(f"{SHOP}/line/{line['id']}")).json()["quantity"] == 2
@@ -334,10 +334,10 @@ async def test_the_order_is_checked_against_its_final_rows(shop: httpx.AsyncClie
     order = exact(await shop.post(f"{SHOP}/order", json={"title": "big", "lines": [
         {"quantity": 9, "unit_price": "1000"}]}))
     [line] = order["lines"]
-    refused = problem_of(await shop.patch(f"{SHOP}/order/{order['id']}", headers=EN, json={
+    refused = problem_of(await patch_read(shop, f"{SHOP}/order/{order['id']}", headers=EN, json={
         "lines": [{"id": line["id"], "quantity": 11}]}), 422)
     assert [e["field"] for e in refused["errors"]] == ["approver"]
-    done = await shop.patch(f"{SHOP}/order/{order['id']}", json={
+    done = await patch_read(shop, f"{SHOP}/order/{order['id']}", json={
         "approver": "王芳", "lines": [{"id": line["id"], "quantity": 11}]})
     assert done.status_code == 200 and done.json()["total"] == 11000
     # a taken unique value of the order is refused by its own check, rows or not
@@ -378,20 +378,20 @@ async def test_rows_take_the_child_entity_s_permissions(shop: httpx.AsyncClient,
         # the clerk sees the lines without the field their role hides
         seen = (await clerk.get(f"{SHOP}/order/{order['id']}")).json()
         assert "cost" not in seen["lines"][0] and seen["lines"][0]["id"] == line["id"]
-        changed = await clerk.patch(f"{SHOP}/order/{order['id']}", json={
+        changed = await patch_read(clerk, f"{SHOP}/order/{order['id']}", json={
             "lines": [*seen["lines"], {"quantity": 2, "unit_price": "5"}]})
         assert changed.status_code == 200, changed.text
         assert changed.json()["total"] == 15 and "cost" not in changed.json()["lines"][1]
-        refused = problem_of(await clerk.patch(f"{SHOP}/order/{order['id']}", json={
+        refused = problem_of(await patch_read(clerk, f"{SHOP}/order/{order['id']}", json={
             "lines": [{"quantity": 1, "cost": "1"}]}), 422)
         assert [e["field"] for e in refused["errors"]] == ["lines[0].cost"]
         # the editor may change the order but not its lines: they read it without them,
         # change it without them, and may not send them
         read = (await editor.get(f"{SHOP}/order/{order['id']}")).json()
         assert "lines" not in read
-        assert (await editor.patch(f"{SHOP}/order/{order['id']}",
+        assert (await patch_read(editor, f"{SHOP}/order/{order['id']}",
                                    json={"title": "v"})).status_code == 200
-        refused = problem_of(await editor.patch(f"{SHOP}/order/{order['id']}", json={
+        refused = problem_of(await patch_read(editor, f"{SHOP}/order/{order['id']}", json={
             "lines": []}), 403)
         assert "Order line" in refused["detail"]
         assert await count(shop, "line") == 2
