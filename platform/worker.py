@@ -22,6 +22,7 @@ from loom.platform.jobs.schedule import run_due_jobs
 from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
+from loom.platform.records.stage_reminders import run_stage_reminders
 from loom.platform.rules.timed import run_timed_rules
 from loom.platform.security.housekeeping import sweep_identity
 from loom.platform.services import Services
@@ -53,6 +54,7 @@ class Worker:
                                         "jobs": partial(run_due_jobs, services),
                                         "timers": partial(run_timers, services),
                                         "flows": partial(run_flow_timers, services),
+                                        "stages": partial(run_stage_reminders, services),
                                         "outbox": self.deliver_outbox,
                                         "identity": partial(sweep_identity, services)}
 

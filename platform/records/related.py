@@ -24,6 +24,7 @@ from loom.metamodel.forms import MAX_RELATED_LIMIT, RelatedListSpec
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.reads import ListQuery, get_record, list_records
+from loom.platform.records.stage_view import record_stage_paths
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 from loom.renderers.layouts import columns
@@ -92,7 +93,10 @@ async def record_with_related(conn: AsyncConnection, runtime: AppRuntime, actor:
         shown = await _related_list(conn, runtime, actor, record_id, spec, now, locale, limit)
         if shown is not None:
             found.append(shown)
-    return {"entity": entity, "record": record, "related": found}
+    access = await authorize(conn, actor, runtime, entity, "read")
+    stages = await record_stage_paths(conn, runtime, actor, access, entity, record_id, now,
+                                      locale)
+    return {"entity": entity, "record": record, "related": found, "stages": stages}
 
 
 async def _related_list(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
