@@ -26,7 +26,7 @@ from loom.engines.expressions import NotTranslatable, Scope, compile_condition
 from loom.engines.forms.values import is_record_id
 from loom.metamodel.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
-from loom.metamodel.roles import EntityPermissions
+from loom.metamodel.roles import EntityPermissions, reaches, scope_items
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, record_shares, role_members, users
@@ -151,7 +151,7 @@ async def authorize(conn: AsyncConnection, actor: Actor, runtime: AppRuntime, en
         return FULL_ACCESS
     grants = _grants(actor, runtime, entity)
     if operation in ROW_OPERATIONS:
-        granting = [g for g in grants if getattr(g, operation) != "none"]
+        granting = [g for g in grants if reaches(getattr(g, operation))]
     elif operation == "import":
         granting = [g for g in grants if g.import_]
     else:
@@ -160,14 +160,14 @@ async def authorize(conn: AsyncConnection, actor: Actor, runtime: AppRuntime, en
         raise PermissionDenied(message("denied_entity", operation=operation,
                                        operation_zh=OPERATION_ZH[operation],
                                        entity=spec.label))
-    readers = [g for g in grants if g.read != "none"]
+    readers = [g for g in grants if reaches(g.read)]
     readable = _fields(readers, spec.fields, ("read", "write"))
     writable = _fields(granting, spec.fields, ("write",)) \
         if operation in ("create", "update", "import") else frozenset()
     rows = None
     if operation in ROW_OPERATIONS:
         rows = await _row_scope(conn, actor, runtime, entity,
-                                [getattr(g, operation) for g in granting],
+                                [s for g in granting for s in scope_items(getattr(g, operation))],
                                 "write" if operation != "read" else "read")
     return Access(readable, writable, rows)
 
