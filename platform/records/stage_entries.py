@@ -49,13 +49,17 @@ async def record_entries(conn: AsyncConnection, app_id: int, entity: str, record
     return found
 
 
-async def due_entries(conn: AsyncConnection, as_of: datetime,
+async def due_entries(conn: AsyncConnection, as_of: datetime, *, skip: Iterable[int] = (),
                       limit: int = 200) -> list[dict[str, Any]]:
-    """Open entries whose time limit has passed and whose owner was not yet reminded."""
-    rows = await conn.execute(select(stage_entries).where(
+    """Open entries whose time limit has passed and whose owner was not yet reminded
+    (but those of ``skip``)."""
+    query = select(stage_entries).where(
         stage_entries.c.reminded_at.is_(None), stage_entries.c.left_at.is_(None),
-        stage_entries.c.due_at <= as_of).order_by(stage_entries.c.due_at,
-                                                  stage_entries.c.id).limit(limit))
+        stage_entries.c.due_at <= as_of)
+    if skip:
+        query = query.where(stage_entries.c.id.not_in(sorted(skip)))
+    rows = await conn.execute(query.order_by(stage_entries.c.due_at, stage_entries.c.id)
+                              .limit(limit))
     return [dict(row) for row in rows.mappings()]
 
 

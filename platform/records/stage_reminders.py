@@ -7,6 +7,7 @@ language."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from loom.platform.storage.system_tables import users
 if TYPE_CHECKING:
     from loom.platform.services import Services
 
+log = logging.getLogger("loom.stages")
+
 register_messages({
     "stage_overdue": {"en": "{entity} '{title}' has been in {stage} for more than {limit}",
                       "zh-CN": "{entity}“{title}”在“{stage}”阶段已超过 {limit}"},
@@ -34,21 +37,28 @@ register_messages({
 
 async def run_stage_reminders(services: Services, as_of: datetime) -> int:
     """Remind the owners of every record overdue in its stage at ``as_of``; returns how
-    many stays were reminded."""
+    many stays were reminded. A reminder that fails is logged and tried again by the next
+    round; the others go on."""
     reminded = 0
+    failed: set[int] = set()
     while True:
         async with services.database.read() as conn:
-            due = await due_entries(conn, as_of)
+            due = await due_entries(conn, as_of, skip=failed)
             if not due:
                 return reminded
             runtimes = {r.app_id: r for r in await services.apps.published_runtimes(conn)}
         for entry in due:
-            async with services.database.write() as conn:
-                if not await mark_reminded(conn, entry["id"], as_of):
-                    continue
-                runtime = runtimes.get(entry["app_id"])
-                if runtime is not None:
-                    await _remind(conn, runtime, entry, as_of)
+            try:
+                async with services.database.write() as conn:
+                    if not await mark_reminded(conn, entry["id"], as_of):
+                        continue
+                    runtime = runtimes.get(entry["app_id"])
+                    if runtime is not None:
+                        await _remind(conn, runtime, entry, as_of)
+            except Exception:
+                log.exception("stage reminder failed", extra={"entry_id": entry["id"]})
+                failed.add(entry["id"])
+                continue
             reminded += 1
 
 
