@@ -77,3 +77,18 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     assert body["title"] and body["detail"] and isinstance(body["errors"], list)
     assert "Traceback" not in response.text
     return body
+
+
+async def person(api: httpx.AsyncClient, services: Any, email: str,
+                 **fields: Any) -> tuple[int, dict[str, str]]:
+    """A new user of the workspace (``fields``: ``is_admin``, ``locale``, ``manager`` …):
+    their id and the headers that authenticate them."""
+    from loom.platform.security.tokens import issue_token
+
+    response = await api.post("/api/users", json={"email": email,
+                                                  "name": email.split("@")[0], **fields})
+    assert response.status_code == 201, response.text
+    user_id = response.json()["id"]
+    async with services.database.write() as conn:
+        token = await issue_token(conn, user_id, services.clock)
+    return user_id, {"Authorization": f"Bearer {token}"}

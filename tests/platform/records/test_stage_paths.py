@@ -12,11 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from fixture_kit import problem_of
+import pytest
+from fixture_kit import person, problem_of
 from sqlalchemy import select
 
 from loom.platform.clock import FixedClock
-from loom.platform.security.tokens import issue_token
+from loom.platform.records import stage_reminders
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import notifications, stage_entries
 from loom.platform.worker import Worker
@@ -85,17 +86,6 @@ def _errors(response: httpx.Response) -> list[tuple[str, str]]:
     return [(e["field"], e["message"]) for e in problem_of(response, 422)["errors"]]
 
 
-async def _person(api: httpx.AsyncClient, services: Services, email: str,
-                  locale: str = "en") -> tuple[int, dict[str, str]]:
-    response = await api.post("/api/users", json={"email": email, "name": email[:4],
-                                                  "locale": locale})
-    assert response.status_code == 201, response.text
-    user_id = response.json()["id"]
-    async with services.database.write() as conn:
-        token = await issue_token(conn, user_id, services.clock)
-    return user_id, {"Authorization": f"Bearer {token}"}
-
-
 async def test_a_record_moves_past_a_stage_only_when_its_requirements_are_met(
         api: httpx.AsyncClient) -> None:
     await _app(api)
@@ -132,7 +122,7 @@ async def test_a_record_moves_past_a_stage_only_when_its_requirements_are_met(
 async def test_the_owner_is_reminded_once_per_overstayed_stay(
         api: httpx.AsyncClient, services: Services, clock: FixedClock) -> None:
     await _app(api)
-    tech, _headers = await _person(api, services, "tech@example.com")
+    tech, _headers = await person(api, services, "tech@example.com", locale="en")
     start = clock.now()
     slow = await _job(api, technician=tech, title="冰箱异响")
     quick = await _job(api, technician=tech, title="电视黑屏")
@@ -171,10 +161,34 @@ async def test_the_owner_is_reminded_once_per_overstayed_stay(
     assert await _entries(services, quick["id"]) == []
 
 
+async def test_a_reminder_that_fails_holds_up_no_other_and_is_tried_again(
+        api: httpx.AsyncClient, services: Services, clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    await _app(api)
+    tech, _headers = await person(api, services, "tech@example.com", locale="en")
+    start = clock.now()
+    broken = await _job(api, technician=tech, title="坏的")
+    await _job(api, technician=tech, title="好的")
+    real = stage_reminders._remind
+
+    async def flaky(conn: Any, runtime: Any, entry: dict[str, Any], as_of: Any) -> None:
+        if entry["record_id"] == broken["id"]:
+            raise RuntimeError("the notification could not be written")
+        await real(conn, runtime, entry, as_of)
+
+    monkeypatch.setattr(stage_reminders, "_remind", flaky)
+    assert (await Worker(services).run_once(start + 5 * HOUR)).done["stages"] == 1
+    assert [t for t, _ in await _titles(services, tech)] == [
+        "Repair job '好的' has been in Received for more than 4 hours"]
+    monkeypatch.undo()
+    assert (await Worker(services).run_once(start + 6 * HOUR)).done["stages"] == 1
+    assert len(await _titles(services, tech)) == 2
+
+
 async def test_readers_get_the_stage_path_without_what_their_role_hides(
         api: httpx.AsyncClient, services: Services, clock: FixedClock) -> None:
     await _app(api)
-    clerk, headers = await _person(api, services, "clerk@example.com")
+    clerk, headers = await person(api, services, "clerk@example.com", locale="en")
     assert (await api.put("/api/apps/repairs/roles/clerk", json={
         "members": ["clerk@example.com"]})).status_code == 200
     job = await _job(api, technician=clerk)
