@@ -10,6 +10,7 @@ from typing import Any
 from loom.engines.flows.checks import check_flows
 from loom.engines.forms import computed
 from loom.engines.forms.form_checks import check_forms
+from loom.engines.forms.stage_checks import check_stage_paths
 from loom.engines.query.dashboard_checks import check_dashboards
 from loom.engines.query.view_checks import check_views
 from loom.engines.roles import check_roles
@@ -22,7 +23,8 @@ from loom.metamodel.validation import in_order, read_document, strict_document
 
 def check_app(doc: AppDocument) -> list[Problem]:
     return (computed.check_document(doc) + check_rules(doc) + check_flows(doc)
-            + check_roles(doc) + check_dashboards(doc) + check_views(doc) + check_forms(doc))
+            + check_roles(doc) + check_dashboards(doc) + check_views(doc) + check_forms(doc)
+            + check_stage_paths(doc))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import Problem
 from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.roles import scope_items
 
 register_messages({
     "role_unknown_entity": {"en": "there is no entity '{entity}' in this app",
@@ -32,11 +33,13 @@ def check_roles(doc: AppDocument) -> list[Problem]:
                         "role_unknown_field", entity=entity, field=field)))
             scope = Scope.for_entity(doc, entity)
             for operation in ("read", "update", "delete"):
-                condition = getattr(grant, operation)
-                if isinstance(condition, dict):
+                value = getattr(grant, operation)
+                for index, condition in enumerate(scope_items(value)):
+                    if not isinstance(condition, dict):
+                        continue
+                    where = f"{base}.{operation}" + (f"[{index}]" if isinstance(value, list)
+                                                      else "")
                     for problem in check_condition(condition, scope):
-                        where = f"{base}.{operation}"
-                        if problem.field:
-                            where = f"{where} ({problem.field})"
-                        problems.append(Problem(where, problem.message, problem.code))
+                        at = f"{where} ({problem.field})" if problem.field else where
+                        problems.append(Problem(at, problem.message, problem.code))
     return problems

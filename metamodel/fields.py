@@ -69,8 +69,19 @@ FORMULA_RESULT_TYPES = frozenset({FieldType.TEXT, FieldType.INTEGER, FieldType.D
 OptionCategory = Literal["open", "won", "lost", "active", "paused", "resolved", "closed"]
 
 
+class KeyCondition(BaseModel):
+    """Something a stage needs beyond filled fields ("a sent quote"): a condition on the
+    record, usually a ``related`` aggregate, and how a person names it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: LocalizedText = Field(description="What is needed, e.g. 已发送的报价 / a sent quote")
+    condition: dict[str, Any] = Field(description="JSON Logic on the record that must hold")
+
+
 class Option(BaseModel):
-    """One choice of a select or multiselect field."""
+    """One choice of a select or multiselect field. The stage SOP keys (``guidance``,
+    ``key_fields``, ``key_conditions``, ``time_limit``) make a select field a stage path."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -81,6 +92,22 @@ class Option(BaseModel):
         description="Semantic meaning engines read (funnels, SLAs), so options can be renamed.",
     )
     color: str | None = None
+    guidance: LocalizedText | None = Field(
+        default=None, description="Stage SOP: what to do in this stage")
+    key_fields: list[ApiName] | None = Field(
+        default=None, description="Fields to fill before a record moves past this stage "
+        "(for a won or lost stage: before it moves to it)")
+    key_conditions: list[KeyCondition] | None = Field(
+        default=None, description="Conditions that must hold, like key_fields")
+    time_limit: str | None = Field(
+        default=None, description="ISO 8601 duration (P7D): longer in the stage reminds "
+        "the record's owner")
+
+    @property
+    def sop(self) -> bool:
+        """Whether this option carries stage SOP metadata."""
+        return any(value is not None for value in (self.guidance, self.key_fields,
+                                                   self.key_conditions, self.time_limit))
 
 
 class Rollup(BaseModel):
@@ -174,3 +201,8 @@ class FieldSpec(BaseModel):
             if option.value == value:
                 return option.label or option.value
         return value
+
+    @property
+    def is_stage_path(self) -> bool:
+        """A select field whose options carry stage SOP metadata (a stage path)."""
+        return self.type is FieldType.SELECT and any(o.sop for o in self.options or [])

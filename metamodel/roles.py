@@ -2,7 +2,8 @@
 delete / export / import, per field hidden / read / write, and for read, update and delete
 *which records*: none, their own, their team's, their department's (sub-departments
 included), all, or those a condition holds for (``{"==": [{"var": "region"},
-{"current_user": "department"}]}``). A user's roles add up: the widest grant wins.
+{"current_user": "department"}]}``), or several of these at once (a list). A user's roles
+add up: the widest grant wins.
 
 Who is in a role is data, not metadata (``PUT /api/apps/{app}/roles/{role}`` with
 ``members``), so people come and go without a new version.
@@ -19,8 +20,20 @@ from loom.metamodel.fields import ApiName, LocalizedText
 Scope = Literal["none", "own", "team", "department", "all"]
 SCOPES: tuple[str, ...] = ("none", "own", "team", "department", "all")
 FieldAccess = Literal["hidden", "read", "write"]
-# A scope is one of SCOPES, or a JSON Logic condition on the record.
-ScopeValue = Scope | dict[str, Any]
+# A scope is one of SCOPES, a JSON Logic condition on the record, or a list of them that
+# adds up (["team", {"is_blank": {"var": "owner"}}]: the team's records and the unowned).
+ScopeItem = Scope | dict[str, Any]
+ScopeValue = ScopeItem | list[ScopeItem]
+
+
+def scope_items(value: ScopeValue) -> list[ScopeItem]:
+    """The scopes a value adds up (a single scope is a list of one)."""
+    return list(value) if isinstance(value, list) else [value]
+
+
+def reaches(value: ScopeValue) -> bool:
+    """Whether the value reaches any record at all."""
+    return any(item != "none" for item in scope_items(value))
 
 
 class EntityPermissions(BaseModel):

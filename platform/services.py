@@ -12,6 +12,7 @@ from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.records.key_guard import KeyGuard
 from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.records.rollups import RollupHook
+from loom.platform.records.stages import StageHook
 from loom.platform.rules.actions import ActionRunner
 from loom.platform.rules.hook import RuleExecutor, RuleHook
 from loom.platform.settings import Settings
@@ -40,6 +41,7 @@ def build_services(settings: Settings, clock: Clock | None = None,
     pipeline.hooks.append(RollupHook(pipeline))
     runner = ActionRunner(pipeline)
     pipeline.hooks.append(RuleHook(runner))
+    pipeline.hooks.append(StageHook())  # after the rules: judges the record as they left it
     pipeline.hooks.append(TaskCloser())
     executor = RuleExecutor(pipeline, runner)
     flows = FlowRuntime(pipeline, runner, events=flow_events(executor), apps=apps_service)

@@ -26,6 +26,7 @@ from loom.platform.outbox import store
 from loom.platform.outbox.email import DeliveryError, EmailTransport
 from loom.platform.outbox.webhooks import WebhookTransport
 from loom.platform.records.recycle_bin import sweep_recycle_bin
+from loom.platform.records.stage_reminders import run_stage_reminders
 from loom.platform.rules.timed import run_timed_rules
 from loom.platform.security.housekeeping import sweep_identity
 from loom.platform.services import Services
@@ -57,6 +58,7 @@ class Worker:
                                         "jobs": partial(run_due_jobs, services),
                                         "timers": partial(run_timers, services),
                                         "flows": partial(run_flow_timers, services),
+                                        "stages": partial(run_stage_reminders, services),
                                         "outbox": self.deliver_outbox,
                                         "identity": partial(sweep_identity, services),
                                         "operations": self.fail_silent_operations,

@@ -48,6 +48,15 @@ PEOPLE: list[tuple[str, str, str, str | None, list[str], str | None]] = [
 TEAM_MANAGERS = {"east_china_team": "east_manager", "north_china_team": "north_manager"}
 
 
+def sop_ready(contact: int) -> dict[str, Any]:
+    """What the CRM's sales SOP asks of an opportunity before it may be at the quote stage
+    (or any open stage before it): the contact and source, budget, decision chain and
+    pain points, the demo's date and attendees."""
+    return {"contact": contact, "source": "website", "budget": 100000,
+            "decision_chain": "IT 经理评估，总经理拍板", "pain_points": "报表靠手工汇总",
+            "demo_date": "2026-11-02", "demo_attendees": "总经理、IT 经理"}
+
+
 def email_of(key: str) -> str:
     return f"{key}@yunqi.example"
 

@@ -148,3 +148,18 @@ async def delete_read(client: httpx.AsyncClient, url: str, *,
     """DELETE ``url`` with the version just read from it (by ``reader``)."""
     version = await read_version(reader or client, url)
     return await client.delete(url, headers={**if_match(version), **(headers or {})})
+
+
+async def person(api: httpx.AsyncClient, services: Any, email: str,
+                 **fields: Any) -> tuple[int, dict[str, str]]:
+    """A new user of the workspace (``fields``: ``is_admin``, ``locale``, ``manager`` …):
+    their id and the headers that authenticate them."""
+    from loom.platform.security.tokens import issue_token
+
+    response = await api.post("/api/users", json={"email": email,
+                                                  "name": email.split("@")[0], **fields})
+    assert response.status_code == 201, response.text
+    user_id = response.json()["id"]
+    async with services.database.write() as conn:
+        token = await issue_token(conn, user_id, services.clock)
+    return user_id, {"Authorization": f"Bearer {token}"}

@@ -25,6 +25,7 @@ from loom.engines.expressions import (
     compile_formula,
 )
 from loom.engines.expressions.scope import value_type
+from loom.engines.forms.stages import StagePath, compile_stage_paths
 from loom.engines.forms.values import BadValue, coerce
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import EntitySpec
@@ -52,6 +53,7 @@ class EntityExpressions:
     formulas: list[Formula] = field(default_factory=list)   # in dependency order
     required_if: dict[str, Compiled] = field(default_factory=dict)
     defaults: dict[str, Compiled] = field(default_factory=dict)  # expression defaults
+    stages: list[StagePath] = field(default_factory=list)  # select fields with a stage SOP
 
     def compiled(self) -> list[Compiled]:
         return [f.compiled for f in self.formulas] + list(self.required_if.values())
@@ -115,7 +117,8 @@ def compile_entity(doc: AppDocument, entity: str) -> EntityExpressions:
                      for name, f in spec.fields.items() if f.required_if is not None},
         defaults={name: compile_condition(f.default, scope)
                   for name, f in spec.fields.items()
-                  if isinstance(f.default, dict) and not f.computed})
+                  if isinstance(f.default, dict) and not f.computed},
+        stages=compile_stage_paths(doc, entity))
 
 
 def _order(spec: EntitySpec, compiled: Mapping[str, Compiled]) -> list[str]:

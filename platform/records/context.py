@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.entity import EntitySpec
-from loom.metamodel.errors import Conflict
+from loom.metamodel.errors import Conflict, Problem
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 
@@ -95,6 +95,8 @@ class WriteContext:
     recompute: Callable[[], Awaitable[None]] | None = None
     # rules that fired before the save; their other actions run after it
     fired: list[Any] = field(default_factory=list)
+    # what a hook found wrong with the record as it stands, reported with the validation's
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def record_id(self) -> int | None:
@@ -112,7 +114,8 @@ class PipelineHook(Protocol):
     """An engine taking part in record writes (rules, flows)."""
 
     async def before_save(self, ctx: WriteContext) -> None:
-        """Change ``ctx.new`` (this record only) before validation."""
+        """Change ``ctx.new`` (this record only) before validation, or add to
+        ``ctx.problems`` what refuses it."""
 
     async def after_save(self, ctx: WriteContext) -> None:
         """React to a committed-to-be change: other records, flows, outbox."""

@@ -21,6 +21,7 @@ from loom.platform.records.subtable_rows import check_rows, take_rows
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize
 from loom.renderers.layouts import FieldTest, form_json
+from loom.renderers.stage_paths import stage_paths
 
 
 async def list_forms(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
@@ -49,9 +50,11 @@ async def form_for(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, nam
     form = _form(runtime, name)
     reading = await authorize(conn, actor, runtime, form.entity, "read")
     writing = await _writing(conn, runtime, actor, form.entity)
-    return form_json(name, form, runtime.doc, reading.can_read,
+    body = form_json(name, form, runtime.doc, reading.can_read,
                      writing.can_write if writing is not None else (lambda _field: False),
                      locale, await _children(conn, runtime, actor, form))
+    body["stages"] = stage_paths(runtime.entity(form.entity), reading.can_read, locale)
+    return body
 
 
 async def _children(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,

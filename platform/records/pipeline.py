@@ -373,7 +373,7 @@ class RecordPipeline:
         await self._compute(ctx, tz)
         for hook in self.hooks:
             await hook.before_save(ctx)
-        found = check_set_values(ctx.spec, before, ctx.new, tz=tz)
+        found = check_set_values(ctx.spec, before, ctx.new, tz=tz) + ctx.problems
         await self._compute(ctx, tz)
         return found
 

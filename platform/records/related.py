@@ -25,6 +25,7 @@ from loom.metamodel.forms import MAX_RELATED_LIMIT, RelatedListSpec
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.reads import ListQuery, get_record, list_records
+from loom.platform.records.stage_view import record_stage_paths
 from loom.platform.rules.record_actions import action_states
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
@@ -96,7 +97,11 @@ async def record_with_related(conn: AsyncConnection, runtime: AppRuntime, actor:
         if shown is not None:
             found.append(shown)
     actions = await action_states(conn, runtime, actor, entity, record_id, now, locale)
-    return {"entity": entity, "record": record, "actions": actions, "related": found}
+    access = await authorize(conn, actor, runtime, entity, "read")
+    stages = await record_stage_paths(conn, runtime, actor, access, entity, record_id, now,
+                                      locale)
+    return {"entity": entity, "record": record, "actions": actions, "related": found,
+            "stages": stages}
 
 
 async def _related_list(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,

@@ -26,7 +26,7 @@ from loom.engines.expressions import NotTranslatable, Scope, compile_condition
 from loom.engines.forms.values import is_record_id
 from loom.metamodel.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
-from loom.metamodel.roles import EntityPermissions
+from loom.metamodel.roles import EntityPermissions, reaches, scope_items
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, record_shares, role_members, users
@@ -162,7 +162,7 @@ async def authorize(conn: AsyncConnection, actor: Actor, runtime: AppRuntime, en
     rows = None
     if operation in ROW_OPERATIONS:
         rows = await _row_scope(conn, actor, runtime, entity,
-                                [getattr(g, operation) for g in granting],
+                                [s for g in granting for s in scope_items(getattr(g, operation))],
                                 "write" if operation != "read" else "read")
     return Access(readable, writable, rows)
 
@@ -171,7 +171,7 @@ def _granting(grants: list[EntityPermissions],
               operation: Operation) -> list[EntityPermissions]:
     """The grants that allow ``operation`` (on some records, for the row operations)."""
     if operation in ROW_OPERATIONS:
-        return [g for g in grants if getattr(g, operation) != "none"]
+        return [g for g in grants if reaches(getattr(g, operation))]
     if operation == "import":
         return [g for g in grants if g.import_]
     return [g for g in grants if getattr(g, operation)]

@@ -534,3 +534,24 @@ recycle_bin = Table(
     Index("ix_recycle_bin_app", "app_id", "entity", "id"),
     Index("ix_recycle_bin_deleted_at", "deleted_at"),
 )
+
+# The stages a record went through on each stage-path field (a select field whose options
+# carry a stage SOP): when it entered and left each one, when its time limit falls due, and
+# whether the owner was reminded. The open entry (``left_at`` blank) is the current stage.
+stage_entries = Table(
+    "stage_entries", system_metadata,
+    Column("id", ID, primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("record_id", ID, nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("value", String(100), nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("entered_by", ID, ForeignKey("users.id"), nullable=True),
+    Column("left_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("reminded_at", UTCDateTime, nullable=True),
+    Index("ix_stage_entries_record", "app_id", "entity", "record_id", "field"),
+    # the reminder duty's question: open, unreminded, due
+    Index("ix_stage_entries_due", "reminded_at", "left_at", "due_at"),
+)

@@ -14,13 +14,16 @@ async def customer_with_history(world: World) -> dict[str, Any]:
     customer = await world.create("customer", {"name": "合肥华宇电气有限公司",
                                                "owner": world.id("zhang"), "tag": "formal"})
     cid = customer["id"]
-    await world.create("contact", {"name": "高峰", "customer": cid, "phone": "13955102233"})
-    opportunity = await world.create("opportunity", {
-        "name": "配电柜改造项目", "customer": cid, "stage": "needs_analysis",
-        "amount": 80000, "owner": world.id("zhang")}, by="zhang")
+    contact = await world.create("contact", {"name": "高峰", "customer": cid,
+                                             "phone": "13955102233"})
+    # a new deal being analysed, next to last year's signed maintenance contract
+    await world.create("opportunity", {
+        "name": "配电柜改造项目", "customer": cid, "contact": contact["id"],
+        "source": "referral", "stage": "needs_analysis", "amount": 80000,
+        "owner": world.id("zhang")}, by="zhang")
     contract = await world.create("contract", {
-        "title": "配电柜改造合同", "customer": cid, "opportunity": opportunity["id"],
-        "owner": world.id("zhang"), "amount": 80000, "status": "draft"}, by="zhang")
+        "title": "配电柜年度维保合同", "customer": cid, "owner": world.id("zhang"),
+        "amount": 80000, "status": "draft"}, by="zhang")
     await world.change("contract", contract["id"], {"status": "signed"})
     await world.create("payment", {"contract": contract["id"], "amount": 30000,
                                    "paid_on": "2026-11-02"}, by="finance")

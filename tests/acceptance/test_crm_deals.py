@@ -9,30 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from crm_world import World
+from crm_world import APP, World
+from deal_steps import approve_all, claimed_lead, converted, signed, up_to_quote
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-
-
-async def claimed_lead(world: World, rep: str = "zhang",
-                       company: str = "杭州云启科技有限公司") -> dict:
-    lead = await world.create("lead", {
-        "name": "陈晓明", "company": company, "phone": "13912345678",
-        "email": "chen@yunqi.cn", "region": "east_china", "source": "website",
-        "job_title": "信息部经理", "budget": 80000})
-    assert (await world.action("lead", lead["id"], "claim", by=rep)).status_code == 200
-    return lead
-
-
-async def converted(world: World, rep: str = "zhang", company: str = "杭州云启科技有限公司",
-                    ) -> tuple[dict, dict, dict, dict]:
-    lead = await claimed_lead(world, rep, company)
-    response = await world.action("lead", lead["id"], "convert", by=rep)
-    assert response.status_code == 200, response.text
-    lead = await world.get("lead", lead["id"], by=rep)
-    customer = await world.get("customer", lead["converted_customer"], by=rep)
-    opportunity = await world.get("opportunity", lead["converted_opportunity"], by=rep)
-    return lead, customer, opportunity, response.json()
 
 
 async def test_follow_ups_are_data_and_conversion_makes_customer_contact_opportunity(
@@ -85,20 +65,10 @@ async def test_an_opportunity_stuck_in_initial_contact_for_3_days_tells_the_mana
         manager
 
 
-async def quote_sent(world: World, opportunity: dict) -> dict:
-    product = await world.create("product", {"name": "云启 CRM 企业版", "price": 60000})
-    quote = await world.create("quote", {"opportunity": opportunity["id"]}, by="zhang")
-    await world.create("quote_item", {"quote": quote["id"], "product": product["id"],
-                                      "quantity": 2, "discount": 10}, by="zhang")
-    response = await world.action("quote", quote["id"], "mark_sent", by="zhang")
-    assert response.status_code == 200, response.text
-    return await world.get("quote", quote["id"], by="zhang")
-
-
 async def test_a_sent_quote_drafts_a_contract_and_tells_legal(world: World) -> None:
     _lead, customer, opportunity, _ = await converted(world)
 
-    quote = await quote_sent(world, opportunity)
+    quote = await up_to_quote(world, opportunity)
 
     assert Decimal(str(quote["total"])) == Decimal("108000.00")  # 2 × 60,000 − 10 %
     assert (quote["customer"], quote["owner"]) == (customer["id"], world.id("zhang"))
@@ -112,24 +82,11 @@ async def test_a_sent_quote_drafts_a_contract_and_tells_legal(world: World) -> N
         assert f"新合同草稿待审阅：{opportunity['name']}" in await world.titles(legal)
 
 
-async def approve_all(world: World, contract_id: int) -> None:
-    """Everyone the approval flow asks, in turn, approves."""
-    for _ in range(8):
-        asked = [(key, t) for key in world.users for t in await world.tasks(key)
-                 if (t["entity"], t["record_id"]) == ("contract", contract_id)
-                 and "approve" in t["actions"]]
-        if not asked:
-            return
-        for key, task in asked:
-            response = await world.task_act(key, task["id"], "approve", comment="同意")
-            assert response.status_code == 200, response.text
-
-
 async def test_signed_contract_makes_a_formal_customer_payments_roll_up_to_paid_and_won(
         world: World) -> None:
     _lead, customer, opportunity, _ = await converted(world)
     await world.change("customer", customer["id"], {"email": "it@yunqi.cn"}, by="zhang")
-    await quote_sent(world, opportunity)
+    await up_to_quote(world, opportunity)
     [contract] = await world.find("contract", by="zhang")
     assert (await world.action("contract", contract["id"], "submit", by="zhang")
             ).status_code == 200
@@ -161,7 +118,7 @@ async def test_signed_contract_makes_a_formal_customer_payments_roll_up_to_paid_
 async def test_one_month_after_signing_the_service_team_calls_the_customer(
         world: World) -> None:
     _lead, customer, opportunity, _ = await converted(world)
-    await quote_sent(world, opportunity)
+    await up_to_quote(world, opportunity)
     [contract] = await world.find("contract", by="zhang")
     await world.action("contract", contract["id"], "submit", by="zhang")
     await approve_all(world, contract["id"])
@@ -175,3 +132,41 @@ async def test_one_month_after_signing_the_service_team_calls_the_customer(
     assert (visit["kind"], visit["contract"], visit["customer"]) == (
         "after_sales", contract["id"], customer["id"])
     assert any(t.startswith("售后回访") for t in await world.titles("service_lead"))
+
+
+async def test_won_means_the_signed_contract_not_the_leads_budget(world: World) -> None:
+    """The field report: a deal won at the lead's budget (250,000) while its signed and
+    paid contract was 108,410, and the dashboard said 250,000 won."""
+    _lead, _customer, deal, _ = await converted(world, budget=250000)
+    assert Decimal(str(deal["amount"])) == 250000  # the first estimate: the lead's budget
+    await up_to_quote(world, deal, price=54205, quantity=2, discount=0)
+    [contract] = await world.find("contract", by="zhang")
+    assert Decimal(str(contract["amount"])) == Decimal("108410")
+
+    await signed(world, contract)
+
+    deal = await world.get("opportunity", deal["id"])
+    assert (deal["stage"], Decimal(str(deal["amount"])),
+            Decimal(str(deal["signed_amount"]))) == ("contract_approval", 108410, 108410)
+    # once signed, the amount is the contract's: a hand-typed figure does not stick
+    kept = await world.change("opportunity", deal["id"], {"amount": 250000}, by="zhang")
+    assert Decimal(str(kept["amount"])) == 108410
+
+    # finance records the two payments a week later, each dated the day it arrived
+    await world.advance(7 * DAY)
+    for amount, paid_on in (("60000", "2026-11-04"), ("48410", "2026-11-06")):
+        await world.create("payment", {"contract": contract["id"], "amount": amount,
+                                       "paid_on": paid_on}, by="finance")
+
+    contract = await world.get("contract", contract["id"])
+    assert (contract["status"], contract["paid_on"]) == ("paid", "2026-11-06")
+    assert world.now().date().isoformat() == "2026-11-09"  # not the day it was recorded
+    deal = await world.get("opportunity", deal["id"])
+    assert (deal["stage"], Decimal(str(deal["amount"])), deal["closed_on"]) == (
+        "won", 108410, "2026-11-06")
+    board = await world.as_("director").get(f"/api/apps/{APP}/dashboards/sales",
+                                            params={"period": "this_month"})
+    widgets = {w["name"]: w for w in board.json()["widgets"]}
+    assert widgets["won_amount"]["value"] == 108410
+    assert [(r["label"], r["values"]["won_amount"]) for r in
+            widgets["leaderboard"]["rows"]] == [("张伟", 108410)]

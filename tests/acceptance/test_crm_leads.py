@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from crm_world import PEOPLE, World
+from crm_world import APP, PEOPLE, RECORDS, World
 from fixture_kit import problem_of
 
 PEOPLE_NAMES = [(key, name) for key, name, *_rest in PEOPLE]
@@ -150,3 +150,48 @@ async def test_logging_the_first_call_closes_its_task_so_nobody_is_chased(world:
     assert not any("首次电话联系" in t for t in await world.titles("zhang"))
     assert not any("首次电话联系" in t for t in await world.titles("east_manager"))
 
+
+
+# every region the lead's select offers, and the pool its leads land in
+REGION_POOLS = {"east_china": "east_china_team", "north_china": "north_china_team",
+                "south_china": "south_china_team", "central_china": "company_pool",
+                "southwest_china": "company_pool", "northwest_china": "company_pool",
+                "northeast_china": "company_pool", "overseas": "company_pool"}
+
+
+async def view_ids(world: World, key: str, view: str) -> set[int] | int:
+    """The ids of the records ``key`` sees in a view, or the refusal's status."""
+    response = await world.as_(key).get(f"/api/apps/{APP}/views/{view}")
+    if response.status_code != 200:
+        return response.status_code
+    return {item["id"] for item in response.json()["items"]}
+
+
+async def test_every_region_is_routed_to_a_pool_someone_sees(world: World) -> None:
+    offered = (await world.admin.get(f"/api/apps/{APP}/metadata")).json()[
+        "entities"]["lead"]["fields"]["region"]["options"]
+    assert {o["value"] for o in offered} == set(REGION_POOLS)  # the test covers them all
+    leads = {region: await new_lead(world, name=f"客户{n}", region=region)
+             for n, region in enumerate(REGION_POOLS)}
+    no_region = await new_lead(world, name="未填区域", region=None)
+
+    assert {r: lead["team"] for r, lead in leads.items()} == {
+        r: world.teams[code] for r, code in REGION_POOLS.items()}
+    assert no_region["team"] == world.teams["company_pool"]
+    # a team's reps see their region's pool; the company pool is the managers' to assign
+    assert await view_ids(world, "zhang", "lead_pool") == {leads["east_china"]["id"]}
+    assert await view_ids(world, "sun", "lead_pool") == {leads["north_china"]["id"]}
+    everyone = {lead["id"] for lead in leads.values()} | {no_region["id"]}
+    for manager in ("east_manager", "north_manager", "director"):
+        assert await view_ids(world, manager, "unassigned_leads") == everyone, manager
+    assert await view_ids(world, "zhang", "unassigned_leads") == 404  # a managers' view
+
+    # a manager hands a company-pool lead to a rep, who then owns it
+    central = leads["central_china"]
+    response = await world.as_("north_manager").patch(
+        f"{RECORDS}/lead/{central['id']}", json={"owner": world.id("sun")},
+        headers={"If-Match": str(central["version"])})
+    assert response.status_code == 200, response.text
+    assert central["id"] in {x["id"] for x in await world.find("lead", by="sun")
+                             if x["owner"] == world.id("sun")}
+    assert central["id"] not in await view_ids(world, "east_manager", "unassigned_leads")

@@ -10,54 +10,50 @@ from datetime import timedelta
 from typing import Any
 
 from crm_world import APP, World
+from deal_steps import converted, up_to_quote
 
 DAY = timedelta(days=1)
 
 
-async def won(world: World, opportunity: dict[str, Any]) -> None:
-    await world.change("opportunity", opportunity["id"], {"stage": "won"})
+async def won(world: World, opportunity: dict[str, Any], rep: str, price: int) -> dict:
+    """Through the sales SOP to a signed contract of twice ``price``, then won by ``rep``:
+    the deal's amount is its contract's."""
+    await up_to_quote(world, opportunity, rep=rep, price=price, discount=0)
+    [contract] = await world.find("contract", {"==": [{"var": "opportunity"},
+                                                      opportunity["id"]]})
+    await world.change("contract", contract["id"], {"status": "signed"})
+    await world.change("opportunity", opportunity["id"], {"stage": "won"}, by=rep)
+    return contract
 
 
 async def a_month_of_sales(world: World) -> None:
-    """November 2026: three leads, two converted; zhang wins 100,000 after 9 days, li wins
-    50,000 after 14, zhang loses one; 40,000 paid; targets of 200,000 and 100,000."""
+    """November 2026: three leads, two converted; zhang wins a 100,000 contract after 9
+    days, li one of 50,000 after 14, zhang loses one; 40,000 paid; targets of 200,000 and
+    100,000. The leads' budgets (80,000 each) are not what was won."""
     for month_target in ({"kind": "sales", "amount": 200000},
                          {"kind": "payments", "amount": 100000}):
         await world.create("sales_target", {"name": f"11 月{month_target['kind']}目标",
                                             "month": "2026-11-01", **month_target})
     opportunities = []
     for rep, company in (("zhang", "杭州云启科技有限公司"), ("li", "宁波港联物流有限公司")):
-        lead = await world.create("lead", {"name": "联系人", "company": company,
-                                           "phone": "13812345678", "region": "east_china",
-                                           "source": "website", "budget": 80000})
-        assert (await world.action("lead", lead["id"], "claim", by=rep)).status_code == 200
-        assert (await world.action("lead", lead["id"], "convert", by=rep)).status_code == 200
-        converted = await world.get("lead", lead["id"], by=rep)
-        opportunities.append(await world.get("opportunity",
-                                              converted["converted_opportunity"], by=rep))
+        opportunities.append((await converted(world, rep, company))[2])
     await world.create("lead", {"name": "未跟进", "company": "温州明达阀门有限公司",
                                 "phone": "13712345678", "region": "east_china",
                                 "source": "trade_show"})
     zhang_deal, li_deal = opportunities
-    await world.change("opportunity", zhang_deal["id"], {"amount": 100000}, by="zhang")
-    await world.change("opportunity", li_deal["id"], {"amount": 50000}, by="li")
     lost = await world.create("opportunity", {
-        "name": "仓储系统二期", "customer": zhang_deal["customer"], "stage": "needs_analysis",
+        "name": "仓储系统二期", "customer": zhang_deal["customer"],
+        "contact": zhang_deal["contact"], "source": "referral", "stage": "needs_analysis",
         "amount": 30000, "owner": world.id("zhang")}, by="zhang")
 
     await world.advance(9 * DAY)
-    await won(world, zhang_deal)
+    contract = await won(world, zhang_deal, "zhang", 50000)
     await world.change("opportunity", lost["id"], {"stage": "lost",
                                                    "lost_reason": "price"})
-    contract = await world.create("contract", {
-        "title": "云启科技年度服务合同", "customer": zhang_deal["customer"],
-        "opportunity": zhang_deal["id"], "owner": world.id("zhang"), "amount": 100000,
-        "status": "draft"}, by="zhang")
-    await world.change("contract", contract["id"], {"status": "signed"})
     await world.create("payment", {"contract": contract["id"], "amount": 40000,
                                    "paid_on": "2026-11-12"}, by="finance")
     await world.advance(5 * DAY)
-    await won(world, li_deal)
+    await won(world, li_deal, "li", 25000)
 
 
 async def dashboard(world: World, key: str, name: str, **params: str) -> dict[str, Any]:

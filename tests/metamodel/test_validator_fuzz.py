@@ -53,7 +53,7 @@ def _slice(template: dict[str, Any], entity: str) -> dict[str, Any]:
         for problem in problems:  # drop the field, rule or flow the problem is in
             parts = (problem.field or "").split(".")
             if parts[0] == "entities" and len(parts) > 3:  # a field, an action, an index
-                items = document["entities"][parts[1]][parts[2]]
+                items = document["entities"][parts[1]][parts[2].split("[")[0]]
                 if isinstance(items, dict):
                     items.pop(parts[3], None)
                 else:

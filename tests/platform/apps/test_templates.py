@@ -229,8 +229,8 @@ async def test_a_crm_clone_has_its_seed_records_from_the_first_minute(
         "name": "张伟", "company": "上海云启科技有限公司", "phone": "13800138000",
         "region": "east_china"})
 
-    assert [t["code"] for t in teams["items"]] == ["east_china_team", "north_china_team",
-                                                   "south_china_team"]
+    assert [t["code"] for t in teams["items"]] == ["company_pool", "east_china_team",
+                                                   "north_china_team", "south_china_team"]
     assert lead.status_code == 201, lead.text
     east = next(t["id"] for t in teams["items"] if t["code"] == "east_china_team")
     assert lead.json()["team"] == east

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from crm_world import sop_ready
 from dashboard_people import staff
 from shop_board import widget
 
@@ -89,7 +90,8 @@ async def _sales(crm: Crm) -> None:
     action = await crm.admin.post(f"{RECORDS}/lead/{converted['id']}/actions/convert",
                                   json={})
     assert action.status_code == 200, action.text
-    on = {"customer": account["id"]}
+    contact = await crm.create("contact", {"name": "王总", "customer": account["id"]})
+    on = {"customer": account["id"], **sop_ready(contact["id"])}
     big = await crm.create("opportunity", {"name": "大单", "stage": "initial_contact",
                                            "amount": "120000.50", "owner": ids["zhang"], **on})
     small = await crm.create("opportunity", {"name": "小单", "stage": "demo",
@@ -103,13 +105,28 @@ async def _sales(crm: Crm) -> None:
     await crm.create("sales_target", {"name": "十一月回款", "kind": "payments",
                                       "month": "2026-11-01", "amount": 80000})
     crm.clock.set(start + timedelta(days=10))  # Thursday 2026-11-12
-    await crm.change("opportunity", big, {"stage": "won"})
+    await _win(crm, big, "120000.50")
     crm.clock.set(start + timedelta(days=3))  # Thursday 2026-11-05
-    await crm.change("opportunity", small, {"stage": "won"})
+    await _win(crm, small, "30000")
     lost = (await crm.admin.get(f"{RECORDS}/opportunity", params={
         "filter": json.dumps({"==": [{"var": "name"}, "输单"]})})).json()["items"][0]
     await crm.change("opportunity", lost, {"stage": "lost", "lost_reason": "price"})
     crm.clock.set(start)
+
+
+async def _win(crm: Crm, deal: dict[str, Any], price: str) -> None:
+    """Won as the sales SOP has it: a quote of ``price`` sent, its contract signed, then
+    the deal marked won (its amount is the contract's)."""
+    product = await crm.create("product", {"name": f"{deal['name']}方案", "price": price})
+    quote = await crm.create("quote", {"opportunity": deal["id"]})
+    await crm.create("quote_item", {"quote": quote["id"], "product": product["id"],
+                                    "quantity": 1})
+    sent = await crm.admin.post(f"{RECORDS}/quote/{quote['id']}/actions/mark_sent", json={})
+    assert sent.status_code == 200, sent.text
+    contract = (await crm.admin.get(f"{RECORDS}/contract", params={
+        "filter": json.dumps({"==": [{"var": "quote"}, quote["id"]]})})).json()["items"][0]
+    await crm.change("contract", contract, {"status": "signed"})
+    await crm.change("opportunity", deal, {"stage": "won"})
 
 
 async def test_sales_dashboard(crm: Crm) -> None:

@@ -71,6 +71,10 @@ async def test_a_living_crm_from_one_request(api: httpx.AsyncClient) -> None:
     for contract in contracts:
         assert Decimal(str(contract["received_amount"] or 0)) <= Decimal(str(contract["amount"]))
     assert any(c["status"] == "paid" for c in contracts)  # fully paid → paid (a rule)
+    await _deals_follow_the_sop(api, contracts)
+    pools = {t["id"]: t["code"] for t in await all_records(api, "crm", "team")}
+    assert {pools[lead["team"]] for lead in leads if lead["region"] == "central_china"} == {
+        "company_pool"}  # a region without a team of its own
 
     # history: orders were created on their order date, spread over the year before as-of
     orders = await all_records(api, "crm", "order")
@@ -99,6 +103,29 @@ async def test_a_living_crm_from_one_request(api: httpx.AsyncClient) -> None:
     assert 0 < len(mine.json()["items"]) == len(own) < len(customers)
     roles = (await api.get("/api/apps/crm/roles/sales_manager")).json()
     assert len(roles["members"]) == 3
+
+
+async def _deals_follow_the_sop(api: httpx.AsyncClient,
+                                contracts: list[dict[str, Any]]) -> None:
+    """Every stage has deals, each with what the stages it passed ask for; a won deal's
+    amount is its signed contracts' and it was won on the day its contract was paid."""
+    deals = await all_records(api, "crm", "opportunity")
+    stages = Counter(d["stage"] for d in deals)
+    assert set(stages) == {"initial_contact", "needs_analysis", "demo", "quote",
+                           "contract_approval", "won", "lost"}, stages
+    passed = {"demo": 2, "quote": 3, "contract_approval": 4, "won": 5}
+    for deal in deals:
+        assert deal["contact"] and deal["source"], deal
+        if passed.get(deal["stage"], 0) >= 2:
+            assert deal["budget"] and deal["decision_chain"] and deal["pain_points"], deal
+        if passed.get(deal["stage"], 0) >= 3:
+            assert deal["demo_date"] and deal["demo_attendees"], deal
+        if deal["stage"] == "lost":
+            assert deal["lost_reason"], deal
+    paid = {c["opportunity"]: c for c in contracts if c["status"] == "paid"}
+    for deal in (d for d in deals if d["stage"] == "won"):
+        assert Decimal(str(deal["amount"])) == Decimal(str(deal["signed_amount"])) > 0
+        assert deal["closed_on"] == paid[deal["id"]]["paid_on"]
 
 
 async def _rfm_spread(customers: list[dict[str, Any]], orders: list[dict[str, Any]]) -> None:

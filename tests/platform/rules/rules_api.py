@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fixture_kit import patch_read
+from fixture_kit import (
+    patch_read,
+    person,  # noqa: F401  (the rule tests' people)
+)
 from rules_app import sales_app
 from sqlalchemy import func, select
 
-from loom.platform.security.tokens import issue_token
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import (
     notifications,
@@ -73,18 +75,6 @@ async def get(api: httpx.AsyncClient, entity: str, record_id: int) -> dict[str, 
     response = await api.get(f"{RECORDS}/{entity}/{record_id}")
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def person(api: httpx.AsyncClient, services: Services, email: str, *,
-                 admin: bool = False) -> tuple[int, dict[str, str]]:
-    """A new user of the workspace: their id and the headers that authenticate them."""
-    response = await api.post("/api/users", json={"email": email, "name": email.split("@")[0],
-                                                  "is_admin": admin})
-    assert response.status_code == 201, response.text
-    user_id = response.json()["id"]
-    async with services.database.write() as conn:
-        token = await issue_token(conn, user_id, services.clock)
-    return user_id, {"Authorization": f"Bearer {token}"}
 
 
 async def counts(services: Services) -> dict[str, int]:

@@ -77,8 +77,8 @@ async def test_refused_actions(api: httpx.AsyncClient, services: Services) -> No
 async def test_concurrent_claims_have_one_winner(api: httpx.AsyncClient,
                                                  services: Services) -> None:
     await publish(api, {})
-    first, first_headers = await person(api, services, "a@example.com", admin=True)
-    second, second_headers = await person(api, services, "b@example.com", admin=True)
+    first, first_headers = await person(api, services, "a@example.com", is_admin=True)
+    second, second_headers = await person(api, services, "b@example.com", is_admin=True)
     leads = [await post(api, "lead", {"name": f"线索{n}"}) for n in range(4)]
     for lead in leads:
         responses = await asyncio.gather(

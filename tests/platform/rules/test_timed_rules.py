@@ -275,20 +275,11 @@ async def test_worker_reports_what_each_duty_did(
     await post(api, "lead", {"name": "甲"})
     await post(api, "lead", {"name": "乙"})
     worker = Worker(services)
-    assert (await worker.run_once(clock.now())).done == {"rules": 2, "jobs": 0, "timers": 0,
-                                                         "flows": 0, "outbox": 0,
-                                                         "identity": 0, "operations": 0,
-                                                         "recycle_bin": 0}
-    assert (await worker.run_once(clock.now() + DAY)).done == {"rules": 0, "jobs": 0,
-                                                               "timers": 4,
-                                                               "flows": 0, "outbox": 0,
-                                                         "identity": 0, "operations": 0,
-                                                         "recycle_bin": 0}
-    assert (await worker.run_once(clock.now() + DAY)).done == {"rules": 0, "jobs": 0,
-                                                               "timers": 0,
-                                                               "flows": 0, "outbox": 0,
-                                                         "identity": 0, "operations": 0,
-                                                         "recycle_bin": 0}
+    idle = {"rules": 0, "jobs": 0, "timers": 0, "flows": 0, "stages": 0, "outbox": 0,
+            "identity": 0, "operations": 0, "recycle_bin": 0}
+    assert (await worker.run_once(clock.now())).done == {**idle, "rules": 2}
+    assert (await worker.run_once(clock.now() + DAY)).done == {**idle, "timers": 4}
+    assert (await worker.run_once(clock.now() + DAY)).done == idle
     assert sorted(await inbox(services, sales)) == sorted([
         "每周回顾：甲", "每周回顾：乙", "提醒：跟进 甲", "提醒：跟进 乙", "已逾期：跟进 甲",
         "已逾期：跟进 乙"])

@@ -4,6 +4,7 @@ and both land in the metadata audit trail."""
 from __future__ import annotations
 
 from company import DOC, Company
+from fixture_kit import problem_of
 
 ROLES = "/api/apps/acct/roles"
 
@@ -40,6 +41,31 @@ async def test_redefining_a_role_publishes_a_version_and_takes_effect(
     assert await _version(company) == before + 1  # the same definition: no new version
     versions = (await company.admin.get("/api/apps/acct/metadata/versions")).json()["items"]
     assert versions[0]["message"] == "role 'rep' changed"
+
+
+async def test_a_role_may_reach_records_by_several_scopes_at_once(company: Company) -> None:
+    mine = await company.customer("华为", "rep1")
+    northern = await company.customer("中兴", "boss", region="north")
+    other = await company.customer("联想", "boss")
+    rep = company.clients["rep1"]
+
+    put = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {
+        "create": True, "read": ["own", {"==": [{"var": "region"}, "north"]}],
+        "update": "own"}}})
+
+    assert put.status_code == 200, put.text
+    listed = await rep.get("/api/apps/acct/records/customer", params={"sort": "id"})
+    assert [c["id"] for c in listed.json()["items"]] == [mine, northern]
+    assert (await rep.get(f"/api/apps/acct/records/customer/{other}")).status_code == 404
+    # reaching a record to read it is not reaching it to change it: seen, so 403
+    change = await rep.patch(f"/api/apps/acct/records/customer/{northern}",
+                             json={"notes": "x"})
+    assert change.status_code == 403
+    # each condition of the list is checked, and named by its place in it
+    bad = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {
+        "read": ["own", {"==": [{"var": "regoin"}, "east"]}]}}})
+    problem = problem_of(bad, 422)["errors"][0]
+    assert problem["field"] == "roles.rep.permissions.customer.read[1] (regoin)"
 
 
 async def test_members_change_without_a_version_and_are_audited(company: Company) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_world import APP, World
+from crm_world import APP, World, sop_ready
 
 VIEWS = f"/api/apps/{APP}/views"
 STAGES = ["initial_contact", "needs_analysis", "demo", "quote", "contract_approval", "won",
@@ -14,12 +14,15 @@ STAGES = ["initial_contact", "needs_analysis", "demo", "quote", "contract_approv
 
 async def _opportunities(world: World) -> None:
     customer = await world.create("customer", {"name": "看板客户", "tag": "prospect"})
+    contact = await world.create("contact", {"name": "钱经理", "customer": customer["id"]})
     plan = [("zhang", "initial_contact", 100), ("zhang", "initial_contact", 300),
-            ("zhang", "demo", 200), ("li", "demo", 50), ("li", "won", 900)]
+            ("zhang", "demo", 200), ("li", "demo", 50), ("li", "lost", 900)]
     for number, (owner, stage, amount) in enumerate(plan):
         await world.create("opportunity", {"name": f"Deal {number}", "customer": customer["id"],
                                            "stage": stage, "amount": amount,
-                                           "owner": world.id(owner)})
+                                           "owner": world.id(owner), "lost_reason": "price"
+                                           if stage == "lost" else None,
+                                           **sop_ready(contact["id"])})
 
 
 def lanes(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -47,7 +50,7 @@ async def test_the_kanban_has_a_column_per_stage_in_order_with_counts_per_reader
     assert [f["name"] for f in body["fields"]] == [
         "name", "customer", "amount", "expected_close_date", "owner"]
     everyone = lanes((await world.admin.get(f"{VIEWS}/opportunity_kanban")).json())
-    assert everyone["demo"]["count"] == 2 and everyone["won"]["count"] == 1
+    assert everyone["demo"]["count"] == 2 and everyone["lost"]["count"] == 1
 
 
 async def test_kanban_columns_total_the_views_number_field_for_the_reader(

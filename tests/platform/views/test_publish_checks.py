@@ -3,7 +3,7 @@ soon as it is published — no deploy."""
 
 from __future__ import annotations
 
-from crm_world import APP, World
+from crm_world import APP, World, sop_ready
 
 METADATA = f"/api/apps/{APP}/metadata"
 
@@ -44,9 +44,11 @@ async def test_a_bad_view_refuses_the_publish_and_a_fixed_one_is_served(world: W
     published = await world.admin.post(f"{METADATA}/publish", json={})
     assert published.status_code in (200, 201), published.text
     customer = await world.create("customer", {"name": "发布后", "tag": "prospect"})
+    contact = await world.create("contact", {"name": "孙经理", "customer": customer["id"]})
     for amount in (500, 2000):
         await world.create("opportunity", {"name": f"Deal {amount}", "stage": "demo",
-                                           "customer": customer["id"], "amount": amount})
+                                           "customer": customer["id"], "amount": amount,
+                                           **sop_ready(contact["id"])})
     board = await world.admin.get(f"/api/apps/{APP}/views/by_owner")
     assert board.status_code == 200, board.text
     demo = next(lane for lane in board.json()["columns"] if lane["value"] == "demo")

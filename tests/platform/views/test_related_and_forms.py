@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_world import APP, RECORDS, World
+from crm_world import APP, RECORDS, World, sop_ready
 
 PROBLEM = "application/problem+json"
 
@@ -15,10 +15,11 @@ async def _customer_world(world: World) -> dict[str, Any]:
                                                "owner": world.id("zhang")})
     other = await world.create("customer", {"name": "别的客户", "tag": "prospect"})
     cid = customer["id"]
-    await world.create("contact", {"name": "王经理", "customer": cid})
+    contact = await world.create("contact", {"name": "王经理", "customer": cid})
     await world.create("contact", {"name": "别人", "customer": other["id"]})
     await world.create("opportunity", {"name": "大单", "customer": cid, "stage": "demo",
-                                       "amount": 5000, "owner": world.id("zhang")})
+                                       "amount": 5000, "owner": world.id("zhang"),
+                                       **sop_ready(contact["id"])})
     contract = await world.create("contract", {"customer": cid, "amount": 5000,
                                                "status": "signed", "title": "年度合同",
                                                "owner": world.id("zhang")})
