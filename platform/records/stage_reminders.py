@@ -8,7 +8,6 @@ language."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.forms.stages import describe_duration
 from loom.engines.timing import Duration
 from loom.metamodel.fields import FieldType
-from loom.metamodel.i18n import DEFAULT_LOCALE, localize, message, register_messages
+from loom.metamodel.i18n import LOCALES, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.stage_entries import due_entries, mark_reminded
-from loom.platform.storage.system_tables import users
 
 if TYPE_CHECKING:
     from loom.platform.services import Services
@@ -80,20 +78,12 @@ async def _remind(conn: AsyncConnection, runtime: AppRuntime, entry: dict[str, A
     stage = (option.label if option is not None and option.label else entry["value"])
     guidance = option.guidance if option is not None else None
     title = row[title_field] if title_field and row.get(title_field) else f"#{row['id']}"
-    limit = entry["due_at"] - entry["entered_at"]
-    for locale, user_ids in (await _by_locale(conn, [row[owner_field]])).items():
-        text = message("stage_overdue", entity=spec.label, title=str(title), stage=stage,
-                       limit=describe_duration(Duration(0, limit), locale)).render(locale)
-        await notify(conn, workspace_id=runtime.workspace_id, user_ids=user_ids, title=text,
-                     body=localize(guidance, locale) if guidance else None, now=as_of,
-                     app_id=runtime.app_id, entity=entry["entity"],
-                     record_id=entry["record_id"])
-
-
-async def _by_locale(conn: AsyncConnection, user_ids: list[int]) -> dict[str, list[int]]:
-    rows = await conn.execute(select(users.c.id, users.c.locale).where(
-        users.c.id.in_(user_ids), users.c.active.is_(True)))
-    found: dict[str, list[int]] = defaultdict(list)
-    for user_id, locale in rows:
-        found[locale or DEFAULT_LOCALE].append(user_id)
-    return found
+    # rendered in each recipient's own language when read (the app's for those who chose
+    # none): the time limit is said in both
+    limit = {locale: describe_duration(Duration(0, entry["due_at"] - entry["entered_at"]),
+                                       locale) for locale in LOCALES}
+    await notify(conn, workspace_id=runtime.workspace_id, user_ids=[row[owner_field]],
+                 title=message("stage_overdue", entity=spec.label, title=str(title),
+                               stage=stage, limit=limit),
+                 body=guidance, now=as_of, locale=runtime.doc.app.default_locale,
+                 app_id=runtime.app_id, entity=entry["entity"], record_id=entry["record_id"])

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import Env, ExpressionError, describe_condition
 from loom.engines.rules.compiler import CompiledRule
-from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
+from loom.metamodel.errors import Conflict, LoomError, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import LocalizedText
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.metamodel.rules import RecordAction
@@ -79,10 +79,13 @@ async def run_record_action(conn: AsyncConnection, executor: RuleExecutor,
         raise ValidationFailed(text, [Problem("condition", text, code="condition")]) from None
     if not available:
         button = runtime.entity(entity).actions[name]
-        reason = unavailable_reason(rule, button, data, env)
-        raise await refusal(Conflict(
-            message("action_not_available", action=button.label, reason=reason),
-            [Problem(None, reason, code="action_not_available")]))
+        reason = Problem(None, unavailable_reason(rule, button, data, env),
+                         code="action_not_available")
+        refused = await refusal(Conflict(message("action_not_available", action=button.label,
+                                                 reason=reason.message), [reason]))
+        if isinstance(refused, LoomError) and reason not in refused.problems:
+            refused.problems.append(reason)  # who was first, and what the action needs now
+        raise refused
     key = f"action:{runtime.app_id}:{entity}:{record_id}:{name}:{record['version']}"
     await executor.fire(conn, runtime, actor, rule, record_id, trigger="action", key=key,
                         now=now, check_condition=False)

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crm_world import APP, RECORDS, World
+from crm_world import APP, RECORDS, World, sop_ready
 
 
 async def opportunity_of(world: World, rep: str = "zhang") -> dict:
     customer = await world.create("customer", {"name": "杭州云启科技有限公司",
                                                "tag": "prospect", "owner": world.id(rep)})
+    contact = await world.create("contact", {"name": "钱经理", "customer": customer["id"]})
     return await world.create("opportunity", {
         "name": "云启 CRM 项目", "customer": customer["id"], "stage": "quote",
-        "owner": world.id(rep)})
+        "owner": world.id(rep), **sop_ready(contact["id"])})
 
 
 async def test_a_quote_is_posted_changed_and_read_with_its_items(world: World) -> None:

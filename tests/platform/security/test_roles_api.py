@@ -59,7 +59,7 @@ async def test_a_role_may_reach_records_by_several_scopes_at_once(company: Compa
     assert (await rep.get(f"/api/apps/acct/records/customer/{other}")).status_code == 404
     # reaching a record to read it is not reaching it to change it: seen, so 403
     change = await rep.patch(f"/api/apps/acct/records/customer/{northern}",
-                             json={"notes": "x"})
+                             json={"notes": "x"}, headers={"If-Match": '"1"'})
     assert change.status_code == 403
     # each condition of the list is checked, and named by its place in it
     bad = await company.admin.put(f"{ROLES}/rep", json={"permissions": {"customer": {

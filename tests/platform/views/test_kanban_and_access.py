@@ -62,7 +62,7 @@ async def test_kanban_columns_total_the_views_number_field_for_the_reader(
     assert totals["initial_contact"] == 400 and totals["demo"] == 200
     assert totals["quote"] is None  # nothing to total
     everyone = lanes((await world.admin.get(f"{VIEWS}/opportunity_kanban")).json())
-    assert everyone["demo"]["sum"] == 250 and everyone["won"]["sum"] == 900
+    assert everyone["demo"]["sum"] == 250 and everyone["lost"]["sum"] == 900
 
 
 async def test_one_kanban_column_pages_on_by_itself(world: World) -> None:
