@@ -10,10 +10,7 @@ to ``artifacts/screenshots`` (git-ignored). Without Chromium these tests fail, n
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from browser_kit import (
@@ -24,18 +21,12 @@ from browser_kit import (
     Console,
     LiveServer,
     Visitor,
+    run_async,
     start_server,
 )
 from crm_world import Cast, world_database
 from fixture_kit import DATABASES, copy_database, migrated_template
 from playwright.sync_api import Browser, sync_playwright
-
-
-def _run(coroutine: Any) -> Any:
-    """Run async set-up work from these sync fixtures: in a thread of its own, because the
-    browser's driver keeps an event loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _crm_template(kind: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
@@ -59,17 +50,19 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
            prepare_world: Preparation | None) -> Iterator[LiveServer]:
     """A live server on a fresh copy of the CRM world, one per test module and database."""
     kind = str(request.param)
-    template, cast = _run(_crm_template(kind, tmp_path_factory))
+    template, cast = run_async(_crm_template(kind, tmp_path_factory))
     directory = tmp_path_factory.mktemp("browser")
-    url = _run(copy_database(template, directory))
+    url = run_async(copy_database(template, directory))
     if prepare_world is not None:
-        _run(prepare_world(url))
+        run_async(prepare_world(url))
     live = start_server(url, directory / "loom-data", kind=kind, cast=cast)
     yield live
     live.stop()
 
 
-@pytest.fixture(scope="session")
+# One per module: the driver keeps an event loop running in this thread while it is open,
+# and the async tests that follow in the same process need the thread free of it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert CHROMIUM.exists(), ("Chromium is needed for the browser tests: "
                                "apt-get install chromium fonts-wqy-microhei")

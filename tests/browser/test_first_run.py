@@ -5,7 +5,6 @@ person signs in with the credentials they chose and lands on a living sales boar
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_kit import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, start_server
+from browser_kit import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SHOTS, run_async, start_server
 from crm_world import Cast
 from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD, DATABASES, create_pg_database
 from playwright.sync_api import expect, sync_playwright
@@ -24,7 +23,7 @@ NOBODY = Cast(users={}, tokens={}, teams={})
 def _empty_database(kind: str, folder: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder}/loom.db"
-    return asyncio.run(create_pg_database())
+    return run_async(create_pg_database())
 
 
 def _upgrade(url: str, data: Path) -> None:
