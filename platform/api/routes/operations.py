@@ -5,6 +5,8 @@ workspace's."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -18,6 +20,8 @@ from loom.platform.operations import OperationRunner, Work, store
 from loom.platform.security.actors import Actor
 
 router = APIRouter(tags=["operations"])
+MAX_WAIT = 30  # seconds a client may ask GET /api/operations/{id} to wait for the end
+ELSEWHERE_POLL = 0.5
 
 _TEXT = {"type": "string"}
 _WHEN = {"type": ["string", "null"], "format": "date-time"}
@@ -69,10 +73,29 @@ def accepted(operation: dict[str, Any]) -> LoomJSONResponse:
 
 @router.get("/api/operations/{operation_id}", summary="An operation: its status, progress, "
             "and in the end its result or error", responses=refusals(404))
-async def get_operation(request: Request, operation_id: RowId) -> Any:
-    async with command(request, write=False) as (conn, actor):
-        row = await store.get(conn, actor, operation_id)
-    return LoomJSONResponse(store.public(row, request_locale(request)))
+async def get_operation(
+        request: Request, operation_id: RowId,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description=(
+            "Seconds to wait for the operation to end before answering (at most "
+            f"{MAX_WAIT}); it is answered at once when it ends"))] = 0) -> Any:
+    deadline = time.monotonic() + wait
+    while True:
+        async with command(request, write=False) as (conn, actor):
+            row = await store.get(conn, actor, operation_id)
+        left = deadline - time.monotonic()
+        if row["status"] not in store.UNFINISHED or left <= 0:
+            return LoomJSONResponse(store.public(row, request_locale(request)))
+        await _until_it_may_have_ended(runner(request), operation_id, left)
+
+
+async def _until_it_may_have_ended(running: OperationRunner, operation_id: int,
+                                   seconds: float) -> None:
+    """An operation of this process is awaited; one another process runs (PostgreSQL) is
+    read again shortly."""
+    if running.runs_here(operation_id):
+        await running.wait_at_most(operation_id, seconds)
+    else:
+        await asyncio.sleep(min(seconds, ELSEWHERE_POLL))
 
 
 @router.get("/api/operations", summary="My operations (administrators: the workspace's), "
