@@ -3,10 +3,11 @@ through the write pipeline, record how it went.
 
 Transactions: the claim, the computation, the set-based write of the unwatched changes
 and their audit entries commit together (all or nothing). The watched changes then go
-through the pipeline in batches of ``BATCH`` records, one transaction each, so their rules
-and flows run as for any save; a batch that fails is retried record by record, and a
-record that still fails keeps its old values (the next run tries again) and is reported
-in the run's result.
+through the pipeline so their rules and flows run as for any save, each record in its own
+savepoint, in short transactions (``ShortTransactions``: committed once they have run for
+``LOOM_WRITE_CHUNK_MS``, so SQLite's write lock is never held for long); a record that
+fails keeps its old values (the next run tries again) and is reported in the run's
+result.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from loom.platform.records.context import WriteBudget
 from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor, system_actor
 from loom.platform.security.permissions import FULL_ACCESS
+from loom.platform.storage.busy import busy_error
+from loom.platform.storage.chunks import ShortTransactions
 
 if TYPE_CHECKING:
     from loom.platform.services import Services
 
 log = logging.getLogger("loom.jobs")
-BATCH = 200
 MAX_REPORTED_FAILURES = 20
 Trigger = Literal["manual", "schedule"]
 
@@ -99,8 +101,17 @@ class JobRunner:
                                           started=started, now=clock.now(),
                                           actor_id=actor_id, error=error)
             raise JobFailed(message("job_failed", job=name, error=error)) from None
-        failures = await self._through_pipeline(runtime, job.subject, staged.watched,
-                                                job_actor)
+        try:
+            failures = await self._through_pipeline(runtime, job.subject, staged.watched,
+                                                    job_actor)
+        except Exception as exc:  # the database gave out half-way: the run says so
+            log.exception("job failed", extra={"app": runtime.slug, "job": name})
+            async with database.write() as conn:
+                await runs.finish(conn, run_id, status="failed", now=clock.now(),
+                                  counts=staged.counts, result=staged.result,
+                                  error=describe_error(exc))
+            raise JobFailed(message("job_failed", job=name, error=describe_error(exc))) \
+                from None
         counts = {**staged.counts, "failed": len(failures)}
         result = {**staged.result, "failures": failures[:MAX_REPORTED_FAILURES]}
         async with database.write() as conn:
@@ -120,18 +131,18 @@ class JobRunner:
     async def _through_pipeline(self, runtime: AppRuntime, entity: str,
                                 rows: list[dict[str, Any]],
                                 actor: Actor) -> list[dict[str, Any]]:
+        """Each record in its own savepoint, a few per short transaction: one that fails
+        keeps its old values and is reported, the others are written."""
         failures: list[dict[str, Any]] = []
-        for start in range(0, len(rows), BATCH):
-            batch = rows[start:start + BATCH]
-            try:
-                async with self.services.database.write() as conn:
-                    for row in batch:
-                        await self._write(conn, runtime, entity, row, actor)
-            except Exception:  # find the records at fault, keep the others
-                for row in batch:
-                    error = await self._write_alone(runtime, entity, row, actor)
-                    if error is not None:
-                        failures.append({"record_id": row["id"], "error": error})
+        chunks = ShortTransactions(self.services.database,
+                                   budget_ms=self.services.settings.write_chunk_ms)
+        async with chunks:
+            for row in rows:
+                error = await self._write_alone(await chunks.connection(), runtime, entity,
+                                                row, actor)
+                if error is not None:
+                    failures.append({"record_id": row["id"], "error": error})
+                await chunks.checkpoint()
         return failures
 
     async def _write(self, conn: Any, runtime: AppRuntime, entity: str,
@@ -140,14 +151,17 @@ class JobRunner:
         await self.services.pipeline.update(conn, runtime, actor, entity, row["id"], changes,
                                             access=FULL_ACCESS, budget=WriteBudget())
 
-    async def _write_alone(self, runtime: AppRuntime, entity: str, row: dict[str, Any],
-                           actor: Actor) -> str | None:
+    async def _write_alone(self, conn: Any, runtime: AppRuntime, entity: str,
+                           row: dict[str, Any], actor: Actor) -> str | None:
         try:
-            async with self.services.database.write() as conn:
+            async with conn.begin_nested():
                 await self._write(conn, runtime, entity, row, actor)
         except (LoomError, ExpressionError) as exc:
             return describe_error(exc, runtime.doc.app.default_locale)
         except Exception as exc:  # a fault nobody foresaw: reported, the others go on
+            busy = busy_error(exc)  # a lock another writer kept: the next run tries again
+            if busy is not None:
+                return describe_error(busy, runtime.doc.app.default_locale)
             log.exception("job record write crashed", extra={"app": runtime.slug,
                                                              "record_id": row["id"]})
             return f"unexpected error: {exc}"
