@@ -124,7 +124,12 @@ def _sheet_paths(base: str, name: str, label: str) -> dict[str, Any]:
                 CSV_TYPE: {"schema": text},
                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"200": {"description": "The per-row report", **_json(
-                IMPORT_REPORT)}, **problem_responses(400, 401, 403, 404, 413, 415, 422)}}},
+                IMPORT_REPORT)}, "202": {
+                    "description": "A large file: imported in the background; follow the "
+                                   "operation at Location (its result is the report)",
+                    "headers": {"Location": {"schema": text}},
+                    **_json({"type": "object", "required": ["id", "status", "url"]})},
+                **problem_responses(400, 401, 403, 404, 413, 415, 422)}}},
     }
 
 
