@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import command, services
+from loom.platform.api.openapi_schemas import schema_ref
 from loom.platform.api.problems import problem, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.records import parse_filter
@@ -26,6 +27,7 @@ from loom.platform.records.sheets import Sheet
 from loom.platform.records.views import view_filter
 from loom.platform.security.permissions import authorize
 from loom.platform.services import Services
+from loom.renderers.openapi import SHEET_BODY_NOTE
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWriter
 
 register_messages({
@@ -36,12 +38,10 @@ register_messages({
 router = APIRouter(tags=["records"])
 PREFIX = "/api/apps/{app}/records/{entity}"
 FILE_CHUNK = 256 * 1024
+# The multipart form is what is documented (client generators know it); the raw body with
+# the sheet's own media type is read too (SHEET_BODY_NOTE)
 IMPORT_BODY = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "A .csv or .xlsx file"}}}},
-    CSV_TYPE: {"schema": {"type": "string"}},
-    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+    "multipart/form-data": {"schema": schema_ref("SheetUpload")}}}}
 
 
 class RowError(BaseModel):
@@ -125,6 +125,7 @@ async def _xlsx(prepared: RecordExport, svc: Services) -> AsyncIterator[bytes]:
 
 
 @router.post(PREFIX + "/import", summary="Import records from a CSV or XLSX file",
+             description=SHEET_BODY_NOTE,
              response_model=ImportResult, openapi_extra=IMPORT_BODY)
 async def import_(request: Request, app: str, entity: str,
                   mode: Literal["create", "upsert"] = "create",

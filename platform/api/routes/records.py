@@ -189,7 +189,7 @@ async def history(request: Request, app: str, entity: str, record_id: int) -> An
     return LoomJSONResponse({"items": items})
 
 
-class ShareIn(BaseModel):
+class RecordShareIn(BaseModel):
     user: str = Field(description="The email of the user to share with")
     access: Literal["read", "write"] = "read"
 
@@ -207,7 +207,7 @@ async def list_shares(request: Request, app: str, entity: str, record_id: int) -
 @router.post(PREFIX + "/{record_id}/shares", status_code=204,
              summary="Share the record with a user (read, or read and write)")
 async def add_share(request: Request, app: str, entity: str, record_id: int,
-                    body: ShareIn) -> Response:
+                    body: RecordShareIn) -> Response:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)

@@ -25,7 +25,7 @@ router = APIRouter(tags=["views"])
 PREFIX = "/api/apps/{app}/saved-views"
 
 
-class ShareIn(BaseModel):
+class SavedViewShareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: ApiName = Field(description="The view's name in the app's metadata")
     label: dict[str, str] | None = Field(default=None, description="Default: the saved "
@@ -75,7 +75,7 @@ async def remove(request: Request, app: str, view_id: RowId) -> Response:
 
 @router.post(PREFIX + "/{view_id}/share", summary="Share a saved view with everyone: publish "
              "it as a view of the app (builders)", responses=refusals(404, 409, body=True))
-async def share(request: Request, app: str, view_id: RowId, body: ShareIn) -> Any:
+async def share(request: Request, app: str, view_id: RowId, body: SavedViewShareIn) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
