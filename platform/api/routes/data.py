@@ -66,7 +66,8 @@ class ImportResult(BaseModel):
     errors: list[RowError]
 
 
-@router.get(PREFIX + "/export", summary="Export the records of a list as CSV or XLSX",
+@router.get(PREFIX + "/export", name="export_records",
+            summary="Export the records of a list as CSV or XLSX",
             responses={200: {"description": "The records, streamed", "content": {
                 CSV_TYPE: {"schema": {"type": "string"}},
                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
@@ -124,7 +125,8 @@ async def _xlsx(prepared: RecordExport, svc: Services) -> AsyncIterator[bytes]:
             os.unlink(path)
 
 
-@router.post(PREFIX + "/import", summary="Import records from a CSV or XLSX file",
+@router.post(PREFIX + "/import", name="import_records",
+             summary="Import records from a CSV or XLSX file",
              description=SHEET_BODY_NOTE,
              response_model=ImportResult, openapi_extra=IMPORT_BODY)
 async def import_(request: Request, app: str, entity: str,

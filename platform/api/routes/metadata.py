@@ -219,7 +219,8 @@ async def rollback(request: Request, app: str, body: RollbackIn) -> Any:
 # --- export / import ------------------------------------------------------------------------
 
 @router.get("/api/apps/{app}/metadata/export",
-            summary="The metadata as a zip: one JSON file per item", response_class=Response,
+            name="export_metadata", summary="The metadata as a zip: one JSON file per item",
+            response_class=Response,
             responses={200: {"content": {
                 # application/octet-stream for clients that ask for it (generators read
                 # bytes by that name)
