@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import command, services
+from loom.platform.api.openapi_schemas import schema_ref
 from loom.platform.api.problems import problem, refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.operations import ACCEPTED, accepted, launch, queue
@@ -31,6 +32,7 @@ from loom.platform.records.sheets import Sheet
 from loom.platform.records.views import view_filter
 from loom.platform.security.permissions import authorize
 from loom.platform.services import Services
+from loom.renderers.openapi import SHEET_BODY_NOTE
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWriter
 
 register_messages({
@@ -43,12 +45,10 @@ IMPORT_KIND = "record_import"
 INLINE_ROWS = 500  # a file with more data rows is imported as an operation
 PREFIX = "/api/apps/{app}/records/{entity}"
 FILE_CHUNK = 256 * 1024
+# The multipart form is what is documented (client generators know it); the raw body with
+# the sheet's own media type is read too (SHEET_BODY_NOTE)
 IMPORT_BODY = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "A .csv or .xlsx file"}}}},
-    CSV_TYPE: {"schema": {"type": "string"}},
-    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+    "multipart/form-data": {"schema": schema_ref("SheetUpload")}}}}
 
 
 class RowError(BaseModel):
@@ -73,7 +73,8 @@ class ImportResult(BaseModel):
     errors: list[RowError]
 
 
-@router.get(PREFIX + "/export", summary="Export the records of a list as CSV or XLSX",
+@router.get(PREFIX + "/export", name="export_records",
+            summary="Export the records of a list as CSV or XLSX",
             responses={200: {"description": "The records, streamed", "content": {
                 CSV_TYPE: {"schema": {"type": "string"}},
                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
@@ -131,11 +132,12 @@ async def _xlsx(prepared: RecordExport, svc: Services) -> AsyncIterator[bytes]:
             os.unlink(path)
 
 
-@router.post(PREFIX + "/import", summary="Import records from a CSV or XLSX file: the report "
-             f"at once (200) for up to {INLINE_ROWS} rows; a larger file is imported in the "
-             "background (202: follow the operation, whose result is the report)",
-             response_model=ImportResult, openapi_extra=IMPORT_BODY,
-             responses={**ACCEPTED, **refusals(404, 422, body=True)})
+@router.post(PREFIX + "/import", name="import_records",
+             summary="Import records from a CSV or XLSX file: the report at once (200) for up "
+             f"to {INLINE_ROWS} rows; a larger file is imported in the background (202: "
+             "follow the operation, whose result is the report)",
+             description=SHEET_BODY_NOTE, response_model=ImportResult,
+             openapi_extra=IMPORT_BODY, responses={**ACCEPTED, **refusals(404, 422, body=True)})
 async def import_(request: Request, app: str, entity: str,
                   mode: Literal["create", "upsert"] = "create",
                   key: str | None = Query(default=None, max_length=40,
