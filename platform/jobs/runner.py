@@ -101,14 +101,19 @@ class JobRunner:
                     return None
                 staged = await self._stage(conn, runtime, job, as_of, started, job_actor)
         except Exception as exc:  # recorded for the admin; the caller hears of it too
-            log.exception("job failed", extra={"app": runtime.slug, "job": name})
+            refused = isinstance(exc, LoomError) and exc.status < 500 and exc.detail is not None
             error = describe_error(exc)
+            if refused:  # the data, not the code: no traceback
+                log.warning("job refused: %s", error, extra={"app": runtime.slug, "job": name})
+            else:
+                log.exception("job failed", extra={"app": runtime.slug, "job": name})
             async with database.write() as conn:
                 await runs.record_failure(conn, app_id=runtime.app_id, job=name,
                                           trigger=trigger, slot=slot, as_of=as_of,
                                           started=started, now=clock.now(),
                                           actor_id=actor_id, error=error)
-            if isinstance(exc, LoomError) and exc.status < 500 and exc.detail is not None:
+            if refused:
+                assert isinstance(exc, LoomError)
                 raise JobRefused(message("job_failed", job=name, error=exc.detail),
                                  exc.problems) from None
             raise JobFailed(message("job_failed", job=name, error=error)) from None
