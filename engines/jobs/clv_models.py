@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from loom.metamodel.errors import LoomError
 from loom.metamodel.i18n import message, register_messages
@@ -33,6 +33,10 @@ from loom.metamodel.i18n import message, register_messages
 Array = NDArray[np.float64]
 # Below this many customers with a repeat purchase the fit says nothing a person can use.
 MIN_REPEAT_BUYERS = 10
+# The fit stops when the mean log-likelihood's gradient (in log-parameters) is this small:
+# the parameters are then right to about seven digits.
+GRADIENT_TOLERANCE = 1e-8
+STALLED_GRADIENT = 1e-6
 
 register_messages({
     "clv_too_few_repeat_buyers": {
@@ -101,46 +105,148 @@ def _as_arrays(*columns: Any) -> list[Array]:
     return [np.asarray(column, dtype=np.float64) for column in columns]
 
 
+class _Coded:
+    """A column as its distinct values and each row's index into them: the special
+    functions are then evaluated once per distinct value (a few hundred purchase counts,
+    at most a few thousand days), not once per row."""
+
+    def __init__(self, values: Array) -> None:
+        self.values, self.index = np.unique(values, return_inverse=True)
+
+
+class Histories:
+    """The BG/NBD likelihood over (x, t_x, T) rows, set up once for the many evaluations
+    of a fit."""
+
+    def __init__(self, x: Array, t_x: Array, t: Array) -> None:
+        self.x, self.t_x, self.t = _Coded(x), _Coded(t_x), _Coded(t)
+        self.repeat = self.x.values > 0
+
+    def log_likelihood(self, params: Array) -> Array:
+        """ln L per row (Fader, Hardie & Lee 2005, eq. 6), in log space throughout."""
+        r, alpha, a, b = params
+        x = self.x.values
+        power = (r + x)[self.x.index]
+        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+        still = betaln(a, b + x) - betaln(a, b)
+        gone = np.full_like(x, -np.inf)
+        gone[self.repeat] = betaln(a + 1, b + x[self.repeat] - 1) - betaln(a, b)
+        still_rows = still[self.x.index] - power * np.log(alpha + self.t.values)[self.t.index]
+        gone_rows = gone[self.x.index] - power * np.log(alpha + self.t_x.values)[self.t_x.index]
+        return common[self.x.index] + np.logaddexp(still_rows, gone_rows)
+
+    def weighted(self, params: Array, weights: Array) -> tuple[float, Array]:
+        """Σ w·ln L and its gradient in (r, α, a, b), from the digamma derivatives of the
+        same terms (each row's two terms weighted by their share of its likelihood)."""
+        r, alpha, a, b = params
+        x, ix = self.x.values, self.x.index
+        log_t = np.log(alpha + self.t.values)[self.t.index]
+        log_tx = np.log(alpha + self.t_x.values)[self.t_x.index]
+        power = (r + x)[ix]
+        still = (betaln(a, b + x) - betaln(a, b))[ix] - power * log_t
+        gone_x = np.full_like(x, -np.inf)
+        gone_x[self.repeat] = betaln(a + 1, b + x[self.repeat] - 1) - betaln(a, b)
+        gone = gone_x[ix] - power * log_tx
+        mixed = np.logaddexp(still, gone)
+        common = (gammaln(r + x) - gammaln(r) + r * np.log(alpha))[ix]
+        share_still, share_gone = np.exp(still - mixed), np.exp(gone - mixed)
+        ab, abx = digamma(a + b), digamma(a + b + x)
+        d_still_a, d_still_b = (ab - abx)[ix], (digamma(b + x) - abx - digamma(b) + ab)[ix]
+        d_gone_a = (digamma(a + 1) - abx - digamma(a) + ab)[ix]
+        d_gone_b = np.zeros_like(x)
+        d_gone_b[self.repeat] = (digamma(b + x[self.repeat] - 1) - abx[self.repeat]
+                                 - digamma(b) + ab)
+        d_gone_b = d_gone_b[ix]
+        gradient = np.array([
+            np.dot(weights, (digamma(r + x) - digamma(r))[ix] + np.log(alpha)
+                   - share_still * log_t - share_gone * log_tx),
+            np.dot(weights, r / alpha - power * (share_still / (alpha + self.t.values)[self.t.index]
+                                                 + share_gone
+                                                 / (alpha + self.t_x.values)[self.t_x.index])),
+            np.dot(weights, share_still * d_still_a + share_gone * d_gone_a),
+            np.dot(weights, share_still * d_still_b + share_gone * d_gone_b)])
+        return float(np.dot(weights, common + mixed)), gradient
+
+
 def bgnbd_log_likelihood(params: Array, x: Array, t_x: Array, t: Array) -> Array:
-    """ln L per customer (Fader, Hardie & Lee 2005, eq. 6), in log space throughout."""
-    r, alpha, a, b = params
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    still = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + t)
-    repeat = x > 0
-    gone = np.full_like(x, -np.inf)
-    xr = x[repeat]
-    gone[repeat] = (betaln(a + 1, b + xr - 1) - betaln(a, b)
-                    - (r + xr) * np.log(alpha + t_x[repeat]))
-    return common + np.logaddexp(still, gone)
+    """ln L per customer of the BG/NBD model."""
+    return Histories(*_as_arrays(x, t_x, t)).log_likelihood(params)
+
+
+class Spends:
+    """The Gamma-Gamma likelihood over (x, S) rows of repeat buyers, S = x·x̄ the spend of
+    their repeat purchases, set up once for the many evaluations of a fit."""
+
+    def __init__(self, x: Array, total: Array) -> None:
+        self.x, self.total = _Coded(x), total
+        self.rows_x = x
+        self.log_total = np.log(total)
+
+    def _parts(self, params: Array) -> tuple[Array, Array, Array]:
+        """Per row: p·x, ln(γ + S), and ln Γ(px + q) − ln Γ(px) (per distinct x)."""
+        p, q, gamma = params
+        px = p * self.x.values
+        return (px[self.x.index], np.log(gamma + self.total),
+                (gammaln(px + q) - gammaln(px))[self.x.index])
+
+    def log_likelihood(self, params: Array) -> Array:
+        """ln f(x̄ | p, q, γ; x) per row, written with the total (the Jacobian term ln x
+        keeps it the density of the mean, as the published figures use)."""
+        _, q, gamma = params
+        px, log_sum, gammas = self._parts(params)
+        return (gammas - gammaln(q) + q * np.log(gamma) + (px - 1) * self.log_total
+                + np.log(self.rows_x) - (px + q) * log_sum)
+
+    def weighted(self, params: Array, weights: Array) -> tuple[float, Array]:
+        """Σ w·ln f and its gradient in (p, q, γ)."""
+        p, q, gamma = params
+        px, log_sum, gammas = self._parts(params)
+        ux = p * self.x.values
+        both, alone = digamma(ux + q)[self.x.index], digamma(ux)[self.x.index]
+        value = (np.dot(weights, gammas + (px - 1) * self.log_total - (px + q) * log_sum)
+                 + float(weights.sum()) * (q * np.log(gamma) - gammaln(q))
+                 + float(np.dot(weights, np.log(self.rows_x))))
+        gradient = np.array([
+            np.dot(weights, self.rows_x * (both - alone + self.log_total - log_sum)),
+            np.dot(weights, both - log_sum) + float(weights.sum()) * (np.log(gamma)
+                                                                       - digamma(q)),
+            float(weights.sum()) * q / gamma - np.dot(weights, (px + q)
+                                                      / (gamma + self.total))])
+        return float(value), gradient
 
 
 def gamma_gamma_log_likelihood(params: Array, x: Array, total: Array) -> Array:
-    """ln f(x̄ | p, q, γ; x) per repeat buyer, written with the total S = x·x̄ (the
-    Jacobian term ln x keeps it the density of the mean, as the published figures use)."""
-    p, q, gamma = params
-    px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-            + (px - 1) * np.log(total) + np.log(x) - (px + q) * np.log(gamma + total))
+    """ln f per repeat buyer of the Gamma-Gamma model."""
+    return Spends(*_as_arrays(x, total)).log_likelihood(params)
 
 
-def _fit(name: str, log_likelihood: Any, start: Array, weights: Array) -> tuple[Array, float]:
-    """Maximise Σ w·ln L over positive parameters (optimised as their logarithms)."""
+def _fit(name: str, weighted: Any, start: Array, weights: Array) -> tuple[Array, float]:
+    """Maximise Σ w·ln L over positive parameters, optimised as their logarithms with the
+    exact gradient (so the optimum is found to the precision of the figures)."""
     total = float(weights.sum())
 
-    def objective(log_params: Array) -> float:
-        values = log_likelihood(np.exp(log_params))
-        found = -float(np.dot(weights, values)) / total
-        return found if np.isfinite(found) else 1e300
+    def objective(log_params: Array) -> tuple[float, Array]:
+        params = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            value, gradient = weighted(params, weights)
+        if not np.isfinite(value) or not np.isfinite(gradient).all():
+            return 1e300, np.zeros_like(log_params)
+        return -value / total, -gradient * params / total
 
-    best = minimize(objective, np.log(start), method="Nelder-Mead",
-                    options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000,
-                             "maxfev": 40000, "adaptive": True})
-    polished = minimize(objective, best.x, method="BFGS", options={"gtol": 1e-10})
-    if polished.fun <= best.fun:
-        best = polished
+    best = minimize(objective, np.log(start), jac=True, method="BFGS",
+                    options={"gtol": GRADIENT_TOLERANCE, "maxiter": 2000})
+    # "precision loss" at a vanishing gradient is the optimum, found to the float's limit
+    if not best.success and not np.abs(best.jac).max() < STALLED_GRADIENT:
+        # a stall far from the optimum: a simplex search, then quasi-Newton again
+        searched = minimize(lambda point: objective(point)[0], best.x, method="Nelder-Mead",
+                            options={"xatol": 1e-8, "fatol": 1e-12, "maxfev": 20000,
+                                     "adaptive": True})
+        polished = minimize(objective, searched.x, jac=True, method="BFGS",
+                            options={"gtol": GRADIENT_TOLERANCE, "maxiter": 2000})
+        best = min((best, searched, polished), key=lambda found: float(found.fun))
     if not np.isfinite(best.fun) or best.fun >= 1e299:
         raise ModelDataError(message("clv_fit_failed", model=name, reason=str(best.message)))
-    return np.exp(best.x), -best.fun * total
+    return np.exp(best.x), float(-best.fun * total)
 
 
 def fit_bgnbd(x: Any, t_x: Any, t: Any, weights: Any) -> BgNbd:
@@ -153,8 +259,7 @@ def fit_bgnbd(x: Any, t_x: Any, t: Any, weights: Any) -> BgNbd:
     # start from a moment guess: r/α ≈ the mean purchase rate, a drop-out of a few percent
     rate = max(float(np.dot(weights, x) / max(np.dot(weights, t), 1e-9)), 1e-6)
     start = np.array([1.0, 1.0 / rate, 1.0, 3.0])
-    params, log_likelihood = _fit(
-        "BG/NBD", lambda p: bgnbd_log_likelihood(p, x, t_x, t), start, weights)
+    params, log_likelihood = _fit("BG/NBD", Histories(x, t_x, t).weighted, start, weights)
     return BgNbd(*(float(value) for value in params), log_likelihood=log_likelihood)
 
 
@@ -170,8 +275,7 @@ def fit_gamma_gamma(x: Any, total: Any, weights: Any, *, places: int = 2) -> Gam
     spread = float(np.dot(weights, (mean - average) ** 2) / weights.sum())
     q0 = max(2.0 + average ** 2 / max(spread, 1e-9), 2.5)
     start = np.array([2.0, q0, average * (q0 - 1) / 2.0])
-    params, log_likelihood = _fit(
-        "Gamma-Gamma", lambda p: gamma_gamma_log_likelihood(p, x, total), start, weights)
+    params, log_likelihood = _fit("Gamma-Gamma", Spends(x, total).weighted, start, weights)
     found = GammaGamma(*(float(value) for value in params), log_likelihood=log_likelihood)
     if found.q <= 1:
         raise ModelDataError(message("clv_spend_no_mean", q=round(found.q, 4)))

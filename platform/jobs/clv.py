@@ -6,6 +6,7 @@ the subjects' values exactly as the RFM job does (``Staging``, ``Watchers``)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -117,6 +118,7 @@ async def stage_clv(conn: AsyncConnection, runtime: AppRuntime, job: ClvJob, *, 
     amount_scale = amount_places(runtime, job.events.entity, job.events.amount)
     query = ClvQuery(job, runtime.tables[job.events.entity], as_of, dialect, amount_scale)
     summary, predictions = _summary_table(), _predictions_table()
+    phases = _Phases()
     await _create(conn, summary)
     await conn.execute(insert(summary).from_select(
         ["subject_id", "x", "t_x_days", "t_days", "repeat_minor"], query.summary()))
@@ -124,13 +126,16 @@ async def stage_clv(conn: AsyncConnection, runtime: AppRuntime, job: ClvJob, *, 
         await conn.execute(text(f"ANALYZE {SUMMARY}"))
     histories = [tuple(row) for row in (await conn.execute(bgnbd_groups(summary))).all()]
     spends = [tuple(row) for row in (await conn.execute(spend_groups(summary))).all()]
+    phases.done("summary")
     fitted = await asyncio.to_thread(fit_and_predict, job, histories, spends, amount_scale)
+    phases.done("fit")
     await _create(conn, predictions)
     for start in range(0, len(fitted.predictions), INSERT_CHUNK):
         await conn.execute(insert(predictions),
                            fitted.predictions[start:start + INSERT_CHUNK])
     if dialect == "postgresql":
         await conn.execute(text(f"ANALYZE {PREDICTIONS}"))
+    phases.done("predictions")
 
     outputs = job.outputs()
     places = {role: amount_places(runtime, job.subject, outputs[role]) if role in outputs
@@ -152,7 +157,22 @@ async def stage_clv(conn: AsyncConnection, runtime: AppRuntime, job: ClvJob, *, 
     watched = await staging.watched_rows(conn)
     await staging.drop(conn)
     await _drop(conn)
+    result["phases_ms"] = phases.done("write")
     return StagedRun(counts, result, watched)
+
+
+class _Phases:
+    """How long each part of a run took, in the run's result (ms): the SQL summary, the
+    fit and predictions in Python, loading the predictions, staging and writing."""
+
+    def __init__(self) -> None:
+        self.mark, self.took = time.perf_counter(), {}
+
+    def done(self, name: str) -> dict[str, int]:
+        now = time.perf_counter()
+        self.took[name] = round((now - self.mark) * 1000)
+        self.mark = now
+        return self.took
 
 
 async def _cleared(conn: AsyncConnection, staging: Staging, role: str) -> int:
