@@ -22,9 +22,10 @@ from sqlalchemy import text
 from loom.engines.expressions import ExpressionError
 from loom.metamodel.errors import LoomError, NotFound, describe_error
 from loom.metamodel.i18n import message, register_messages
-from loom.metamodel.jobs import JobSpec
+from loom.metamodel.jobs import AnyJob, ClvJob
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.jobs import runs
+from loom.platform.jobs.clv import stage_clv
 from loom.platform.jobs.rfm import StagedRun, stage_rfm
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.reads import environment
@@ -54,14 +55,23 @@ class JobFailed(LoomError):
     title = "Job failed"
 
 
-def job_spec(runtime: AppRuntime, name: str) -> JobSpec:
+class JobRefused(LoomError):
+    """The job cannot run on the data it has (e.g. too few repeat buyers to fit a model):
+    the run is recorded as failed, and the caller told why in their language."""
+
+    status = 422
+    type_slug = "job-refused"
+    title = "The job cannot run on this data"
+
+
+def job_spec(runtime: AppRuntime, name: str) -> AnyJob:
     job = runtime.doc.jobs.get(name)
     if job is None:
         raise NotFound(message("job_not_found", app=runtime.slug, job=name))
     return job
 
 
-def job_zone(runtime: AppRuntime, job: JobSpec) -> ZoneInfo:
+def job_zone(runtime: AppRuntime, job: AnyJob) -> ZoneInfo:
     zone = job.schedule.timezone if job.schedule and job.schedule.timezone else None
     return ZoneInfo(zone or runtime.doc.app.timezone)
 
@@ -70,7 +80,7 @@ class JobRunner:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    def today(self, runtime: AppRuntime, job: JobSpec) -> date:
+    def today(self, runtime: AppRuntime, job: AnyJob) -> date:
         return self.services.clock.now().astimezone(job_zone(runtime, job)).date()
 
     async def run(self, runtime: AppRuntime, name: str, *, as_of: date | None = None,
@@ -93,13 +103,21 @@ class JobRunner:
                     return None
                 staged = await self._stage(conn, runtime, job, as_of, started, job_actor)
         except Exception as exc:  # recorded for the admin; the caller hears of it too
-            log.exception("job failed", extra={"app": runtime.slug, "job": name})
+            refused = isinstance(exc, LoomError) and exc.status < 500 and exc.detail is not None
             error = describe_error(exc)
+            if refused:  # the data, not the code: no traceback
+                log.warning("job refused: %s", error, extra={"app": runtime.slug, "job": name})
+            else:
+                log.exception("job failed", extra={"app": runtime.slug, "job": name})
             async with database.write() as conn:
                 await runs.record_failure(conn, app_id=runtime.app_id, job=name,
                                           trigger=trigger, slot=slot, as_of=as_of,
                                           started=started, now=clock.now(),
                                           actor_id=actor_id, error=error)
+            if refused:
+                assert isinstance(exc, LoomError)
+                raise JobRefused(message("job_failed", job=name, error=exc.detail),
+                                 exc.problems) from None
             raise JobFailed(message("job_failed", job=name, error=error)) from None
         try:
             failures = await self._through_pipeline(runtime, job.subject, staged.watched,
@@ -120,12 +138,14 @@ class JobRunner:
             found = await runs.list_runs(conn, runtime.app_id, name, limit=1)
         return found[0]
 
-    async def _stage(self, conn: Any, runtime: AppRuntime, job: JobSpec, as_of: date,
+    async def _stage(self, conn: Any, runtime: AppRuntime, job: AnyJob, as_of: date,
                      now: datetime, actor: Actor) -> StagedRun:
         env = environment(runtime, actor, now)
         if conn.dialect.name == "postgresql":  # for this transaction only; the setting is
             memory = self.services.settings.job_work_mem  # checked: digits and a unit
             await conn.execute(text(f"SET LOCAL work_mem = '{memory}'"))
+        if isinstance(job, ClvJob):
+            return await stage_clv(conn, runtime, job, as_of=as_of, now=now, env=env)
         return await stage_rfm(conn, runtime, job, as_of=as_of, now=now, env=env)
 
     async def _through_pipeline(self, runtime: AppRuntime, entity: str,
