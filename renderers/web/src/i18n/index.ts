@@ -11,11 +11,12 @@ import { createI18n } from "vue-i18n";
 import { setRequestLanguage } from "@/api/client";
 
 import dashboard from "./dashboard";
+import form from "./form";
 import list from "./list";
 import shell from "./shell";
 
 // Every area's texts, merged per language (an area owns its top-level keys).
-const AREAS = [shell, list, dashboard];
+const AREAS = [shell, list, dashboard, form];
 type Messages = Record<string, string | Record<string, unknown>>;
 const merged = (locale: "zh-CN" | "en"): Messages =>
   Object.assign({}, ...AREAS.map((area) => area[locale] as Messages));
