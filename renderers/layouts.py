@@ -135,6 +135,8 @@ class _Layout:
         for described in shown:
             if (spec := child.fields.get(described["name"])) is not None:
                 described.update(behaviour(child, spec))
+                if spec.computed or spec.readonly:
+                    described["readonly"] = True
         return {"field": sub.field, "entity": field.entity, "link_field": field.link_field,
                 "label": localize(sub.label or field.label or child.label, self.locale),
                 "columns": shown, "max_rows": SUBTABLE_ROWS_MAX,

@@ -185,7 +185,12 @@
         numbers.push(number);
       }
       var result = combine(numbers);
-      return result === null || isNaN(result) || !isFinite(result) ? null : result;
+      if (result === null || isNaN(result) || !isFinite(result)) {
+        return null;
+      }
+      // 15 significant digits: what a double holds exactly, so binary noise
+      // (0.1 + 0.2 = 0.30000000000000004) goes and sums read as the server's decimals
+      return Number.isInteger(result) ? result : Number(result.toPrecision(15));
     };
   }
 
