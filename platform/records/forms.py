@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.forms.layout import FormConditions
+from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import NotFound, PermissionDenied
-from loom.metamodel.forms import FormSpec
+from loom.metamodel.fields import FieldType
+from loom.metamodel.forms import FieldPlacement, FormSpec, SectionSpec, SubtablePlacement
 from loom.metamodel.i18n import localize, message
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records import related  # noqa: F401  (registers the form messages)
@@ -46,10 +48,38 @@ async def list_forms(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
 
 
 def _form(runtime: AppRuntime, name: str) -> FormSpec:
+    """The form ``name``; for an entity without forms of its own, its name gives a plain
+    one (so every record can be created and edited in a form)."""
     form = runtime.doc.forms.get(name)
+    if form is None and name in runtime.doc.entities:
+        return plain_form(runtime.doc, name)
     if form is None:
         raise NotFound(message("form_not_found", app=runtime.slug, name=name))
     return form
+
+
+# fields that read best across the whole width of a form
+WIDE = frozenset({FieldType.TEXTAREA, FieldType.RICH_TEXT, FieldType.ADDRESS, FieldType.FILE,
+                  FieldType.IMAGE, FieldType.SIGNATURE, FieldType.JSON, FieldType.LOCATION})
+PLAIN_SUBTABLE_COLUMNS = 6
+
+
+def plain_form(doc: AppDocument, entity: str) -> FormSpec:
+    """A form of every field of ``entity`` in two columns, its sub-tables below."""
+    spec = doc.entities[entity]
+    fields = [FieldPlacement(field=name, span=2 if field.type in WIDE else 1)
+              for name, field in spec.fields.items() if field.type is not FieldType.SUBTABLE]
+    subtables = []
+    for name, field in spec.fields.items():
+        child = doc.entities.get(field.entity or "") if field.type is FieldType.SUBTABLE \
+            else None
+        if child is not None:
+            columns = [n for n, f in child.fields.items()
+                       if n != field.link_field and f.type is not FieldType.SUBTABLE]
+            subtables.append(SubtablePlacement(field=name,
+                                               columns=columns[:PLAIN_SUBTABLE_COLUMNS]))
+    return FormSpec(entity=entity, label=spec.label, sections=[
+        SectionSpec(name="main", columns=2, fields=fields, subtables=subtables)])
 
 
 async def form_for(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, name: str,

@@ -51,6 +51,14 @@ def test_a_quote_with_line_items_and_totals_is_saved_in_one_go(visitor: Visitor)
     _input(first, "quote_item.unit_price").fill("19.99")
     _input(first, "quote_item.discount").fill("10")
     expect(first.get_by_test_id("quote_item.amount")).to_have_text("¥53.97")
+    # a product not in the catalogue yet is created on the spot, in its own form
+    second.get_by_test_id("quote_item.product.picker.new").click()
+    dialog = page.locator(".el-dialog").filter(has=page.get_by_test_id("form.product"))
+    _input(dialog, "product.name").fill("年度订阅服务")
+    _input(dialog, "product.price").fill("1200")
+    dialog.get_by_test_id("form.save").click()
+    expect(dialog).to_be_hidden()
+    expect(second.get_by_test_id("quote_item.product.picker")).to_contain_text("年度订阅服务")
     _input(second, "quote_item.description").fill("年度订阅")
     _input(second, "quote_item.unit_price").fill("1,000")
     expect(second.get_by_test_id("quote_item.amount")).to_have_text("¥1,000.00")
@@ -63,6 +71,8 @@ def test_a_quote_with_line_items_and_totals_is_saved_in_one_go(visitor: Visitor)
     assert float(saved["total"]) == 1053.97
     assert [(row["description"], float(row["amount"])) for row in saved["items"]] == [
         ("实施服务", 53.97), ("年度订阅", 1000.0)]
+    product = saved["items"][1]["product"]
+    assert expect_ok(server.api().get(f"{RECORDS}/product/{product}"))["name"] == "年度订阅服务"
 
 
 def test_a_conditional_field_appears_and_becomes_required(visitor: Visitor) -> None:

@@ -243,3 +243,13 @@ async def test_a_form_check_computes_the_formulas_of_the_record_and_its_rows(
             {"description": "A", "quantity": 3, "unit_price": "19.99", "discount": 10},
             {"description": "B", "quantity": 1, "unit_price": 100}]})).json()
     assert [row["amount"] for row in quote["rows"]["items"]] == [53.97, 100]
+
+
+async def test_an_entity_without_a_form_is_filled_in_with_a_plain_one(world: World) -> None:
+    form = await world.as_("zhang").get(f"/api/apps/{APP}/forms/product")
+    assert form.status_code == 200, form.text
+    [section] = form.json()["sections"]
+    assert section["columns"] == 2 and "name" in [f["name"] for f in section["fields"]]
+    check = await world.as_("zhang").post(f"/api/apps/{APP}/forms/product/check", json={})
+    assert check.status_code == 200 and check.json()["valid"] is False
+    assert (await world.admin.get(f"/api/apps/{APP}/forms/nothing_here")).status_code == 404
