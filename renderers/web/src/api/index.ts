@@ -1,8 +1,8 @@
 // The platform's endpoints the web app uses, typed. One function per call.
 import { http, type Query, send, url } from "./client";
 import type {
-  AppSummary, FileValue, FormCheck, FormSchema, Operation, Page, Person, ReaderSchema,
-  RecordData, SavedView, SavedViewIn, SearchGroup, User, ViewPage,
+  AppSummary, Operation, Page, Person, ReaderSchema, RecordData, SavedView, SavedViewIn,
+  SearchGroup, User, ViewPage,
 } from "./types";
 
 export * from "./client";
@@ -29,24 +29,6 @@ export const api = {
     http.get<Page>(`${app(slug)}/records/${entity}`, { query }),
   record: (slug: string, entity: string, id: number) =>
     http.get<RecordData>(`${app(slug)}/records/${entity}/${id}`),
-
-  /** A record with the names of what it references (``_titles``). */
-  recordWithTitles: (slug: string, entity: string, id: number) =>
-    http.get<RecordData & { _titles?: Record<string, Record<string, string>> }>(
-      `${app(slug)}/records/${entity}/${id}`, { query: { titles: true } }),
-  createRecord: (slug: string, entity: string, values: Record<string, unknown>) =>
-    http.post<RecordData>(`${app(slug)}/records/${entity}`, values),
-  form: (slug: string, name: string) =>
-    http.get<FormSchema>(`${app(slug)}/forms/${encodeURIComponent(name)}`),
-  checkForm: (slug: string, name: string, values: Record<string, unknown>,
-              signal?: AbortSignal) =>
-    http.post<FormCheck>(`${app(slug)}/forms/${encodeURIComponent(name)}/check`, values,
-                         { signal }),
-  upload: (slug: string, entity: string, field: string, file: File) => {
-    const body = new FormData();
-    body.append("file", file);
-    return http.post<FileValue>(`${app(slug)}/files/${entity}/${field}`, body);
-  },
 
   view: (slug: string, name: string, query: Query) =>
     http.get<ViewPage>(`${app(slug)}/views/${encodeURIComponent(name)}`, { query }),

@@ -1,4 +1,5 @@
-// Record forms: creating and editing records, in both languages.
+// Record forms: creating and editing records, in both languages. Loaded with the forms
+// (i18n.addArea), not with the first screen.
 export default {
   "zh-CN": {
     form: {

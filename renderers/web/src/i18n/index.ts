@@ -11,12 +11,11 @@ import { createI18n } from "vue-i18n";
 import { setRequestLanguage } from "@/api/client";
 
 import dashboard from "./dashboard";
-import form from "./form";
 import list from "./list";
 import shell from "./shell";
 
 // Every area's texts, merged per language (an area owns its top-level keys).
-const AREAS = [shell, list, dashboard, form];
+const AREAS = [shell, list, dashboard];
 type Messages = Record<string, string | Record<string, unknown>>;
 const merged = (locale: "zh-CN" | "en"): Messages =>
   Object.assign({}, ...AREAS.map((area) => area[locale] as Messages));
@@ -37,6 +36,11 @@ export const i18n = createI18n<[Messages], Locale, false>({
   fallbackLocale: "en",
   messages: { "zh-CN": merged("zh-CN"), en: merged("en") },
 });
+
+/** Add the texts of an area loaded with its pages (kept out of the first screen's code). */
+export function addArea(area: Record<Locale, Messages>): void {
+  for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, area[locale]);
+}
 
 export function currentLocale(): Locale {
   return i18n.global.locale.value as Locale;
