@@ -23,6 +23,8 @@ export const router = createRouter({
           component: () => import("@/runtime/ViewPage.vue") },
         { path: "records/:entity/new", name: "record-new", props: true,
           component: () => import("@/runtime/RecordEditPage.vue") },
+        { path: "records/:entity/:id/edit", name: "record-edit", props: true,
+          component: () => import("@/runtime/RecordEditPage.vue") },
         { path: "records/:entity/:id", name: "record", props: true,
           component: () => import("@/runtime/RecordPage.vue") },
         { path: "dashboards/:name", name: "dashboard", props: true,

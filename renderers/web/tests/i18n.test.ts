@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 
 import dashboard from "@/i18n/dashboard";
+import form from "@/i18n/form";
 import list from "@/i18n/list";
 import shell from "@/i18n/shell";
 
-const AREAS = { shell, list, dashboard };
+const AREAS = { shell, list, dashboard, form };
 
 function keys(value: unknown, prefix = ""): string[] {
   if (!value || typeof value !== "object") return [prefix];

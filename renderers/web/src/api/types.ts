@@ -138,3 +138,87 @@ export interface ViewPage {
   count_capped?: boolean;
   titles?: Record<string, Record<string, string>>;
 }
+
+/** A condition in the condition language, or a constant. */
+export type Condition = boolean | Record<string, unknown>;
+
+/** A field as a form places it: its schema plus conditions, default, limits, computing. */
+export interface FormField extends Omit<FieldSchema, "readonly"> {
+  span?: number;
+  help?: string | null;
+  visible?: Condition;
+  required?: Condition;
+  readonly?: Condition;
+  default?: unknown;
+  min?: number;
+  max?: number;
+  max_length?: number;
+  max_rating?: number;
+  accept?: string[];
+  rollup?: { subtable: string; function: "sum" | "count" | "min" | "max" | "avg";
+             field: string | null; filter: Condition | null };
+}
+
+export interface FormFormula {
+  field: string;
+  tree: unknown;
+}
+
+export interface FormSubtable {
+  field: string;
+  entity: string;
+  link_field: string;
+  label: string;
+  columns: FormField[];
+  formulas: FormFormula[];
+  max_rows: number;
+  visible: Condition;
+  readonly: Condition;
+}
+
+export interface FormSection {
+  name: string;
+  label: string;
+  columns: number;
+  collapsed: boolean;
+  visible: Condition;
+  fields: FormField[];
+  subtables: FormSubtable[];
+}
+
+export interface FormTab {
+  name: string;
+  label: string;
+  visible: Condition;
+  sections: FormSection[];
+}
+
+export interface FormSchema {
+  name: string;
+  entity: string;
+  label: string;
+  description: string | null;
+  entity_label: string;
+  tabs?: FormTab[];
+  sections?: FormSection[];
+  formulas: FormFormula[];
+  timezone: string;
+  files: { max_bytes: number; accept: string; accept_images: string; kinds: string;
+           image_kinds: string };
+}
+
+export interface FormCheck {
+  valid: boolean;
+  fields: Record<string, { visible: boolean; required: boolean; readonly: boolean }>;
+  errors: { field: string | null; message: string }[];
+  values: Record<string, unknown>;
+  rows: Record<string, Record<string, unknown>[]>;
+}
+
+export interface FileValue {
+  key?: string;
+  url?: string;
+  name: string;
+  size?: number;
+  type?: string;
+}
