@@ -25,6 +25,7 @@ from loom.metamodel.forms import MAX_RELATED_LIMIT, RelatedListSpec
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.reads import ListQuery, get_record, list_records
+from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.stage_view import record_stage_paths
 from loom.platform.rules.record_actions import action_states
 from loom.platform.security.actors import Actor
@@ -124,8 +125,9 @@ async def _related_list(conn: AsyncConnection, runtime: AppRuntime, actor: Actor
         count=True), now)
     query = urlencode({"filter": json.dumps(rule, ensure_ascii=False, separators=(",", ":")),
                        "sort": sort})
+    titles = await reference_titles(conn, runtime, actor, spec.entity, page.items, now)
     return {"name": spec.key, "entity": spec.entity, "via": spec.via,
             "label": localize(spec.label or child.plural_label or child.label, locale),
-            "columns": shown, "items": page.items, "count": page.count,
+            "columns": shown, "items": page.items, "titles": titles, "count": page.count,
             "count_capped": page.count_capped,
             "more": f"/api/apps/{runtime.slug}/records/{spec.entity}?{query}"}

@@ -34,6 +34,9 @@ from loom.platform.records.reads import (
 from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.removal import delete_impact
 from loom.platform.records.subtable_reads import with_rows
+from loom.platform.records.timeline import DEFAULT_LIMIT as DEFAULT_TIMELINE
+from loom.platform.records.timeline import MAX_LIMIT as MAX_TIMELINE
+from loom.platform.records.timeline import record_timeline
 from loom.platform.security.permissions import authorize
 from loom.renderers.openapi import IF_MATCH
 
@@ -187,6 +190,24 @@ async def history(request: Request, app: str, entity: str, record_id: int) -> An
         item["changes"] = {name: values for name, values in item["changes"].items()
                            if name == SHARE_KEY or access.can_read(name)}
     return LoomJSONResponse({"items": items})
+
+
+@router.get(PREFIX + "/{record_id}/timeline",
+            summary="The record's activity timeline, newest first (keyset pages): "
+            "follow-ups, field changes, flow steps, emails and notifications",
+            responses=refusals(404))
+async def timeline(request: Request, app: str, entity: str, record_id: int,
+                   limit: int = Query(default=DEFAULT_TIMELINE, description="Entries per "
+                                      f"page, 1–{MAX_TIMELINE}"),
+                   cursor: str | None = Query(default=None, description="`next_cursor` of "
+                                              "the page before")) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        body = await record_timeline(conn, runtime, actor, entity, record_id, svc.clock.now(),
+                                     locale=request_locale(request), limit=limit,
+                                     cursor=cursor)
+    return LoomJSONResponse(body)
 
 
 class ShareIn(BaseModel):

@@ -12,10 +12,11 @@ import { setRequestLanguage } from "@/api/client";
 
 import dashboard from "./dashboard";
 import list from "./list";
+import record from "./record";
 import shell from "./shell";
 
 // Every area's texts, merged per language (an area owns its top-level keys).
-const AREAS = [shell, list, dashboard];
+const AREAS = [shell, list, dashboard, record];
 type Messages = Record<string, string | Record<string, unknown>>;
 const merged = (locale: "zh-CN" | "en"): Messages =>
   Object.assign({}, ...AREAS.map((area) => area[locale] as Messages));
