@@ -12,7 +12,8 @@ const opportunity: EntitySchema = {
   fields: [
     { name: "name", label: "名称", type: "text" },
     { name: "customer", label: "客户", type: "lookup", ref: "customer" },
-    { name: "stage", label: "阶段", type: "select" },
+    { name: "stage", label: "阶段", type: "select",
+      options: [{ value: "initial", label: "初步接洽", category: "open" }] },
     { name: "source", label: "来源", type: "select" },
     { name: "amount", label: "金额", type: "currency" },
     { name: "owner", label: "负责人", type: "user" },
@@ -37,7 +38,7 @@ function path(current: string, missing: string[] = []): StagePath {
 describe("the record page", () => {
   it("heads a record with a status, the owner, an amount and its main reference", () => {
     expect(headerFields(opportunity, ["stage"]).map((field) => field.name))
-      .toEqual(["source", "owner", "amount", "customer"]);
+      .toEqual(["owner", "amount", "customer", "expected_close_date"]);
     expect(headerFields(opportunity).map((field) => field.name)[0]).toBe("stage");
   });
 

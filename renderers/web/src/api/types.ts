@@ -206,6 +206,7 @@ export interface RecordView {
   actions: ActionState[];
   related: RelatedList[];
   stages: StagePath[];
+  may: { update: boolean; delete: boolean };
 }
 
 export interface PersonRef {

@@ -5,8 +5,9 @@ import type { EntitySchema, FieldSchema, RelatedList, StagePath, TimelineEntry }
 
 const HEADER_FIELDS = 4;
 // the kinds of field that say most about a record at a glance, in the order they are taken
+// the kinds of field that say most about a record at a glance, in the order they are taken
 const HEADER_PREFERENCE: ((field: FieldSchema) => boolean)[] = [
-  (field) => field.type === "select",
+  (field) => field.type === "select" && !!field.options?.some((option) => option.category),
   (field) => field.type === "user",
   (field) => field.type === "currency" || (field.type === "rollup" && field.returns === "currency")
     || (field.type === "formula" && field.returns === "currency"),
@@ -14,8 +15,9 @@ const HEADER_PREFERENCE: ((field: FieldSchema) => boolean)[] = [
   (field) => field.type === "date" || field.type === "datetime",
 ];
 
-/** The few fields the header shows: a status, the owner, an amount, the main reference, a
- *  date — never the title (it is the heading) nor a stage-path field (the path shows it). */
+/** The few fields the header shows: a status (a select whose options have categories), the
+ *  owner, an amount, the main reference, a date — never the title (it is the heading) nor
+ *  a stage-path field (the path shows it). */
 export function headerFields(entity: EntitySchema, stageFields: string[] = []): FieldSchema[] {
   const candidates = entity.fields.filter((field) => field.name !== entity.title_field
     && !stageFields.includes(field.name));
