@@ -138,5 +138,5 @@ def _decode(cursor: str | None, names: set[str]) -> dict[str, Any]:
         if not isinstance(positions, dict) or not set(positions) <= names:
             raise ValueError("positions of other sources")
         return positions
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise BadRequest(message("timeline_bad_cursor")) from None

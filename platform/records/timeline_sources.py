@@ -6,7 +6,7 @@ own and turns each into an entry the reader may see, or ``None`` when they may n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from loom.engines.forms.values import BadValue, coerce, to_json
+from loom.engines.forms.values import BadValue, coerce, is_record_id, to_json
 from loom.engines.query.keyset import encode_cursor, parse_sort
 from loom.metamodel.errors import BadRequest, PermissionDenied
 from loom.metamodel.fields import FieldType
@@ -127,9 +127,13 @@ def _before(at: ColumnElement[Any], ident: ColumnElement[Any],
             position: Any) -> ColumnElement[bool]:
     """Rows older than ``position`` ([moment, id]) in (moment, id) descending order."""
     try:
-        moment, row_id = datetime.fromisoformat(str(position[0])), int(position[1])
+        moment, row_id = datetime.fromisoformat(str(position[0])), position[1]
+        if not is_record_id(row_id):  # cursors come back from clients: within the column
+            raise ValueError("not a row id")
     except (ValueError, TypeError, IndexError, KeyError):
         raise BadRequest(message("timeline_bad_cursor")) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return or_(at < moment, and_(at == moment, ident < row_id))
 
 

@@ -47,6 +47,15 @@ OBJECT_BODY = {"requestBody": {"required": True, "content": {
 LIST_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
 MAX_BULK = 1000
+TIMELINE_DOC = (
+    "`{items, next_cursor}`. Each item: `id`, `type` (`activity` — a record of an entity "
+    "marked `activity` pointing at this one —, `created`, `changed`, `shared`, `deleted`, "
+    "`restored`, `flow`, `email`, `notification`), `at`, `title` in the reader's "
+    "language, `by: {id, name}` or null, and by type: `changes: [{field, label, old, new, "
+    "old_text, new_text}]`; `entity`, `record_id`, `subject`, `kind`, `text`; `flow`, "
+    "`event`, `node`, `node_label`, `comment`, `assignee`; `subject`, `to`, `cc`, `status`. "
+    "Only what the reader may see: the record within their reach, no hidden fields, "
+    "activities of entities they may read, their own notifications (administrators: all).")
 
 
 def parse_filter(text: str | None) -> Any:
@@ -195,7 +204,7 @@ async def history(request: Request, app: str, entity: str, record_id: int) -> An
 @router.get(PREFIX + "/{record_id}/timeline",
             summary="The record's activity timeline, newest first (keyset pages): "
             "follow-ups, field changes, flow steps, emails and notifications",
-            responses=refusals(404))
+            description=TIMELINE_DOC, responses=refusals(404))
 async def timeline(request: Request, app: str, entity: str, record_id: int,
                    limit: int = Query(default=DEFAULT_TIMELINE, description="Entries per "
                                       f"page, 1–{MAX_TIMELINE}"),

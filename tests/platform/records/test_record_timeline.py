@@ -6,6 +6,8 @@ an entity they may not read absent, their own notifications)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -213,7 +215,15 @@ async def test_bad_parameters_are_problems(api: httpx.AsyncClient, services: Ser
     url = f"{CASES}/{case_id}/timeline"
     problem_of(await api.get(url, params={"limit": 0}), 400)
     problem_of(await api.get(url, params={"limit": 101}), 400)
-    for cursor in ("nonsense", "eyJ4IjoxfQ", "eyJoaXN0b3J5IjpbImEiLDFdfQ"):
+    def encoded(positions: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(positions).encode()).decode().rstrip("=")
+
+    cursors = ["nonsense", encoded({"x": 1}), encoded({"history": ["a", 1]}),
+               encoded({"history": ["2026-11-02T01:30:00Z", 10**30]}),
+               encoded({"history": ["2026-11-02T01:30:00Z", True]}),
+               encoded({"activity:note.case": 5}), encoded([1, 2]),
+               base64.urlsafe_b64encode(b"[" * 3000).decode()]
+    for cursor in cursors:
         body = problem_of(await api.get(url, params={"cursor": cursor},
                                         headers={"Accept-Language": "en"}), 400)
         assert "cursor" in body["detail"]
