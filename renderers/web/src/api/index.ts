@@ -1,8 +1,8 @@
 // The platform's endpoints the web app uses, typed. One function per call.
 import { http, type Query, send, url } from "./client";
 import type {
-  AppSummary, FlowInstance, Operation, Page, Person, ReaderSchema, RecordData, RecordView,
-  SavedView, SavedViewIn, SearchGroup, Share, TimelinePage, User, ViewPage,
+  AppSummary, Operation, Page, Person, ReaderSchema, RecordData, SavedView, SavedViewIn,
+  SearchGroup, User, ViewPage,
 } from "./types";
 
 export * from "./client";
@@ -29,29 +29,6 @@ export const api = {
     http.get<Page>(`${app(slug)}/records/${entity}`, { query }),
   record: (slug: string, entity: string, id: number) =>
     http.get<RecordData>(`${app(slug)}/records/${entity}/${id}`),
-
-  recordView: (slug: string, entity: string, id: number) =>
-    http.get<RecordView>(`${app(slug)}/records/${entity}/${id}/related`),
-  recordTitles: (slug: string, entity: string, id: number) =>
-    http.get<RecordData & { _titles?: Record<string, Record<string, string>> }>(
-      `${app(slug)}/records/${entity}/${id}`, { query: { titles: true } }),
-  runAction: (slug: string, entity: string, id: number, name: string, version: number) =>
-    send<RecordData>("POST", `${app(slug)}/records/${entity}/${id}/actions/${name}`,
-                     { ifMatch: version }).then((answer) => answer.data),
-  timeline: (slug: string, entity: string, id: number, cursor?: string | null) =>
-    http.get<TimelinePage>(`${app(slug)}/records/${entity}/${id}/timeline`,
-                           { query: { cursor, limit: 20 } }),
-  flowInstances: (slug: string, entity: string, id: number) =>
-    http.get<{ items: FlowInstance[] }>(`${app(slug)}/flow-instances`,
-                                        { query: { entity, record: id } })
-      .then((body) => body.items),
-  shares: (slug: string, entity: string, id: number) =>
-    http.get<{ items: Share[] }>(`${app(slug)}/records/${entity}/${id}/shares`)
-      .then((body) => body.items),
-  share: (slug: string, entity: string, id: number, user: string, access: "read" | "write") =>
-    http.post<void>(`${app(slug)}/records/${entity}/${id}/shares`, { user, access }),
-  unshare: (slug: string, entity: string, id: number, userId: number) =>
-    http.delete<void>(`${app(slug)}/records/${entity}/${id}/shares/${userId}`),
 
   view: (slug: string, name: string, query: Query) =>
     http.get<ViewPage>(`${app(slug)}/views/${encodeURIComponent(name)}`, { query }),

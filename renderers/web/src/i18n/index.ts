@@ -12,11 +12,10 @@ import { setRequestLanguage } from "@/api/client";
 
 import dashboard from "./dashboard";
 import list from "./list";
-import record from "./record";
 import shell from "./shell";
 
 // Every area's texts, merged per language (an area owns its top-level keys).
-const AREAS = [shell, list, dashboard, record];
+const AREAS = [shell, list, dashboard];
 type Messages = Record<string, string | Record<string, unknown>>;
 const merged = (locale: "zh-CN" | "en"): Messages =>
   Object.assign({}, ...AREAS.map((area) => area[locale] as Messages));
@@ -37,6 +36,12 @@ export const i18n = createI18n<[Messages], Locale, false>({
   fallbackLocale: "en",
   messages: { "zh-CN": merged("zh-CN"), en: merged("en") },
 });
+
+/** Texts of an area whose pages load on demand (the record page): they come with its chunk,
+ *  not with the first screen. */
+export function addArea(area: Record<Locale, Messages>): void {
+  for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, area[locale]);
+}
 
 export function currentLocale(): Locale {
   return i18n.global.locale.value as Locale;
