@@ -73,10 +73,11 @@ class _Stream:
 
 def _newest(pair: tuple[Entry, _Stream]) -> tuple[bool, float, int, int]:
     """The order heads are taken in: the latest moment first (entries without one come
-    last, as blanks do in every list), then by source, then the latest row."""
+    last, as blanks do in every list), then what a change set off before the change (as
+    if later), then the latest row."""
     entry = pair[0]
     moment = entry.at.timestamp() if entry.at is not None else 0.0
-    return (entry.at is not None, moment, -entry.rank, entry.id)
+    return (entry.at is not None, moment, entry.rank, entry.id)
 
 
 async def record_timeline(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,

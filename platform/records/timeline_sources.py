@@ -74,8 +74,8 @@ FLOW_EVENTS: dict[str, dict[str, str]] = {
     "withdrawn": {"en": "withdrawn", "zh-CN": "已撤回"},
 }
 
-# Which source comes first among entries of the same moment: what a person did before
-# what it set off.
+# Among entries of one moment, what a person did happened before what it set off (newest
+# first, the effects are shown above their cause).
 RANKS = {"activity": 0, "history": 1, "flow": 2, "email": 3, "notification": 4}
 
 

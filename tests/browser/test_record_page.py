@@ -104,6 +104,8 @@ def test_the_stage_path_shows_guidance_and_missing_key_fields(visitor: Visitor) 
     expect(details.get_by_test_id("stage.missing.source")).to_be_visible()
     expect(path.get_by_test_id("stage.missing")).to_contain_text("商机来源")
     expect(details.get_by_test_id("stage.due")).to_be_visible()
+    expect(page.get_by_test_id("timeline.created")).to_be_visible()
+    expect(page.get_by_test_id("sharing.share")).to_be_visible()
     visitor.shoot("record-stage-path")
     # the next stage's SOP, by keyboard
     path.get_by_test_id("stage.initial_contact").focus()
@@ -139,6 +141,27 @@ def test_the_timeline_shows_a_follow_up_and_a_field_change(visitor: Visitor) -> 
     expect(timeline.get_by_test_id("timeline.changed")).to_have_count(0)
     expect(timeline.get_by_test_id("timeline.activity")).to_have_count(1)
     visitor.shoot("record-timeline")
+
+
+def test_a_contract_submitted_from_its_page_shows_where_its_approval_waits(
+        visitor: Visitor) -> None:
+    server = visitor.server
+    zhang = server.cast.users["zhang"]
+    customer = expect_ok(server.api().post(f"{RECORDS}/customer", json={
+        "name": "审批客户", "tag": "prospect", "owner": zhang}))
+    contract = expect_ok(server.api().post(f"{RECORDS}/contract", json={
+        "title": "年度服务合同", "customer": customer["id"], "amount": 50000,
+        "status": "draft", "owner": zhang}))
+    visitor.sign_in("zhang")
+    page = visitor.open(f"/apps/crm/records/contract/{contract['id']}")
+    page.get_by_test_id("action.submit").click()
+    flow = page.get_by_test_id("record.flows").get_by_test_id("flow.contract_approval")
+    expect(flow).to_contain_text("合同审批")
+    expect(flow.get_by_test_id("flow.waiting")).to_contain_text("销售经理审批")
+    expect(flow.get_by_test_id("flow.task")).to_contain_text("王芳")
+    timeline = page.get_by_test_id("record.timeline")
+    expect(timeline.get_by_test_id("timeline.flow").first).to_contain_text("合同审批")
+    visitor.shoot("record-contract-flow")
 
 
 def test_a_record_is_shared_from_its_page(visitor: Visitor) -> None:

@@ -121,6 +121,9 @@ async def test_the_timeline_merges_every_source_newest_first(
     types = [item["type"] for item in items]
     assert {"created", "changed", "activity", "email", "notification", "flow"} <= set(types)
     assert types[-1] == "created"
+    # one moment: the change to "review", and the flow it started, shown above it
+    review = [item["type"] for item in items if item["at"] == items[0]["at"]]
+    assert review == ["flow", "flow", "changed"]
     note = next(item for item in items if item["type"] == "activity")
     assert note["title"] == "Note: 电话确认型号" and note["subject"] == "电话确认型号"
     assert note["kind"] == {"value": "phone", "label": "Phone"}
