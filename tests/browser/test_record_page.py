@@ -162,6 +162,15 @@ def test_a_contract_submitted_from_its_page_shows_where_its_approval_waits(
     timeline = page.get_by_test_id("record.timeline")
     expect(timeline.get_by_test_id("timeline.flow").first).to_contain_text("合同审批")
     visitor.shoot("record-contract-flow")
+    # the customer's page lists the contract, and a new contact is made for this customer
+    page = visitor.open(f"/apps/crm/records/customer/{customer['id']}")
+    contracts = page.get_by_test_id("related.contract")
+    contracts.get_by_role("link", name=contract["number"]).click()
+    expect(page).to_have_url(f"{server.url}/apps/crm/records/contract/{contract['id']}")
+    page.go_back()
+    new_contact = page.get_by_test_id("related.contact.new")
+    expect(new_contact).to_have_attribute("href", f"/apps/crm/records/contact/new"
+                                                  f"?customer={customer['id']}")
 
 
 def test_a_record_is_shared_from_its_page(visitor: Visitor) -> None:
