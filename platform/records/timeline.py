@@ -28,7 +28,8 @@ from loom.metamodel.errors import BadRequest
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.reads import get_record
-from loom.platform.records.timeline_sources import Entry, Source, record_sources
+from loom.platform.records.timeline_entries import Entry, Source
+from loom.platform.records.timeline_sources import record_sources
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 from loom.platform.storage.system_tables import users

@@ -5,9 +5,9 @@ own and turns each into an entry the reader may see, or ``None`` when they may n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from loom.engines.forms.values import BadValue, coerce, is_record_id, to_json
-from loom.engines.query.keyset import encode_cursor, parse_sort
 from loom.metamodel.errors import BadRequest, PermissionDenied
 from loom.metamodel.fields import FieldType
-from loom.metamodel.i18n import localize, message, register_messages
+from loom.metamodel.i18n import list_text, localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.outbox.notifications import shown_texts
 from loom.platform.records.audit import SHARE_KEY
-from loom.platform.records.reads import ListQuery, list_records
 from loom.platform.records.reference_titles import reference_titles
+from loom.platform.records.timeline_activities import ActivitySource
+from loom.platform.records.timeline_entries import Entry, Rows, Source
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 from loom.platform.storage.system_tables import (
@@ -45,7 +45,6 @@ register_messages({
     "timeline_shared": {"en": "Changed who the record is shared with",
                         "zh-CN": "修改了记录的共享"},
     "timeline_shared_with": {"en": "Shared with", "zh-CN": "共享给"},
-    "timeline_activity": {"en": "{entity}: {title}", "zh-CN": "{entity}：{title}"},
     "timeline_email": {"en": "Email: {subject}", "zh-CN": "邮件：{subject}"},
     "timeline_notification": {"en": "Notified: {title}", "zh-CN": "通知：{title}"},
     "timeline_flow": {"en": "{flow}: {event}", "zh-CN": "{flow}：{event}"},
@@ -73,55 +72,6 @@ FLOW_EVENTS: dict[str, dict[str, str]] = {
     "cancelled": {"en": "cancelled", "zh-CN": "已取消"},
     "withdrawn": {"en": "withdrawn", "zh-CN": "已撤回"},
 }
-
-# Among entries of one moment, what a person did happened before what it set off (newest
-# first, the effects are shown above their cause).
-RANKS = {"activity": 0, "history": 1, "flow": 2, "email": 3, "notification": 4}
-
-
-@dataclass
-class Entry:
-    """One thing that happened, as the reader sees it."""
-
-    source: str
-    id: int
-    at: datetime | None
-    type: str
-    title: str
-    by: int | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    people: dict[str, int] = field(default_factory=dict)  # detail name → user id
-    names: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def rank(self) -> int:
-        return RANKS[self.source.split(":")[0]]
-
-    def person(self, user_id: int | None) -> dict[str, Any] | None:
-        return None if user_id is None else {"id": user_id,
-                                             "name": self.names.get(user_id, "")}
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": f"{self.source}:{self.id}", "type": self.type, "at": to_json(self.at),
-                "title": self.title, "by": self.person(self.by), **self.details,
-                **{name: self.person(user) for name, user in self.people.items()}}
-
-
-Rows = tuple[list[tuple[Any, Entry | None]], bool]
-
-
-class Source(Protocol):
-    name: str
-
-    async def read(self, position: Any, limit: int) -> Rows:
-        """Up to ``limit`` rows after ``position`` (None: the newest), each with its own
-        position and its entry (None when hidden), and whether more may follow."""
-        ...
-
-    async def finish(self, entries: list[Entry]) -> None:
-        """Complete the entries shown from this source (names of what they reference)."""
-        ...
-
 
 def _before(at: ColumnElement[Any], ident: ColumnElement[Any],
             position: Any) -> ColumnElement[bool]:
@@ -198,9 +148,8 @@ class HistorySource(_Rows):
         if not changes:
             return None  # only fields the reader may not see changed
         entry.type = "changed"
-        entry.title = localize(message("timeline_changed", fields=(
-            "、" if self.locale == "zh-CN" else ", ").join(c["label"] for c in changes)),
-            self.locale)
+        entry.title = localize(message("timeline_changed", fields=list_text(
+            (c["label"] for c in changes), self.locale)), self.locale)
         entry.details["changes"] = changes
         return entry
 
@@ -234,7 +183,8 @@ def _value_words(spec: Any, raw: Any, titles: dict[str, dict[str, str]], locale:
         key = spec.ref if spec.type is FieldType.LOOKUP else (
             "@user" if spec.type is FieldType.USER else "@department")
         items = raw if isinstance(raw, list) else [raw]
-        return "、".join(titles.get(key or "", {}).get(str(item), f"#{item}") for item in items)
+        return list_text((titles.get(key or "", {}).get(str(item), f"#{item}")
+                          for item in items), locale)
     try:
         value = coerce(spec, raw, tz=zone)
     except (BadValue, ValueError, TypeError):
@@ -345,77 +295,6 @@ class NotificationSource(_Rows):
                       details={"subject": texts["title"], "body": texts["body"]})
         entry.people["to"] = row["user_id"]
         return entry
-
-
-@dataclass
-class ActivitySource:
-    """Activity records (follow-ups, …) whose ``link`` points at the record, read as the
-    records API lists them: the reader's reach over that entity, its hidden fields."""
-
-    conn: AsyncConnection
-    name: str
-    runtime: AppRuntime
-    actor: Actor
-    access: Access
-    child: str
-    link: str
-    record_id: int
-    now: datetime
-    locale: str
-
-    def _parts(self) -> tuple[str | None, str | None, str | None, list[str]]:
-        spec = self.runtime.entity(self.child)
-        activity = spec.activity
-        assert activity is not None
-        readable = self.access.can_read
-        at = activity.at if activity.at and readable(activity.at) else None
-        by = activity.by or spec.owner()
-        kind = activity.kind if activity.kind and readable(activity.kind) else None
-        text = [name for name in activity.text if readable(name)]
-        return at, by if by and readable(by) else None, kind, text
-
-    async def read(self, position: Any, limit: int) -> Rows:
-        spec = self.runtime.entity(self.child)
-        at, by, kind, text = self._parts()
-        sort = f"-{at or 'created_at'}"
-        title = spec.title()
-        fields = [name for name in (title, at, by, kind, *text, "created_at", "created_by")
-                  if name and (name not in spec.fields or self.access.can_read(name))]
-        if position is not None and not isinstance(position, str):
-            raise BadRequest(message("timeline_bad_cursor"))
-        page = await list_records(self.conn, self.runtime, self.actor, self.child, ListQuery(
-            preset={"==": [{"var": self.link}, self.record_id]}, sort=sort, limit=limit,
-            cursor=position, fields=list(dict.fromkeys(fields))), self.now)
-        keys = parse_sort(sort, spec)
-        return [(encode_cursor(keys, item), self._entry(item, at, by, kind, text))
-                for item in page.items], page.next_cursor is not None
-
-    def _entry(self, item: dict[str, Any], at: str | None, by: str | None,
-               kind: str | None, text: list[str]) -> Entry:
-        spec = self.runtime.entity(self.child)
-        moment = item.get(at or "created_at")
-        if isinstance(moment, date) and not isinstance(moment, datetime):
-            zone = ZoneInfo(self.runtime.doc.app.timezone)
-            moment = datetime.combine(moment, time(), zone)
-        title_field = spec.title()
-        title = str(item.get(title_field) or "") if title_field else ""
-        label = spec.display_label(self.locale)
-        details: dict[str, Any] = {
-            "entity": self.child, "entity_label": label, "record_id": item["id"],
-            "via": self.link, "subject": title, "kind": None,
-            "text": [{"field": name, "label": localize(spec.field_label(name), self.locale),
-                      "text": str(item[name])} for name in text if item.get(name)]}
-        if kind and item.get(kind) is not None:
-            details["kind"] = {"value": item[kind], "label": localize(
-                spec.fields[kind].option_label(item[kind]), self.locale)}
-        who = item.get(by) if by else item.get("created_by")
-        return Entry(self.name, item["id"], moment, "activity",
-                     localize(message("timeline_activity", entity=label,
-                                      title=title or f"#{item['id']}"), self.locale),
-                     by=who if isinstance(who, int) else None, details=details)
-
-    async def finish(self, entries: list[Entry]) -> None:
-        return None
 
 
 async def record_sources(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
