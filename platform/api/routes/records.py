@@ -34,6 +34,9 @@ from loom.platform.records.reads import (
 from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.removal import delete_impact
 from loom.platform.records.subtable_reads import with_rows
+from loom.platform.records.timeline import DEFAULT_LIMIT as DEFAULT_TIMELINE
+from loom.platform.records.timeline import MAX_LIMIT as MAX_TIMELINE
+from loom.platform.records.timeline import record_timeline
 from loom.platform.security.permissions import authorize
 from loom.renderers.openapi import IF_MATCH
 
@@ -44,6 +47,15 @@ OBJECT_BODY = {"requestBody": {"required": True, "content": {
 LIST_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
 MAX_BULK = 1000
+TIMELINE_DOC = (
+    "`{items, next_cursor}`. Each item: `id`, `type` (`activity` — a record of an entity "
+    "marked `activity` pointing at this one —, `created`, `changed`, `shared`, `deleted`, "
+    "`restored`, `flow`, `email`, `notification`), `at`, `title` in the reader's "
+    "language, `by: {id, name}` or null, and by type: `changes: [{field, label, old, new, "
+    "old_text, new_text}]`; `entity`, `record_id`, `subject`, `kind`, `text`; `flow`, "
+    "`event`, `node`, `node_label`, `comment`, `assignee`; `subject`, `to`, `cc`, `status`. "
+    "Only what the reader may see: the record within their reach, no hidden fields, "
+    "activities of entities they may read, their own notifications (administrators: all).")
 
 
 def parse_filter(text: str | None) -> Any:
@@ -192,6 +204,24 @@ async def history(request: Request, app: str, entity: str, record_id: int) -> An
         item["changes"] = {name: values for name, values in item["changes"].items()
                            if name == SHARE_KEY or access.can_read(name)}
     return LoomJSONResponse({"items": items})
+
+
+@router.get(PREFIX + "/{record_id}/timeline",
+            summary="The record's activity timeline, newest first (keyset pages): "
+            "follow-ups, field changes, flow steps, emails and notifications",
+            description=TIMELINE_DOC, responses=refusals(404))
+async def timeline(request: Request, app: str, entity: str, record_id: int,
+                   limit: int = Query(default=DEFAULT_TIMELINE, description="Entries per "
+                                      f"page, 1–{MAX_TIMELINE}"),
+                   cursor: str | None = Query(default=None, description="`next_cursor` of "
+                                              "the page before")) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        body = await record_timeline(conn, runtime, actor, entity, record_id, svc.clock.now(),
+                                     locale=request_locale(request), limit=limit,
+                                     cursor=cursor)
+    return LoomJSONResponse(body)
 
 
 class RecordShareIn(BaseModel):

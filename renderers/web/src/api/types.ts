@@ -222,3 +222,131 @@ export interface FileValue {
   size?: number;
   type?: string;
 }
+
+// --- the record page (360°) ---------------------------------------------------------------
+
+export interface ActionState {
+  name: string;
+  label: string;
+  available: boolean;
+  reason?: string;
+  confirm?: string;
+}
+
+export interface KeyField {
+  name: string;
+  label: string;
+}
+
+export interface Stage {
+  value: string;
+  label: string;
+  category?: string | null;
+  final: boolean;
+  guidance: string | null;
+  key_fields: KeyField[];
+  key_conditions: { label: string }[];
+  time_limit: string | null;
+  time_limit_text: string | null;
+}
+
+export interface StagePath {
+  field: string;
+  label: string;
+  stages: Stage[];
+  current: { value: string | null; entered_at: string | null; due_at: string | null;
+             overdue: boolean;
+             missing: { fields: KeyField[]; conditions: { label: string }[] } };
+  history: { value: string; entered_at: string | null; left_at: string | null }[];
+}
+
+export interface RelatedList {
+  name: string;
+  entity: string;
+  via: string;
+  label: string;
+  columns: FieldSchema[];
+  items: RecordData[];
+  titles?: Record<string, Record<string, string>>;
+  count: number | null;
+  count_capped: boolean;
+  more: string;
+}
+
+export interface RecordView {
+  entity: string;
+  record: RecordData;
+  actions: ActionState[];
+  related: RelatedList[];
+  stages: StagePath[];
+  may: { update: boolean; delete: boolean };
+}
+
+export interface PersonRef {
+  id: number;
+  name: string;
+}
+
+export interface TimelineChange {
+  field: string;
+  label: string;
+  old: unknown;
+  new: unknown;
+  old_text?: string;
+  new_text?: string;
+}
+
+export interface TimelineEntry {
+  id: string;
+  type: "created" | "changed" | "deleted" | "restored" | "shared" | "activity" | "flow"
+    | "email" | "notification" | string;
+  at: string | null;
+  title: string;
+  by: PersonRef | null;
+  source?: string;
+  changes?: TimelineChange[];
+  // activity
+  entity?: string;
+  entity_label?: string;
+  record_id?: number;
+  subject?: string;
+  kind?: { value: string; label: string } | null;
+  text?: { field: string; label: string; text: string }[];
+  // flow
+  flow?: { name: string; label: string; instance: number };
+  event?: string;
+  node_label?: string | null;
+  comment?: string | null;
+  assignee?: PersonRef | null;
+  // email, notification
+  to?: string[] | PersonRef | null;
+  cc?: string[];
+  status?: string;
+  body?: string | null;
+}
+
+export interface TimelinePage {
+  items: TimelineEntry[];
+  next_cursor: string | null;
+}
+
+export interface FlowInstance {
+  id: number;
+  flow: string;
+  label?: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  waiting?: { node: string; label: string }[];
+  open_tasks: { id: number; title: string; assignee_id: number | null;
+                assignee_name?: string | null; candidates: number[] | null;
+                due_at: string | null }[];
+}
+
+export interface Share {
+  user_id: number;
+  email: string;
+  name: string;
+  access: "read" | "write";
+  shared_at: string;
+}
