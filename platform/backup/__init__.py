@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
 from loom.metamodel.errors import BadRequest, Conflict, LoomError, NotFound
@@ -30,7 +29,7 @@ from loom.platform.backup import postgres_dump, sqlite_copy
 from loom.platform.backup.archive import Manifest, copy_file, read_archive, write_archive
 from loom.platform.settings import Settings
 from loom.platform.storage.database import Database
-from loom.platform.storage.migrate import alembic_config, current_revision, upgrade
+from loom.platform.storage.migrate import current_revision, known_revisions, upgrade
 from loom.platform.storage.system_tables import workspaces
 
 register_messages({
@@ -194,9 +193,7 @@ def _check_restorable(manifest: Manifest, source: Path, here: str) -> None:
     if manifest.database != here:
         raise BadRequest(message("backup_other_database", file=source.name,
                                  found=manifest.database, here=here))
-    scripts = ScriptDirectory.from_config(alembic_config())
-    known = {script.revision for script in scripts.walk_revisions()}
-    if manifest.revision not in known:
+    if manifest.revision not in known_revisions():
         raise BadRequest(message("backup_newer_schema", file=source.name,
                                  made_by=manifest.loom_version, revision=manifest.revision))
 
