@@ -39,6 +39,7 @@ PROBLEM_DESCRIPTIONS = {
     409: "Conflict: a stale version, a duplicate, or a state that does not allow it",
     413: "The request body is too large",
     415: "The body is not of a media type this operation reads",
+    507: "The server has no room left to keep it (its disk is full); nothing was kept",
     422: "Invalid: every problem, one entry per field",
     428: "Precondition required: send If-Match: \"<version>\" (the record's ETag)",
     429: "Too many requests: wait for Retry-After seconds",

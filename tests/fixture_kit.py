@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +91,13 @@ async def copy_database(template: str, directory: object) -> str:
         shutil.copyfile(make_url(template).database, target)
         return f"sqlite+aiosqlite:///{target}"
     return await create_pg_database(template=make_url(template).database)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nothing listens on (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from loom.platform.api.routes import (
     jobs,
     me,
     metadata,
+    metrics,
     operations,
     passwords,
     people,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.operations = running
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     # Every command may be refused (problems.COMMAND_REFUSALS); each route declares the
     # refusals of its own (404, 409, a body's 413…). The routers below that do not yet
     # declare theirs get them here, where they are mounted.

@@ -13,6 +13,7 @@ result.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from loom.engines.expressions import ExpressionError
 from loom.metamodel.errors import LoomError, NotFound, describe_error
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.jobs import AnyJob, ClvJob
+from loom.platform import metrics
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.jobs import runs
 from loom.platform.jobs.clv import stage_clv
@@ -88,6 +90,19 @@ class JobRunner:
                   actor: Actor | None = None) -> dict[str, Any] | None:
         """Run job ``name`` as of ``as_of`` (default: today in its zone); the run as
         ``runs.public`` shows it, or None when the slot was claimed already."""
+        started = time.perf_counter()
+        status = "failed"
+        try:
+            done = await self._run(runtime, name, as_of=as_of, trigger=trigger, slot=slot,
+                                   actor=actor)
+            status = "done" if done is not None else "skipped"
+            return done
+        finally:
+            metrics.job_duration.labels(name, status).observe(time.perf_counter() - started)
+
+    async def _run(self, runtime: AppRuntime, name: str, *, as_of: date | None,
+                   trigger: Trigger, slot: str | None,
+                   actor: Actor | None) -> dict[str, Any] | None:
         job = job_spec(runtime, name)
         as_of = as_of or self.today(runtime, job)
         clock, database = self.services.clock, self.services.database

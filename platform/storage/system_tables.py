@@ -560,3 +560,19 @@ stage_entries = Table(
     # the reminder duty's question: open, unreminded, due
     Index("ix_stage_entries_due", "reminded_at", "left_at", "due_at"),
 )
+
+# Worker processes and when each last showed it is alive (``beat_at``, every few seconds
+# from its own task) and finished a round of its duties (``round_at``): the readiness check
+# and the administrators' worker page read them. Runtime state: never in a backup.
+worker_heartbeats = Table(
+    "worker_heartbeats", system_metadata,
+    Column("worker", String(200), primary_key=True),  # host:pid
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Column("round_at", UTCDateTime, nullable=True),
+    Column("rounds", Integer, nullable=False),
+    Column("failed_rounds", Integer, nullable=False),
+    Column("last_round", JSON, nullable=True),  # what the last round did, duty by duty
+    Column("last_error", Text, nullable=True),
+    Column("stopped_at", UTCDateTime, nullable=True),
+)
