@@ -2,7 +2,7 @@
 index to find a record's notifications.
 
 Revision ID: 0055
-Revises: 0016
+Revises: 0040
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from loom.platform.storage.types import ID
 
 revision = "0055"
-down_revision = "0016"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
