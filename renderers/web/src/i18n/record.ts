@@ -7,7 +7,7 @@ export default {
       actionDone: "已完成“{action}”", refused: "未能执行“{action}”：{reason}",
       confirmTitle: "请确认", ok: "确定", cancel: "取消", back: "返回列表",
       notFound: "记录不存在或您无权查看", loadFailed: "加载失败：{reason}",
-      details: "详细信息", formSlot: "记录表单", noValue: "—", id: "编号 {id}",
+      details: "详细信息", edit: "编辑", noValue: "—", id: "编号 {id}",
       sections: "页面分区",
     },
     stage: {
@@ -51,7 +51,7 @@ export default {
       actionDone: "“{action}” done", refused: "“{action}” could not run: {reason}",
       confirmTitle: "Please confirm", ok: "OK", cancel: "Cancel", back: "Back to the list",
       notFound: "This record does not exist or you may not see it",
-      loadFailed: "Could not load: {reason}", details: "Details", formSlot: "Record form",
+      loadFailed: "Could not load: {reason}", details: "Details", edit: "Edit",
       noValue: "—", id: "No. {id}", sections: "Page sections",
     },
     stage: {
