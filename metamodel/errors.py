@@ -150,6 +150,15 @@ class UnsupportedMediaType(LoomError):
     title = "Unsupported media type"
 
 
+class InsufficientStorage(LoomError):
+    """The server has no room left to keep what was sent (the disk of its files is full);
+    nothing was kept."""
+
+    status = 507
+    type_slug = "insufficient-storage"
+    title = "Insufficient storage"
+
+
 def describe_error(exc: Exception, locale: str = "en") -> str:
     """An error as one line of text, with each of its problems: for reports kept after the
     request (a job run's failures, the records a handover left behind)."""

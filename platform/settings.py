@@ -80,6 +80,20 @@ class Settings(BaseSettings):
     # server's default (4MB) makes the planner walk the orders by index to group them,
     # several times slower than hashing them (docs/PERFORMANCE.md, "RFM job").
     job_work_mem: str = Field(default="256MB", pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$")
+    # --- operations (docs/OPERATIONS.md) ---
+    # /metrics answers requests from this machine (loopback) only, unless this token is
+    # set: then it answers whoever sends "Authorization: Bearer <token>", and nobody else
+    metrics_token: str | None = None
+    # ``loom worker`` serves its own /metrics on 127.0.0.1:<port> when set
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # a worker whose heartbeat is older than this is stale (beats come every 10 seconds)
+    worker_stale_seconds: int = Field(default=60, ge=15, le=86_400)
+    # /api/health/ready requires a live worker (false: it reports the worker, but a server
+    # without one is still ready to take requests)
+    ready_needs_worker: bool = True
+    # on SIGTERM, ``loom serve`` stops taking connections and gives the requests under way
+    # this long to finish
+    shutdown_seconds: int = Field(default=30, ge=1, le=3600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +93,13 @@ async def copy_database(template: str, directory: object) -> str:
     return await create_pg_database(template=make_url(template).database)
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nothing listens on (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     """The problem+json body of a refused request, checked for its shape."""
     assert response.status_code == status, response.text
@@ -104,15 +112,13 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 async def finished(client: httpx.AsyncClient, operation: dict[str, Any]) -> dict[str, Any]:
-    """The operation once it has ended (read as a client would, until it is done; at most
-    five minutes); the background task runs on the test's event loop, so each wait lets it
-    work."""
+    """The operation once it has ended, read as a client follows it: the server is asked to
+    answer when it ends (``wait``), so no guess at how long it takes; five minutes at most."""
     import asyncio
 
     async with asyncio.timeout(300):
         while operation["status"] in ("queued", "running"):
-            await asyncio.sleep(0.05)
-            response = await client.get(operation["url"])
+            response = await client.get(operation["url"], params={"wait": "30"})
             assert response.status_code == 200, response.text
             operation = response.json()
     return operation

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loom.platform import metrics
 from loom.platform.api.problems import internal_error
 from loom.platform.settings import Settings
 
@@ -59,10 +60,25 @@ class RequestContext:
                 raise
             await internal_error(Request(scope))(scope, receive, send_with_headers)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.http_requests.labels(scope.get("method", ""), route_template(scope),
+                                         str(status["code"])).observe(elapsed)
             log.info("request", extra={
                 "request_id": request_id, "method": scope.get("method"),
                 "path": scope.get("path"), "status": status["code"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+                "duration_ms": round(elapsed * 1000, 2)})
+
+
+def route_template(scope: Scope) -> str:
+    """The route a request took, as declared (``/api/apps/{app}/records/{entity}``): what
+    metrics count by, never the path itself (unbounded, and it may name people)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str) and path:
+        return path
+    is_page = scope.get("method") in ("GET", "HEAD") and \
+        not str(scope.get("path", "")).startswith("/api/")
+    return "(pages)" if is_page else "(unmatched)"
 
 
 class BodyLimit:

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from loom.metamodel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.records.files import ReceivedFile
+from loom.platform.records.files import ReceivedFile, room_for_files
 from loom.platform.records.sheets import Kind, check_kind
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE
 
@@ -159,11 +159,12 @@ async def received_file(request: Request, limit: int,
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(message("upload_too_large", limit=limit))
-    os.makedirs(directory, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(prefix="upload-", dir=directory)
+    with room_for_files():
+        os.makedirs(directory, exist_ok=True)
+        descriptor, name = tempfile.mkstemp(prefix="upload-", dir=directory)
     try:
         digest = hashlib.sha256()
-        with os.fdopen(descriptor, "wb") as target:
+        with room_for_files(), os.fdopen(descriptor, "wb") as target:
             async with request.form(max_files=1, max_fields=5) as form:
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile):
@@ -176,6 +177,7 @@ async def received_file(request: Request, limit: int,
     finally:
         with suppress(OSError):
             os.unlink(name)
+
 
 
 async def _hashed(chunks: AsyncIterator[bytes], digest: Any) -> AsyncIterator[bytes]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from loom.platform.cli import (  # noqa: F401  (they register commands)
     apps,
+    backups,
     data,
     demo,
     jobs,
+    openapi,
     serving,
     users,
 )

@@ -29,7 +29,7 @@ def serve(host: str = typer.Option(None, help="Default: LOOM_HOST or 127.0.0.1")
     _prepare_to_serve(settings)
     configure_logging(settings.log_json)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None)
+                log_config=None, timeout_graceful_shutdown=settings.shutdown_seconds)
 
 
 def _announce_admin(result: Bootstrapped) -> None:
@@ -104,6 +104,13 @@ async def _run_worker(settings: Settings, moment: datetime | None, once: bool,
             typer.echo(json.dumps({"as_of": (moment or clock.now()).isoformat(),
                                    "done": report.done}))
             return
+        if settings.worker_metrics_port:  # this process's counters, for Prometheus
+            from prometheus_client import start_http_server
+
+            from loom.platform.metrics import REGISTRY
+
+            start_http_server(settings.worker_metrics_port, addr="127.0.0.1",
+                              registry=REGISTRY)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_name in ("SIGINT", "SIGTERM"):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound
 from loom.metamodel.i18n import message, register_messages
+from loom.platform import metrics
 from loom.platform.storage.system_tables import flow_activations, flow_history, flow_instances
 from loom.platform.tasks.store import cancel_timers
 
@@ -98,6 +99,7 @@ async def record_history(conn: AsyncConnection, instance_id: int, now: datetime,
     await conn.execute(insert(flow_history).values(
         instance_id=instance_id, at=now, node=node, event=event, actor_id=actor_id,
         task_id=task_id, comment=comment, details=details or {}))
+    metrics.flow_steps.labels(event).inc()
 
 
 async def history(conn: AsyncConnection, instance_id: int) -> list[dict[str, Any]]:

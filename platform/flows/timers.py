@@ -4,6 +4,7 @@ pinned to, as the system; a timer whose instance or node no longer waits is canc
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +24,14 @@ if TYPE_CHECKING:
 
 
 
-async def run_flow_timers(services: Services, as_of: datetime) -> int:
+async def run_flow_timers(services: Services, as_of: datetime, *,
+                          stopping: asyncio.Event | None = None) -> int:
     """Fire every flow timer due at ``as_of``; returns how many it finished."""
     async def handle(conn: AsyncConnection, timer_id: int, moment: datetime) -> int:
         return await _fire(services, conn, timer_id, moment)
 
-    return await fire_due(services.database, as_of, FLOW_TIMER_KINDS, handle)
+    return await fire_due(services.database, as_of, FLOW_TIMER_KINDS, handle,
+                          stopping=stopping)
 
 
 async def _fire(services: Services, conn: AsyncConnection, timer_id: int,

@@ -11,9 +11,12 @@ serving one database must share ``data_dir`` (or mount the same volume there).
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +25,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.metamodel.errors import NotFound, PermissionDenied, UnsupportedMediaType
+from loom.metamodel.errors import (
+    InsufficientStorage,
+    NotFound,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
@@ -41,7 +49,24 @@ register_messages({
     "file_kind_refused": {"en": "'{name}' is not a file this field takes ({accepted})",
                           "zh-CN": "“{name}”不是此字段接受的文件类型（{accepted}）"},
     "file_not_found": {"en": "There is no file {file}", "zh-CN": "文件 {file} 不存在"},
+    "file_no_room": {
+        "en": "The server has no room left to keep files; nothing was kept. Tell the "
+              "administrator (the disk of LOOM_DATA_DIR is full)",
+        "zh-CN": "服务器已没有空间保存文件，本次未保存任何内容。"
+                 "请告知管理员（LOOM_DATA_DIR 所在磁盘已满）"},
 })
+
+
+@contextmanager
+def room_for_files() -> Iterator[None]:
+    """A full disk (or quota) where files are kept is the server's problem, and said so:
+    507, never a 500. The caller removes what it had begun to write."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise InsufficientStorage(message("file_no_room")) from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -85,8 +110,9 @@ class FileStore:
             field=field, name=name, content_type=kind.content_type, size=received.size,
             sha256=received.sha256, uploaded_by=actor.user_id, uploaded_at=now))
         destination = self._path(runtime.workspace_id, key)
-        os.makedirs(destination.parent, exist_ok=True)
-        os.replace(received.path, destination)  # last: a failure leaves no row behind
+        with room_for_files():
+            os.makedirs(destination.parent, exist_ok=True)
+            os.replace(received.path, destination)  # last: a failure leaves no row behind
         return {"key": key, "name": name, "size": received.size, "type": kind.content_type,
                 "url": f"/api/apps/{runtime.slug}/files/{key}"}
 

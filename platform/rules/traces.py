@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.forms.values import to_json
 from loom.metamodel.i18n import message, register_messages
+from loom.platform import metrics
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import rule_runs
@@ -60,6 +61,8 @@ async def write_traces(conn: AsyncConnection, rows: list[dict[str, Any]]) -> Non
     """The traces of one save, in one statement."""
     if rows:
         await conn.execute(insert(rule_runs), rows)
+        for row in rows:
+            metrics.rule_runs.labels(row["status"]).inc()
 
 
 async def write_trace(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,

@@ -45,3 +45,9 @@ async def current_revision(database: Database) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    """Every revision this Loom's migrations know (an unknown one is a newer Loom's)."""
+    return {script.revision for script in
+            ScriptDirectory.from_config(alembic_config()).walk_revisions()}

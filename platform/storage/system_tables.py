@@ -170,7 +170,11 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    # the record whose change sent it (its timeline shows it), when there is one
+    Column("entity", String(40), nullable=True),
+    Column("record_id", ID, nullable=True),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_record", "app_id", "entity", "record_id"),
 )
 
 notifications = Table(
@@ -189,6 +193,7 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("read_at", UTCDateTime, nullable=True),
     Index("ix_notifications_inbox", "user_id", "read_at"),
+    Index("ix_notifications_record", "app_id", "entity", "record_id"),
 )
 
 role_members = Table(
@@ -554,4 +559,20 @@ stage_entries = Table(
     Index("ix_stage_entries_record", "app_id", "entity", "record_id", "field"),
     # the reminder duty's question: open, unreminded, due
     Index("ix_stage_entries_due", "reminded_at", "left_at", "due_at"),
+)
+
+# Worker processes and when each last showed it is alive (``beat_at``, every few seconds
+# from its own task) and finished a round of its duties (``round_at``): the readiness check
+# and the administrators' worker page read them. Runtime state: never in a backup.
+worker_heartbeats = Table(
+    "worker_heartbeats", system_metadata,
+    Column("worker", String(200), primary_key=True),  # host:pid
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Column("round_at", UTCDateTime, nullable=True),
+    Column("rounds", Integer, nullable=False),
+    Column("failed_rounds", Integer, nullable=False),
+    Column("last_round", JSON, nullable=True),  # what the last round did, duty by duty
+    Column("last_error", Text, nullable=True),
+    Column("stopped_at", UTCDateTime, nullable=True),
 )

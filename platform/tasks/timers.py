@@ -10,6 +10,7 @@ claims only the kinds of timer it owns.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -20,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import NotFound
 from loom.metamodel.i18n import DEFAULT_LOCALE, message, register_messages
+from loom.platform import metrics
 from loom.platform.outbox.notifications import notify
+from loom.platform.storage.leases import release
 from loom.platform.storage.system_tables import timers, users
 from loom.platform.tasks.store import claim_due_timers, finish_timer, get_task
 
@@ -39,23 +42,34 @@ register_messages({
 })
 
 
-async def run_timers(services: Services, as_of: datetime) -> int:
+async def run_timers(services: Services, as_of: datetime, *,
+                     stopping: asyncio.Event | None = None) -> int:
     """Fire (or cancel) every task timer due at ``as_of``; returns how many it finished."""
-    return await fire_due(services.database, as_of, TITLES, _handle)
+    return await fire_due(services.database, as_of, TITLES, _handle, stopping=stopping)
 
 
 async def fire_due(database: Database, as_of: datetime, kinds: Iterable[str],
-                   handle: Callable[[AsyncConnection, int, datetime], Awaitable[int]]) -> int:
+                   handle: Callable[[AsyncConnection, int, datetime], Awaitable[int]], *,
+                   stopping: asyncio.Event | None = None) -> int:
     """Lease the due timers of ``kinds`` and hand each to ``handle`` in its own
     transaction; a timer whose handling fails keeps its lease until it runs out, and a
-    later round tries it again. Returns how many timers were finished."""
+    later round tries it again. When ``stopping`` is set, the timers not yet handled are
+    given back. Returns how many timers were finished."""
     finished = 0
     while True:
+        if stopping is not None and stopping.is_set():
+            return finished
         async with database.write() as conn:
             claimed = await claim_due_timers(conn, as_of, kinds=kinds)
         if not claimed:
             return finished
-        for timer in claimed:
+        for position, timer in enumerate(claimed):
+            if stopping is not None and stopping.is_set():
+                async with database.write() as conn:
+                    await release(conn, timers, [t["id"] for t in claimed[position:]])
+                return finished
+            metrics.timer_lateness.labels(timer["kind"]).observe(
+                max(0.0, (as_of - timer["due_at"]).total_seconds()))
             try:
                 async with database.write() as conn:
                     finished += await handle(conn, timer["id"], as_of)

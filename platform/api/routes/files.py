@@ -27,7 +27,7 @@ def store(request: Request) -> FileStore:
 
 @router.post("/api/apps/{app}/files/{entity}/{field}", status_code=201,
              summary="Upload a file for a file or image field; answers the value to put in it",
-             openapi_extra=FORM, responses=refusals(404, 413, 415, body=True))
+             openapi_extra=FORM, responses=refusals(404, 413, 415, 507, body=True))
 async def upload(request: Request, app: str, entity: Name, field: Name) -> Any:
     svc, files = services(request), store(request)
     # signed in first: nobody else gets to send us a body

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import loom.platform.apps.templates as templates
@@ -27,3 +29,13 @@ def small_recipe() -> dict[str, Any]:
         if not isinstance(group.get("count", 1), int):
             group["count"] = 1
     return recipe
+
+
+def small_crm_shelf(folder: Path, monkeypatch: Any) -> Path:
+    """A templates folder whose ``crm`` is the real template with the small recipe, in
+    place of the stock shelf for the test."""
+    shutil.copytree(CRM, folder / "crm")
+    (folder / "crm" / "demo" / "recipe.json").write_text(
+        json.dumps(small_recipe(), ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(templates, "TEMPLATES_DIR", folder)
+    return folder / "crm"

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from fixture_kit import free_port
 
 from loom.platform.outbox import store
 from loom.platform.outbox.email import EmailTransport
@@ -33,15 +33,9 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture

@@ -81,6 +81,9 @@ async def test_the_360_view_leaves_out_what_the_reader_may_not_read(world: World
     # a customer outside a rep's reach does not exist for them
     stranger = await world.create("customer", {"name": "李的客户", "tag": "prospect",
                                                "owner": world.id("li")})
+    assert engineer["may"] == {"update": False, "delete": False}
+    assert (await world.as_("zhang").get(f"{RECORDS}/customer/{customer['id']}/related")
+            ).json()["may"]["update"] is True  # his own customer
     missing = await world.as_("zhang").get(f"{RECORDS}/customer/{stranger['id']}/related")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith(PROBLEM)

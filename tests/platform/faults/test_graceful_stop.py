@@ -1,0 +1,154 @@
+"""SIGTERM, on both databases: ``loom worker`` finishes the delivery in hand, gives back the
+deliveries it had claimed but not begun (another worker takes them at once, not when the
+lease runs out), marks its heartbeat stopped and exits; nothing is sent twice. ``loom
+serve`` lets a request under way finish, then exits. Each bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from fixture_kit import free_port
+from sqlalchemy import select
+
+from loom.platform.outbox import store
+from loom.platform.outbox.email import EmailTransport
+from loom.platform.services import Services
+from loom.platform.storage.system_tables import outbox, worker_heartbeats
+from loom.platform.worker import Worker
+
+MAILS = 8
+
+
+class SlowInbox:
+    """An SMTP server that takes a second to accept each message."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        mail = message_from_bytes(envelope.content, policy=policy.default)
+        self.subjects.append(str(mail["Subject"]))
+        await asyncio.sleep(1)
+        return "250 OK"
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
+    inbox, port = SlowInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def loom_env(services: Services, **more: str) -> dict[str, str]:
+    return {**os.environ, "LOOM_DATABASE_URL": services.settings.resolved_database_url(),
+            "LOOM_DATA_DIR": str(services.settings.data_dir), "LOOM_LOCALE": "en",
+            "LOOM_LOG_JSON": "false", **more}
+
+
+async def loom_process(services: Services, tmp_path: Path, *args: str,
+                       **env: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "loom.platform.cli", *args, env=loom_env(services, **env),
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def stopped(process: asyncio.subprocess.Process, seconds: float) -> str:
+    """Its exit, at most ``seconds`` after SIGTERM; its standard error."""
+    process.send_signal(signal.SIGTERM)
+    _, errors = await asyncio.wait_for(process.communicate(), timeout=seconds)
+    return errors.decode()
+
+
+async def test_a_stopped_worker_gives_back_what_it_had_not_begun(
+        services: Services, slow_smtp: tuple[SlowInbox, int], tmp_path: Path) -> None:
+    inbox, port = slow_smtp
+    async with services.database.write() as conn:
+        for number in range(MAILS):
+            await store.enqueue(conn, workspace_id=1, app_id=None, kind="email",
+                                key=f"reminder:{number}", now=services.clock.now(),
+                                payload={"to": ["li@example.com"], "subject": f"提醒 {number}",
+                                         "text": "请跟进客户"})
+    worker = await loom_process(services, tmp_path, "worker", "--poll", "0.2",
+                                LOOM_SMTP_URL=f"smtp://127.0.0.1:{port}")
+    try:
+        async with asyncio.timeout(60):
+            while True:  # until the second message is under way
+                if len(inbox.subjects) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+        errors = await stopped(worker, 30)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+    assert worker.returncode == 0, errors
+
+    async with services.database.read() as conn:
+        rows = (await conn.execute(select(outbox).order_by(outbox.c.id))).mappings().all()
+        [beat] = (await conn.execute(select(worker_heartbeats))).mappings().all()
+    sent = [row for row in rows if row["status"] == "sent"]
+    waiting = [row for row in rows if row["status"] == "pending"]
+    assert len(sent) == len(inbox.subjects) and 2 <= len(sent) < MAILS  # the one in hand finished
+    assert len(waiting) == MAILS - len(sent)
+    assert all(row["claimed_until"] is None for row in waiting)  # given back
+    assert beat["stopped_at"] is not None
+
+    # another worker at once (not when a lease runs out): the rest, each once
+    services.settings.smtp_url = f"smtp://127.0.0.1:{port}"
+    again = Worker(services, email=EmailTransport(services.settings.smtp_url, "crm@example.com"))
+    assert (await again.deliver_outbox(services.clock.now())) == MAILS - len(sent)
+    assert sorted(inbox.subjects) == sorted(row["payload"]["subject"] for row in rows)
+
+
+async def test_a_stopped_server_finishes_the_request_under_way(services: Services,
+                                                               tmp_path: Path) -> None:
+    port = free_port()
+    server = await loom_process(services, tmp_path, "serve", "--port", str(port),
+                                LOOM_FIRST_RUN="blank", LOOM_SHUTDOWN_SECONDS="20")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            async with asyncio.timeout(60):
+                while True:
+                    try:
+                        if (await client.get("/api/health/live")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+
+            sent_first_part = asyncio.Event()
+
+            async def slow_body() -> Any:
+                yield b'{"email": "admin@example.com", '
+                sent_first_part.set()
+                await asyncio.sleep(1.5)  # SIGTERM arrives meanwhile
+                yield b'"password": "admin-password-1"}'
+
+            login = asyncio.create_task(client.post(
+                "/api/auth/token", content=slow_body(),
+                headers={"Content-Type": "application/json"}))
+            await sent_first_part.wait()
+            await asyncio.sleep(0.3)
+            stopping = asyncio.create_task(stopped(server, 30))
+            response = await login
+        assert response.status_code == 200, response.text
+        assert response.json()["access_token"]
+        errors = await stopping
+    finally:
+        if server.returncode is None:
+            server.kill()
+    # uvicorn ends by the signal it caught, once shut down (systemd counts that as clean)
+    assert server.returncode in (0, -signal.SIGTERM), errors
+    assert "Application shutdown complete" in errors
