@@ -109,6 +109,14 @@ def test_a_formula_recomputes_as_the_user_types(visitor: Visitor) -> None:
     amount.fill("")
     expect(weighted).to_have_text("¥0.00")
     visitor.shoot("form-formula")
+    # leaving with unsaved changes asks first; Esc closes the question and keeps the form
+    page.get_by_test_id("form.cancel").click()
+    question = page.get_by_role("dialog").filter(has_text="有未保存的修改")
+    expect(question).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/records/opportunity/new$"))
+    expect(probability).to_have_value("50")
 
 
 def test_a_refusal_is_shown_in_chinese_at_its_field_with_the_typed_values_kept(
