@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from crm_world import PASSWORD, Cast, email_of
 from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD
-from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 from server_kit import start_loom
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -151,7 +151,9 @@ def glyphs_differ(page: Page, text: str) -> bool:
 
 def drag(page: Page, source: Locator, target: Locator, steps: int = 15) -> None:
     """Drag ``source`` onto ``target`` the way a hand does: press, move in small steps (a
-    drag library only starts dragging after the pointer has moved), release."""
+    drag library only starts dragging after the pointer has moved), release — once nothing
+    is loading any more (a hand waits for the board too)."""
+    expect(page.locator(".el-loading-mask")).to_have_count(0)
     start, end = source.bounding_box(), target.bounding_box()
     assert start and end, "both ends of a drag must be on screen"
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2

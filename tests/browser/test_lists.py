@@ -84,7 +84,7 @@ def test_a_saved_view_keeps_the_filter_and_opens_again(visitor: Visitor) -> None
     expect(page.get_by_test_id("list.count")).to_contain_text("1")
     page.get_by_test_id("saved-views").click()
     page.get_by_test_id("saved-views.save").click()
-    page.get_by_role("textbox").last.fill("东北线索")
+    page.get_by_role("dialog").get_by_role("textbox").fill("东北线索")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"saved=\d+"))
     saved = expect_ok(server.api().get("/api/apps/crm/saved-views",
