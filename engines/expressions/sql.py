@@ -258,7 +258,7 @@ class Binary(FunctionElement[str]):
 @compiles(Binary)
 def _binary_default(element: Binary, compiler: Any, **kw: Any) -> str:
     (inner,) = element.clauses
-    return compiler.process(inner, **kw)
+    return f"({compiler.process(inner, **kw)})"
 
 
 @compiles(Binary, "postgresql")
@@ -289,7 +289,8 @@ def _exact_default(element: ExactDecimal, compiler: Any, **kw: Any) -> str:
 @compiles(ExactDecimal, "postgresql")
 def _exact_pg(element: ExactDecimal, compiler: Any, **kw: Any) -> str:
     (inner,) = element.clauses
-    return compiler.process(inner, **kw)
+    # a function to SQLAlchemy, so never grouped: d * (0 + d) must not become d * 0 + d
+    return f"({compiler.process(inner, **kw)})"
 
 
 class Quotient(FunctionElement[Decimal]):

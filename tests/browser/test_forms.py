@@ -109,6 +109,14 @@ def test_a_formula_recomputes_as_the_user_types(visitor: Visitor) -> None:
     amount.fill("")
     expect(weighted).to_have_text("¥0.00")
     visitor.shoot("form-formula")
+    # leaving with unsaved changes asks first; Esc closes the question and keeps the form
+    page.get_by_test_id("form.cancel").click()
+    question = page.get_by_role("dialog").filter(has_text="有未保存的修改")
+    expect(question).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/records/opportunity/new$"))
+    expect(probability).to_have_value("50")
 
 
 def test_a_refusal_is_shown_in_chinese_at_its_field_with_the_typed_values_kept(
@@ -168,3 +176,49 @@ def test_a_form_fits_a_phone_screen(phone_visitor: Visitor) -> None:
     # the page itself never scrolls sideways; only the line items' table may
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     phone_visitor.shoot("form-quote-phone")
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5c8e2"
+    "ad0000000049454e44ae426082")
+
+
+def test_photos_files_and_a_signature_are_kept_with_the_record(visitor: Visitor) -> None:
+    server = visitor.server
+    _create(server, "customer", name="签名客户", tag="formal")
+    visitor.sign_in("admin")
+    page = visitor.open("/apps/crm/records/ticket/new")
+    _input(page, "ticket.subject").fill("打印机卡纸")
+    picker = page.get_by_test_id("ticket.customer.picker")
+    picker.locator(".el-select__wrapper").click()
+    picker.locator("input").fill("签名客户")
+    page.get_by_role("option", name="签名客户").click()
+    _choose(page, "ticket.status", "已解决")
+    _input(page, "ticket.solution").fill("更换搓纸轮")
+    photos = page.get_by_test_id("ticket.photos")
+    photos.locator("input[type=file]").set_input_files(
+        [{"name": "现场.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(photos.locator("img")).to_have_attribute("alt", "现场.png")
+    # a kind the field does not take is refused before anything is sent
+    attachments = page.get_by_test_id("ticket.attachments")
+    attachments.locator("input[type=file]").set_input_files(
+        [{"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"}])
+    expect(attachments.get_by_role("alert")).to_contain_text("tool.exe")
+    pad = page.get_by_test_id("ticket.signature").locator("canvas")
+    pad.evaluate("(canvas) => canvas.scrollIntoView({block: 'center'})")
+    box = pad.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 40)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + 40 + (step % 3) * 12)
+    page.mouse.up()
+    expect(page.get_by_test_id("ticket.signature.item")).to_be_visible()
+    visitor.shoot("form-files-signature")
+    page.get_by_test_id("form.save").click()
+    expect(page).to_have_url(re.compile(r"/apps/crm/records/ticket/\d+$"))
+    saved = expect_ok(server.api().get(f"{RECORDS}/ticket/{page.url.rsplit('/', 1)[1]}"))
+    assert [(p["name"], p["type"]) for p in saved["photos"]] == [("现场.png", "image/png")]
+    assert saved["attachments"] in (None, [])
+    assert saved["signature"]["image"].startswith("data:image/png")

@@ -155,3 +155,21 @@ describe("values typed and shown in a form", async () => {
     expect(fileSize(10 * 1024 * 1024, "zh-CN")).toBe("10 MB");
   });
 });
+
+describe("required fields left blank", () => {
+  it("are found before a save: visible ones and line items' required cells", async () => {
+    const { blankRequired } = await import("@/forms/logic");
+    const quote: FormSchema = { ...opportunity, tabs: undefined, sections: [{
+      name: "s", label: "s", columns: 1, collapsed: false, visible: true,
+      fields: [field("stage", { required: true }), field("lost_reason", {
+        visible: { "==": [{ var: "stage" }, "lost"] }, required: true }),
+               field("total", { required: true })],
+      subtables: [{ field: "items", entity: "quote_item", link_field: "quote", label: "明细",
+                    max_rows: 500, visible: true, readonly: false, formulas: [],
+                    columns: [field("quantity", { required: true }), field("notes")] }] }] };
+    const values = { stage: null, items: [{ quantity: 1 }, { quantity: null, notes: "x" }] };
+    const states = fieldStates(quote, values);
+    expect(blankRequired(quote, values, states, new Set(["total"]))).toEqual([
+      { path: "stage", label: "stage" }, { path: "items[1].quantity", label: "quantity" }]);
+  });
+});

@@ -90,6 +90,32 @@ export function columnStates(table: FormSubtable, row: Row): Record<string, Fiel
     required: column.required === true }]));
 }
 
+/** The required fields (and line items' required cells) left blank, by path
+ * (``items[1].quantity``): checked here before a save, so a person hears at once. */
+export function blankRequired(form: FormSchema, values: Values,
+                              states: Record<string, FieldState>,
+                              computed: Set<string>): { path: string; label: string }[] {
+  const found: { path: string; label: string }[] = [];
+  for (const field of fieldsOf(form)) {
+    const state = states[field.name];
+    if (state?.visible && state.required && !state.readonly && !computed.has(field.name)
+        && isBlank(values[field.name])) found.push({ path: field.name, label: field.label });
+  }
+  for (const table of subtablesOf(form)) {
+    if (!states[table.field]?.visible || states[table.field]?.readonly) continue;
+    ((values[table.field] ?? []) as Row[]).forEach((row, index) => {
+      const rowStates = columnStates(table, row);
+      for (const column of table.columns) {
+        if (rowStates[column.name].required && column.readonly !== true
+            && isBlank(row[column.name])) {
+          found.push({ path: `${table.field}[${index}].${column.name}`, label: column.label });
+        }
+      }
+    });
+  }
+  return found;
+}
+
 // --- formulas ------------------------------------------------------------------------------
 
 type Tree = unknown;
