@@ -171,6 +171,14 @@ def test_a_contract_submitted_from_its_page_shows_where_its_approval_waits(
     new_contact = page.get_by_test_id("related.contact.new")
     expect(new_contact).to_have_attribute("href", f"/apps/crm/records/contact/new"
                                                   f"?customer={customer['id']}")
+    new_contact.click()
+    expect(page.get_by_test_id("contact.customer.picker")).to_contain_text("审批客户")
+    page.get_by_test_id("contact.name").locator("input").first.fill("孙经理")
+    page.get_by_test_id("form.save").click()
+    expect(page.get_by_test_id("record.title")).to_have_text("孙经理")
+    made = expect_ok(server.api().get(f"{RECORDS}/contact", params={
+        "filter": '{"==": [{"var": "name"}, "孙经理"]}'}))["items"]
+    assert [item["customer"] for item in made] == [customer["id"]]
 
 
 def test_a_record_is_shared_from_its_page(visitor: Visitor) -> None:

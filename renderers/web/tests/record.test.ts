@@ -69,3 +69,19 @@ describe("the record page", () => {
     expect(timelineShows("messages", entry("e", "", "email"))).toBe(true);
   });
 });
+
+describe("a new record from a related list", () => {
+  it("starts with the values its address gives, typed, for the form's own fields", async () => {
+    const { presetValues } = await import("@/forms/logic");
+    const fields = [
+      { name: "customer", label: "客户", type: "lookup", ref: "customer" },
+      { name: "name", label: "姓名", type: "text" },
+      { name: "is_primary", label: "主要", type: "boolean" },
+      { name: "locked", label: "锁定", type: "text", readonly: true },
+    ];
+    expect(presetValues(fields, { customer: "42", name: "王", is_primary: "true",
+                                  locked: "x", other: "y" }))
+      .toEqual({ customer: 42, name: "王", is_primary: true });
+    expect(presetValues(fields, { customer: "abc" })).toEqual({});
+  });
+});

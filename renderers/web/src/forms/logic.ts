@@ -214,6 +214,29 @@ export function roundTo(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
+const NUMERIC_PRESETS = new Set(["lookup", "user", "department", "integer", "decimal",
+                                  "currency", "percent", "rating"]);
+
+/** Values given to a new record from outside (the address of the page: a related list's
+ *  "new" names the record it belongs to), for the fields of the form that are not
+ *  read-only, each as its type holds it; anything else is left out. */
+export function presetValues(fields: FormField[], preset: Record<string, string>): Values {
+  const values: Values = {};
+  for (const field of fields) {
+    const text = preset[field.name];
+    if (typeof text !== "string" || text === "" || field.readonly === true) continue;
+    if (NUMERIC_PRESETS.has(field.type)) {
+      const number = Number(text);
+      if (Number.isFinite(number)) values[field.name] = number;
+    } else if (field.type === "boolean") {
+      values[field.name] = text === "true";
+    } else if (field.type !== "subtable") {
+      values[field.name] = text;
+    }
+  }
+  return values;
+}
+
 /** A new record's (or row's) starting values: each field's default, an expression
  * default (``{"today": []}``) evaluated here. */
 export function defaultsOf(fields: FormField[]): Values {
