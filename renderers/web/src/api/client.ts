@@ -51,6 +51,11 @@ export function setRequestLanguage(locale: string): void {
 const CSRF_COOKIE = "loom_csrf";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/** Whether this browser holds a session's cookies (it may still have expired). */
+export function mayBeSignedIn(): boolean {
+  return csrfToken() !== null;
+}
+
 function csrfToken(): string | null {
   for (const part of document.cookie.split(";")) {
     const [name, ...rest] = part.trim().split("=");
