@@ -226,8 +226,8 @@ def _fit(name: str, weighted: Any, start: Array, weights: Array) -> tuple[Array,
     total = float(weights.sum())
 
     def objective(log_params: Array) -> tuple[float, Array]:
-        params = np.exp(log_params)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a trial step far out: answered as "worse"
+            params = np.exp(log_params)
             value, gradient = weighted(params, weights)
         if not np.isfinite(value) or not np.isfinite(gradient).all():
             return 1e300, np.zeros_like(log_params)
