@@ -20,7 +20,7 @@ predictions come back as one row per distinct (x, t_x, T), joined to the summary
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement
 
 from loom.engines.jobs.clv_models import GammaGamma
-from loom.engines.jobs.rfm import days_between
+from loom.engines.jobs.rfm import days_between, events_in_window
 from loom.metamodel.jobs import ClvJob
 
 
@@ -65,14 +65,6 @@ class ClvQuery:
     dialect: str
     amount_scale: int  # decimal places of the event amount (its minor unit)
 
-    def _events_in_window(self) -> list[ColumnElement[bool]]:
-        spec = self.job.events
-        when = self.events.c[spec.date]
-        found = [self.events.c[spec.link].is_not(None), when.is_not(None), when <= self.as_of]
-        if self.job.window_days:
-            found.append(when > self.as_of - timedelta(days=self.job.window_days))
-        return found
-
     def summary(self) -> Select[Any]:
         """One row per subject with events: ``subject_id, x, t_x_days, t_days,
         repeat_minor``."""
@@ -82,7 +74,7 @@ class ClvQuery:
         per_day = (select(table.c[spec.link].label("subject_id"),
                           table.c[spec.date].label("day"),
                           func.sum(minor).label("spend_minor"))
-                   .where(*self._events_in_window())
+                   .where(*events_in_window(table, spec, self.as_of, self.job.window_days))
                    .group_by(table.c[spec.link], table.c[spec.date])
                    .subquery("clv_days"))
         days = select(per_day, func.min(per_day.c.day).over(partition_by=per_day.c.subject_id)

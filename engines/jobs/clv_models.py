@@ -56,6 +56,11 @@ register_messages({
               "a few very large orders dominate the spend data",
         "zh-CN": "拟合的消费模型 q = {q} ≤ 1，预期消费额为无穷大；消费数据被少数超大订单主导",
     },
+    "clv_not_finite": {
+        "en": "the fitted {model} model gives no finite prediction for {count} customers "
+              "(parameters {params})",
+        "zh-CN": "拟合的 {model} 模型无法为 {count} 位客户给出有限的预测值（参数 {params}）",
+    },
     "clv_fit_failed": {
         "en": "the {model} model did not converge ({reason})",
         "zh-CN": "{model} 模型未能收敛（{reason}）",
@@ -226,8 +231,8 @@ def _fit(name: str, weighted: Any, start: Array, weights: Array) -> tuple[Array,
     total = float(weights.sum())
 
     def objective(log_params: Array) -> tuple[float, Array]:
-        params = np.exp(log_params)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a trial step far out: answered as "worse"
+            params = np.exp(log_params)
             value, gradient = weighted(params, weights)
         if not np.isfinite(value) or not np.isfinite(gradient).all():
             return 1e300, np.zeros_like(log_params)
@@ -300,14 +305,21 @@ def expected_purchases(model: BgNbd, horizon: float, x: Array, t_x: Array, t: Ar
 
     The term ((α+T)/(α+T+t))^(r+x)·₂F₁(r+x, b+x; a+b+x−1; z), z = t/(α+T+t), is taken by
     Euler's transformation as (1−z)^(a−1)·₂F₁(a+b−1−r, a−1; a+b+x−1; z): the same value,
-    with bounded parameters instead of ones growing with x."""
+    with bounded parameters instead of ones growing with x. Where that overflows — when
+    the fit makes a and b huge (nearly everyone shares one drop-out probability) — the
+    printed form, whose series then converges quickly, gives it instead."""
     x, t_x, t = _as_arrays(x, t_x, t)
     if horizon <= 0:
         return np.zeros_like(x)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     z = horizon / (alpha + t + horizon)
     c = a + b + x - 1
-    tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+    with np.errstate(all="ignore"):
+        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+        lost = ~np.isfinite(tail)
+        if lost.any():
+            xl, zl = x[lost], z[lost]
+            tail[lost] = np.exp((r + xl) * np.log1p(-zl)) * hyp2f1(r + xl, b + xl, c[lost], zl)
     alive = p_alive(model, x, t_x, t) if alive is None else alive
     return c / (a - 1) * (1 - tail) * alive
 

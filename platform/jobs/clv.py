@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.expressions import Env
 from loom.engines.jobs import clv_models as models
 from loom.engines.jobs.clv import ROLE_TYPES, ClvQuery, bgnbd_groups, predicted, spend_groups
+from loom.metamodel.i18n import message
 from loom.metamodel.jobs import TIME_UNIT_DAYS, ClvJob
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.jobs.rfm import StagedRun, amount_places
@@ -90,6 +91,11 @@ def fit_and_predict(job: ClvJob, histories: list[Any], spends: list[Any],
     expected = models.expected_purchases(history, job.horizon_days / unit, x, t_x, t, alive)
     discounted = models.discounted_purchases(history, job.clv_months, MONTH_DAYS / unit,
                                              job.monthly_discount_rate, x, t_x, t)
+    unusable = ~(np.isfinite(alive) & np.isfinite(expected) & np.isfinite(discounted))
+    if unusable.any():  # never a NaN in a customer's field: said, and nothing written
+        raise models.ModelDataError(message(
+            "clv_not_finite", model="BG/NBD", count=int(weights[unusable].sum()),
+            params=", ".join(f"{k}={v:.6g}" for k, v in history.public().items())))
     rows = [{"x": int(row[0]), "t_x_days": int(row[1]), "t_days": int(row[2]),
              "p_alive": float(a), "expected_purchases": float(e),
              "discounted_purchases": float(d)}

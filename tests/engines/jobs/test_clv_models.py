@@ -54,6 +54,19 @@ def test_many_purchases_stay_finite() -> None:
         assert np.isfinite(log_likelihood).all()
 
 
+def test_a_degenerate_drop_out_mix_still_predicts() -> None:
+    # a and b huge: nearly everyone shares one drop-out probability (regular monthly
+    # buyers); the transformed form overflows there, the printed one converges
+    model = m.BgNbd(r=1.21, alpha=2.88, a=133233.0, b=15119327.0, log_likelihood=0.0)
+    x, t_x, t = np.array([9.0, 30.0]), np.array([39.0, 8.57]), np.array([42.4, 17.9])
+    found = m.expected_purchases(model, 90 / 7, x, t_x, t)
+    assert np.isfinite(found).all()
+    for position in range(2):
+        history = (x[position], t_x[position], t[position])
+        assert found[position] == pytest.approx(textbook_expected(model, 90 / 7, *history),
+                                                rel=1e-9)
+
+
 def test_a_long_silence_lowers_p_alive() -> None:
     x = np.array([3.0, 3.0, 3.0])
     alive = m.p_alive(PUBLISHED, x, np.array([38.0, 20.0, 2.0]), np.array([38.86] * 3))

@@ -118,7 +118,8 @@ async def test_cdnow_fit_matches_the_published_parameters(api: httpx.AsyncClient
     assert round(bg["log_likelihood"], 1) == -9582.4
     assert (round(gg["p"], 2), round(gg["q"], 2), round(gg["gamma"], 2)) == (6.25, 3.74, 15.44)
     assert result["customers"] == 2357 and result["repeat_buyers"] == 946
-    assert result["spend_customers"] == 946
+    assert result["spend_customers"] == 946 and result["distinct_histories"] == 1016
+    assert round(result["spend_frequency_correlation"], 2) == 0.11
     assert found["counts"]["scored"] == 2357 and found["counts"]["changed"] == 2357
     assert found["counts"]["failed"] == 0
 
