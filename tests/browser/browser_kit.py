@@ -149,12 +149,25 @@ def glyphs_differ(page: Page, text: str) -> bool:
     return len(set(images)) == len(images)
 
 
+def _settled(page: Page, element: Locator) -> Any:
+    """Where ``element`` is once the page stops moving it (a menu or a total that arrives
+    late shifts what is below it)."""
+    box = element.bounding_box()
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        again = element.bounding_box()
+        if again == box:
+            return box
+        box = again
+    raise AssertionError("the page kept moving the element to drag")
+
+
 def drag(page: Page, source: Locator, target: Locator, steps: int = 15) -> None:
     """Drag ``source`` onto ``target`` the way a hand does: press, move in small steps (a
     drag library only starts dragging after the pointer has moved), release — once nothing
     is loading any more (a hand waits for the board too)."""
     expect(page.locator(".el-loading-mask")).to_have_count(0)
-    start, end = source.bounding_box(), target.bounding_box()
+    start, end = _settled(page, source), _settled(page, target)
     assert start and end, "both ends of a drag must be on screen"
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     x1, y1 = end["x"] + min(40, end["width"] / 2), end["y"] + min(30, end["height"] / 2)
