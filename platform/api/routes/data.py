@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import suppress
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
@@ -24,7 +25,7 @@ from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.operations import ACCEPTED, accepted, launch, queue
 from loom.platform.api.routes.records import parse_filter
 from loom.platform.api.uploads import Upload, received_sheet
-from loom.platform.operations import Progress
+from loom.platform.operations import Progress, Step
 from loom.platform.records.exports import ExportOptions, RecordExport, prepare_export
 from loom.platform.records.import_plan import ImportOptions
 from loom.platform.records.imports import ImportRefused, RecordImport
@@ -38,6 +39,7 @@ from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWrit
 register_messages({
     "import_refused": {"en": "{count} row(s) were refused, so nothing was imported",
                        "zh-CN": "有 {count} 行被拒绝，未导入任何记录"},
+    "import_step": {"en": "Importing {entity} records", "zh-CN": "正在导入{entity}记录"},
 })
 
 router = APIRouter(tags=["records"])
@@ -174,9 +176,14 @@ async def import_(request: Request, app: str, entity: str,
 
 def _longer_than(upload: Upload, rows: int) -> bool:
     """Whether the sheet has more than ``rows`` data rows (read no further than that)."""
-    sheet = Sheet(upload.path, upload.kind, upload.encoding)
+    return _rows_in(upload.path, upload, most=rows + 1) > rows
+
+
+def _rows_in(path: Path, upload: Upload, most: int | None = None) -> int:
+    """The sheet's data rows, counted up to ``most``."""
+    sheet = Sheet(path, upload.kind, upload.encoding)
     try:
-        return len(list(itertools.islice(sheet.rows(), rows + 1))) > rows
+        return sum(1 for _ in itertools.islice(sheet.rows(), most))
     finally:
         sheet.close()
 
@@ -204,6 +211,9 @@ async def _in_the_background(request: Request, records: RecordImport, upload: Up
 
     async def work(progress: Progress) -> dict[str, Any]:
         try:
+            total = await anyio.to_thread.run_sync(_rows_in, kept, upload)
+            label = records.runtime.entity(records.entity).label
+            progress.note(0, total, Step("rows", message("import_step", entity=label)))
             sheet = Sheet(kept, upload.kind, upload.encoding)
             try:
                 report = await records.run(sheet, progress)

@@ -145,7 +145,8 @@ async def test_a_big_file_is_imported_as_an_operation(sales: httpx.AsyncClient,
     report = done["result"]
     assert (report["rows"], report["created"], report["refused"]) == (20_000, 19_999, 1)
     assert report["errors"][0]["row"] == 12_346
-    assert done["progress"]["done"] == 20_000
+    assert done["progress"]["done"] == done["progress"]["total"] == 20_000
+    assert done["progress"]["step"] == {"name": "rows", "label": "Importing Customer records"}
     assert elapsed < 120, f"20,000 rows took {elapsed:.1f}s"
     assert not list((services.settings.data_dir / "imports").iterdir())  # the file is gone
     started = time.perf_counter()
