@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from loom.engines.forms.values import MAX_ID
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import localize
@@ -51,8 +52,8 @@ def value_schema(spec: FieldSpec) -> dict[str, Any]:
     elif kind is FieldType.URL:
         schema = {"type": "string", "format": "uri"}
     elif kind in (FieldType.LOOKUP, FieldType.USER, FieldType.DEPARTMENT):
-        schema = {"type": "integer", "description": f"id of the referenced "
-                  f"{spec.ref or kind.value}"}
+        schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                  "description": f"id of the referenced {spec.ref or kind.value}"}
     elif kind in (FieldType.FILE, FieldType.IMAGE):
         schema = {"type": "array", "items": copy.deepcopy(FILE_SCHEMA)}
     elif kind in (FieldType.ADDRESS, FieldType.SIGNATURE):

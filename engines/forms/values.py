@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse
@@ -35,7 +35,7 @@ MAX_TEXT = 100_000
 MAX_ID = 2**63 - 1
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 # Stored instants, in UTC: a day inside what Python can hold, so that every time zone can
-# show them (year 1 at 00:00 in Shanghai is still year 0 in UTC, beyond any calendar here).
+# show them (0001-01-01 00:00 in Shanghai would be before year 1 in UTC).
 MOMENT_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, 23, 59, 59, 999999,
                                                          tzinfo=UTC))
 
@@ -233,14 +233,13 @@ def _datetime(_spec: FieldSpec, value: Any, tz: tzinfo) -> datetime:
     if moment.tzinfo is None:  # a wall-clock time means the app's time zone
         moment = moment.replace(tzinfo=tz)
     try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        moment = MOMENT_RANGE[0] - timedelta(days=1)
-    # every instant stored can be shown in any time zone (one day inside Python's range)
-    if not MOMENT_RANGE[0] <= moment <= MOMENT_RANGE[1]:
+        stored: datetime | None = moment.astimezone(UTC)
+    except OverflowError:  # beyond Python's calendar once in UTC
+        stored = None
+    if stored is None or not MOMENT_RANGE[0] <= stored <= MOMENT_RANGE[1]:
         raise BadValue("moment_out_of_range", first=MOMENT_RANGE[0].date().isoformat(),
                        last=MOMENT_RANGE[1].date().isoformat())
-    return moment
+    return stored
 
 
 def _reference(spec: FieldSpec, value: Any, _tz: tzinfo) -> int | str:

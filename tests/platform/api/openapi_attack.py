@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import secrets
 import time
+import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import httpx
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, reject, settings
+from hypothesis import HealthCheck, Phase, example, given, reject, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -36,13 +39,40 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 
 
+SEED_VARIABLE = "LOOM_ATTACK_SEED"
+
+
+def attack_seed() -> int:
+    """The run's seed: ``LOOM_ATTACK_SEED`` replays a run, else each run takes a new one."""
+    given_seed = os.environ.get(SEED_VARIABLE, "").strip()
+    return int(given_seed) if given_seed else secrets.randbits(32)
+
+
 @dataclass
 class Budget:
-    """How many cases each operation gets, per kind of case."""
+    """How many cases each operation gets, per kind of case, and the run's seed (each
+    operation derives its own from it and its label, so a replay regenerates its cases)."""
 
     valid: int = 12
     invalid: int = 8
     request_timeout: float = 60.0
+    seed: int = field(default_factory=attack_seed)
+
+    def seed_of(self, label: str) -> int:
+        return self.seed ^ zlib.crc32(label.encode())
+
+
+@dataclass
+class Ready:
+    """What one operation runs against, found just before it runs: path parameters and
+    headers of things that exist then (``known``), and requests that must succeed
+    (``sure``: keyword arguments of ``operation.Case``, run first as explicit cases)."""
+
+    known: Mapping[str, Sequence[Any]]
+    sure: list[dict[str, Any]] = field(default_factory=list)
+
+
+Prepare = Callable[[Any], Ready]
 
 
 @dataclass
@@ -54,10 +84,15 @@ class AttackReport:
     failures: list[str] = field(default_factory=list)
     no_invalid: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    seed: int = 0
+
+    @property
+    def replay(self) -> str:
+        return f"replay with {SEED_VARIABLE}={self.seed}"
 
     def summary(self) -> str:
         lines = [f"{sum(self.requests.values())} requests over {len(self.requests)} "
-                 f"operations in {self.seconds:.1f}s"]
+                 f"operations in {self.seconds:.1f}s, seed {self.seed} ({self.replay})"]
         lines += [f"  {label}: {self.requests[label]} requests, statuses "
                   f"{sorted(self.statuses.get(label, ()))}" for label in self.requests]
         return "\n".join(lines)
@@ -126,9 +161,9 @@ def _spared(case: Any, spare: Mapping[str, Collection[Any]]) -> bool:
                for name, values in spare.items())
 
 
-def _run_operation(operation: Any, send: Callable[[Any], httpx.Response],
-                   known: Mapping[str, Sequence[Any]], spare: Mapping[str, Collection[Any]],
-                   budget: Budget, report: AttackReport) -> None:
+def _run_operation(operation: Any, send: Callable[[Any], httpx.Response], ready: Ready,
+                   spare: Mapping[str, Collection[Any]], budget: Budget,
+                   report: AttackReport) -> None:
     label = operation.label
     report.requests.setdefault(label, 0)
     for mode, examples in ((GenerationMode.POSITIVE, budget.valid),
@@ -136,10 +171,11 @@ def _run_operation(operation: Any, send: Callable[[Any], httpx.Response],
         if not examples:
             continue
 
-        @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+        @settings(max_examples=examples, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck), print_blob=False,
                   phases=[Phase.explicit, Phase.generate, Phase.shrink])
-        @given(case=_strategy(operation, mode, known))
+        @seed(budget.seed_of(f"{label} {mode.value}"))
+        @given(case=_strategy(operation, mode, ready.known))
         def one_case(case: Any) -> None:
             if _spared(case, spare):
                 reject()
@@ -148,6 +184,9 @@ def _run_operation(operation: Any, send: Callable[[Any], httpx.Response],
             report.statuses.setdefault(label, set()).add(response.status_code)
             case.validate_response(response, checks=CHECKS)
 
+        if mode is GenerationMode.POSITIVE:
+            for given_case in ready.sure:
+                one_case = example(case=operation.Case(**given_case))(one_case)
         try:
             one_case()
         except Unsatisfiable as exc:
@@ -164,12 +203,13 @@ def _run_operation(operation: Any, send: Callable[[Any], httpx.Response],
 def attack(client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop, schema: Any, *,
            known: Mapping[str, Sequence[Any]], budget: Budget,
            last: Sequence[str] = (), spare: Mapping[str, Collection[Any]] | None = None,
-           ) -> AttackReport:
+           prepare: Prepare | None = None) -> AttackReport:
     """Run every operation of ``schema``; those named in ``last`` at the end, in that order
     (they destroy what the others use: the app, the caller's token), and no request whose
-    path parameter is one of ``spare`` (the caller's own user and token). Call it in a
-    worker thread; ``loop`` runs ``client``."""
-    report = AttackReport()
+    path parameter is one of ``spare`` (the caller's own user and token). ``prepare``
+    looks, just before an operation runs, for what exists then (else ``known`` serves).
+    Call it in a worker thread; ``loop`` runs ``client``."""
+    report = AttackReport(seed=budget.seed)
     started = time.perf_counter()
     operations = []
     for result in schema.get_all_operations():
@@ -181,6 +221,7 @@ def attack(client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop, schema: A
     operations.sort(key=lambda op: order.get(op.label, 0))
     send = _sender(client, loop, budget.request_timeout)
     for operation in operations:
-        _run_operation(operation, send, known, spare or {}, budget, report)
+        ready = prepare(operation) if prepare is not None else Ready(known)
+        _run_operation(operation, send, ready, spare or {}, budget, report)
     report.seconds = time.perf_counter() - started
     return report
