@@ -1,7 +1,8 @@
 """SIGTERM, on both databases: ``loom worker`` finishes the delivery in hand, gives back the
 deliveries it had claimed but not begun (another worker takes them at once, not when the
-lease runs out), marks its heartbeat stopped and exits; nothing is sent twice. ``loom
-serve`` lets a request under way finish, then exits. Each bounded in time."""
+lease runs out), marks its heartbeat stopped and exits; nothing is sent twice (and its own
+``/metrics`` counted what it sent). ``loom serve`` lets a request under way finish, then
+exits. Each bounded in time."""
 
 from __future__ import annotations
 
@@ -80,14 +81,21 @@ async def test_a_stopped_worker_gives_back_what_it_had_not_begun(
                                 key=f"reminder:{number}", now=services.clock.now(),
                                 payload={"to": ["li@example.com"], "subject": f"提醒 {number}",
                                          "text": "请跟进客户"})
+    metrics_port = free_port()
     worker = await loom_process(services, tmp_path, "worker", "--poll", "0.2",
-                                LOOM_SMTP_URL=f"smtp://127.0.0.1:{port}")
+                                LOOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
+                                LOOM_WORKER_METRICS_PORT=str(metrics_port))
     try:
         async with asyncio.timeout(60):
             while True:  # until the second message is under way
                 if len(inbox.subjects) >= 2:
                     break
                 await asyncio.sleep(0.05)
+        async with httpx.AsyncClient() as client:  # the worker's own counters
+            scraped = await client.get(f"http://127.0.0.1:{metrics_port}/metrics")
+        sent_line = next(line for line in scraped.text.splitlines() if line.startswith(
+            'loom_outbox_deliveries_total{kind="email",result="sent"}'))
+        assert float(sent_line.split()[-1]) >= 1
         errors = await stopped(worker, 30)
     finally:
         if worker.returncode is None:
