@@ -16,6 +16,7 @@ from backup_kit import (
     env_for,
     everything,
     files_under,
+    keeps_working,
 )
 
 from loom.platform.services import Services
@@ -53,6 +54,8 @@ async def test_a_restore_gives_back_everything(api: httpx.AsyncClient, services:
     assert files_under(target_dir / "files") == files_under(data_dir / "files")
     key = made["file"]["key"]
     assert [name for name in files_under(target_dir / "files") if name.endswith(key)]
+
+    await keeps_working(target, target_dir, services.clock)
 
     again = loom(env_for(target, target_dir), "restore", str(archive), cwd=tmp_path)
     assert again.returncode == 1
