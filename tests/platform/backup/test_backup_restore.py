@@ -42,6 +42,7 @@ async def test_a_restore_gives_back_everything(api: httpx.AsyncClient, services:
     written = loom(env_for(source, data_dir), "backup", str(archive), cwd=tmp_path)
     assert written.returncode == 0, written.stderr
     assert "backup written to" in written.stdout and "1 files" in written.stdout
+    assert archive.stat().st_mode & 0o777 == 0o600
 
     target, target_dir = await empty_database_like(source, tmp_path), tmp_path / "restored"
     restored = loom(env_for(target, target_dir), "restore", str(archive), cwd=tmp_path)
