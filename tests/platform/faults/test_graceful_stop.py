@@ -7,17 +7,12 @@ exits. Each bounded in time."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from collections.abc import Iterator
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
+from fault_kit import MAILS, SlowInbox, loom_process
 from fixture_kit import free_port
 from sqlalchemy import select
 
@@ -26,43 +21,6 @@ from loom.platform.outbox.email import EmailTransport
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import outbox, worker_heartbeats
 from loom.platform.worker import Worker
-
-MAILS = 8
-
-
-class SlowInbox:
-    """An SMTP server that takes a second to accept each message."""
-
-    def __init__(self) -> None:
-        self.subjects: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        mail = message_from_bytes(envelope.content, policy=policy.default)
-        self.subjects.append(str(mail["Subject"]))
-        await asyncio.sleep(1)
-        return "250 OK"
-
-
-@pytest.fixture
-def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
-    inbox, port = SlowInbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-def loom_env(services: Services, **more: str) -> dict[str, str]:
-    return {**os.environ, "LOOM_DATABASE_URL": services.settings.resolved_database_url(),
-            "LOOM_DATA_DIR": str(services.settings.data_dir), "LOOM_LOCALE": "en",
-            "LOOM_LOG_JSON": "false", **more}
-
-
-async def loom_process(services: Services, tmp_path: Path, *args: str,
-                       **env: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "loom.platform.cli", *args, env=loom_env(services, **env),
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
 async def stopped(process: asyncio.subprocess.Process, seconds: float) -> str:
