@@ -11,7 +11,8 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 WEB_DIR    := renderers/web
 WEB_BUILD  := $(WEB_DIR)/dist/index.html
-WEB_SOURCES := $(shell find $(WEB_DIR)/src -type f 2>/dev/null) $(WEB_DIR)/index.html \
+WEB_SOURCES := $(shell find $(WEB_DIR)/src -type f -not -name platform.d.ts 2>/dev/null) \
+               $(WEB_DIR)/index.html $(WEB_DIR)/scripts/platform-types.mjs \
                $(WEB_DIR)/vite.config.mts $(WEB_DIR)/tsconfig.json \
                engines/expressions/static/loom-logic.js
 
@@ -27,7 +28,8 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(WEB_BUILD): $(NODE_STAMP) $(WEB_SOURCES)
+# the build first makes src/api/platform.d.ts from the platform's OpenAPI document (Python)
+$(WEB_BUILD): $(PY_STAMP) $(NODE_STAMP) $(WEB_SOURCES)
 	npm run --silent build
 
 install: $(PY_STAMP) $(NODE_STAMP) $(WEB_BUILD)

@@ -131,6 +131,9 @@ def measure(url: str) -> dict[str, Any]:
                 times[entity].append(_first_rows(page, f"{url}/apps/bench/list/{entity}"))
                 page.goto("about:blank")
         browser.close()
+    if os.environ.get("LOOM_BENCH_WEB_LIST_JS"):
+        for name, size in sorted(scripts.items(), key=lambda item: -item[1]):
+            print(f"    {size / 1024:7.1f} KB  {name.rsplit('/', 1)[-1]}")
     return {"times": times, "js_kb": sum(scripts.values()) / 1024, "scripts": len(scripts)}
 
 

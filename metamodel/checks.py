@@ -91,6 +91,10 @@ register_messages({
         "en": "'{name}' must be a user field",
         "zh-CN": "“{name}”必须是用户字段",
     },
+    "check_activity_field_type": {
+        "en": "'{name}' must be a field of type {types}",
+        "zh-CN": "“{name}”必须是以下类型的字段：{types}",
+    },
     "check_key_mismatch": {
         "en": "the name '{name}' differs from its key '{key}'",
         "zh-CN": "名称“{name}”与键“{key}”不一致",
@@ -147,6 +151,39 @@ def _check_entity(doc: AppDocument, key: str, entity: EntitySpec) -> list[Proble
     if owner_spec is not None and owner_spec.type is not FieldType.USER \
             and not isinstance(owner_spec, UnknownTypeField):
         problems.append(Problem(f"{base}.owner_field", _msg("check_not_user_field", name=owner)))
+    if entity.activity is not None:
+        problems += _check_activity(entity, key, f"{base}.activity")
+    return problems
+
+
+# What each part of an activity may name (a formula returning the type will not do: the
+# timeline pages by the stored column).
+ACTIVITY_TYPES: dict[str, frozenset[FieldType]] = {
+    "at": frozenset({FieldType.DATE, FieldType.DATETIME}),
+    "by": frozenset({FieldType.USER}),
+    "kind": frozenset({FieldType.SELECT}),
+}
+
+
+def _check_activity(entity: EntitySpec, key: str, base: str) -> list[Problem]:
+    assert entity.activity is not None
+    problems: list[Problem] = []
+    named = [(part, getattr(entity.activity, part)) for part in ACTIVITY_TYPES]
+    named += [(f"text[{i}]", name) for i, name in enumerate(entity.activity.text)]
+    for part, name in named:
+        if name is None:
+            continue
+        spec = entity.fields.get(name)
+        if spec is None or not spec.has_column:
+            problems.append(Problem(f"{base}.{part}", _msg("check_unknown_field", name=name,
+                                                            entity=key)))
+            continue
+        wanted = ACTIVITY_TYPES.get(part)
+        if wanted is not None and spec.type not in wanted \
+                and not isinstance(spec, UnknownTypeField):
+            problems.append(Problem(f"{base}.{part}", _msg(
+                "check_activity_field_type", name=name,
+                types=", ".join(sorted(t.value for t in wanted)))))
     return problems
 
 

@@ -116,6 +116,9 @@ class BreakdownWidget(WidgetBase):
     group_by: ApiName = Field(description="A select, user, lookup, text, boolean, number or "
                               "date field (dates in buckets)")
     bucket: Bucket | None = Field(default=None, description="For a date group: its buckets")
+    bins: Annotated[list[float], Field(min_length=1, max_length=20)] | None = Field(
+        default=None, description="For a number group: ascending edges; the groups are "
+        "below the first, between each two (lower edge included) and from the last up")
     measures: Annotated[list[BreakdownMeasure], Field(min_length=1, max_length=12)]
     filter: dict[str, Any] | None = None
     date_field: ApiName | None = None

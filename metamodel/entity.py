@@ -40,6 +40,22 @@ class IndexSpec(BaseModel):
     name: ApiName | None = None
 
 
+class ActivitySpec(BaseModel):
+    """Records of this entity are activities (a call, a visit, a note) on the records they
+    point at: each shows in the timeline of every record one of its lookups names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: ApiName | None = Field(default=None, description="The date or datetime field saying "
+                               "when it happened (default: when the record was created)")
+    by: ApiName | None = Field(default=None, description="The user field saying who did it "
+                               "(default: the owner field, else who created the record)")
+    kind: ApiName | None = Field(default=None, description="A select field naming its kind "
+                                 "(call, visit, …)")
+    text: list[ApiName] = Field(default_factory=list, max_length=8,
+                                description="Fields shown under its title (notes, …)")
+
+
 class EntitySpec(BaseModel):
     """An entity: ``fields`` is keyed by API name, which never changes once data exists."""
 
@@ -57,6 +73,9 @@ class EntitySpec(BaseModel):
         default=None, description="The user field that says who owns a record ('own' scope)")
     actions: dict[ApiName, RecordAction] = Field(
         default_factory=dict, description="Record actions (buttons) defined in metadata")
+    activity: ActivitySpec | None = Field(
+        default=None, description="Its records are activities in the timelines of the "
+        "records they point at")
 
     def field(self, name: str) -> FieldSpec | None:
         return self.fields.get(name)

@@ -64,17 +64,32 @@ def localize(text: Any, locale: str) -> str:
 CATALOG: dict[str, dict[str, str]] = {
     # record validation
     "required": {"en": "{label} is required", "zh-CN": "{label}为必填项"},
-    "not_a_number": {"en": "{label} must be a number", "zh-CN": "{label}必须是数字"},
+    "not_a_number": {
+        "en": "{label}: '{value}' is not a number (write it like 1234.5 or 1,234.50)",
+        "zh-CN": "{label}：“{value}”不是数字（请写成 1234.5 或 1,234.50 这样）",
+    },
     "not_an_integer": {"en": "{label} must be a whole number", "zh-CN": "{label}必须是整数"},
     "not_text": {"en": "{label} must be text", "zh-CN": "{label}必须是文本"},
     "not_boolean": {"en": "{label} must be true or false", "zh-CN": "{label}必须是“是”或“否”"},
     "not_a_date": {
-        "en": "{label} must be a date like 2025-08-12",
-        "zh-CN": "{label}必须是日期，例如 2025-08-12",
+        "en": "{label}: '{value}' is not a date (write the year first: 2025-08-12, "
+              "2025/8/12 or 2025年8月12日)",
+        "zh-CN": "{label}：“{value}”不是日期（请年份在前，如 2025-08-12、2025/8/12 或 "
+                 "2025年8月12日）",
     },
     "not_a_datetime": {
-        "en": "{label} must be a date and time like 2025-08-12T09:30:00+08:00",
-        "zh-CN": "{label}必须是日期时间，例如 2025-08-12T09:30:00+08:00",
+        "en": "{label}: '{value}' is not a date and time (write it like 2025-08-12 09:30, "
+              "2025/8/12 9:30 or 2025-08-12T09:30:00+08:00)",
+        "zh-CN": "{label}：“{value}”不是日期时间（请写成 2025-08-12 09:30、2025/8/12 9:30 或 "
+                 "2025-08-12T09:30:00+08:00 这样）",
+    },
+    "moment_out_of_range": {
+        "en": "{label} must lie between {first} and {last}",
+        "zh-CN": "{label}必须在 {first} 至 {last} 之间",
+    },
+    "not_a_record_id": {
+        "en": "{label}: '{value}' is not a record id (a whole number from 1 to {max})",
+        "zh-CN": "{label}：“{value}”不是记录 ID（应为 1 到 {max} 之间的整数）",
     },
     "not_an_email": {
         "en": "{label} must be an email address",

@@ -1,6 +1,8 @@
 """Jobs: named, scheduled, set-based computations over an app's records (the ``jobs``
-section). The first kind is ``rfm``: customers (any "subject" entity) scored from their
-events (orders) by recency, frequency and monetary value, and sorted into tiers.
+section). Two kinds: ``rfm`` scores customers (any "subject" entity) from their events
+(orders) by recency, frequency and monetary value and sorts them into tiers; ``clv`` fits
+the BG/NBD and Gamma-Gamma models to the same kind of events and writes each customer's
+probability of being alive, expected purchases, expected spend and lifetime value.
 
 The models say what a job is; ``check_jobs`` says whether it fits the app's entities. Both
 run at publish, so a job that names a missing field or a tier value that is not an option
@@ -10,11 +12,11 @@ never reaches the database.
 from __future__ import annotations
 
 from itertools import product
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import NUMBER_TYPES, ApiName, FieldType, LocalizedText
@@ -74,8 +76,8 @@ class JobSchedule(BaseModel):
     timezone: str | None = Field(default=None, description="Default: the app's time zone")
 
 
-class RfmEvents(BaseModel):
-    """The events a subject is scored from: which entity, its link to the subject, its
+class JobEvents(BaseModel):
+    """The events a subject is computed from: which entity, its link to the subject, its
     date and its amount."""
 
     model_config = ConfigDict(extra="forbid")
@@ -83,7 +85,7 @@ class RfmEvents(BaseModel):
     entity: ApiName
     link: ApiName = Field(description="Lookup from the event to the subject")
     date: ApiName = Field(description="A date field of the event")
-    amount: ApiName = Field(description="A number field of the event, summed for M")
+    amount: ApiName = Field(description="A number field of the event (spend)")
 
 
 class RfmScores(BaseModel):
@@ -128,7 +130,7 @@ class RfmJob(BaseModel):
     description: LocalizedText | None = None
     enabled: bool = Field(default=True, description="A disabled job runs only on demand")
     subject: ApiName
-    events: RfmEvents
+    events: JobEvents
     window_days: int | None = Field(default=None, ge=1, le=36500,
                                     description="Look back this many days (None: all)")
     schedule: JobSchedule | None = None
@@ -157,19 +159,83 @@ class RfmJob(BaseModel):
         return found
 
 
-# One kind today; further kinds join this as a union discriminated by ``kind``.
-JobSpec = RfmJob
+class ClvPredictions(BaseModel):
+    """Where each customer's predictions go (each optional, at least one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p_alive: ApiName | None = Field(default=None, description="Probability alive, 0–1")
+    expected_purchases: ApiName | None = Field(
+        default=None, description="Purchases expected within horizon_days")
+    expected_spend: ApiName | None = Field(default=None,
+                                           description="Expected spend per purchase")
+    clv: ApiName | None = Field(default=None, description="Discounted value over clv_months")
+
+    @model_validator(mode="after")
+    def _some(self) -> ClvPredictions:
+        if not any((self.p_alive, self.expected_purchases, self.expected_spend, self.clv)):
+            raise ValueError("name at least one field to write a prediction to")
+        return self
+
+
+# Days per time unit of the models (a month is a twelfth of a mean Gregorian year).
+TIME_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12}
+
+
+class ClvJob(BaseModel):
+    """Customer lifetime value: BG/NBD (repeat purchases, alive or not) and Gamma-Gamma
+    (spend) fitted by maximum likelihood to the ``events`` of each ``subject`` dated on or
+    before the as-of date (the calibration period), then each subject's predictions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["clv"]
+    label: LocalizedText
+    description: LocalizedText | None = None
+    enabled: bool = Field(default=True, description="A disabled job runs only on demand")
+    subject: ApiName
+    events: JobEvents
+    window_days: int | None = Field(default=None, ge=1, le=36500,
+                                    description="Calibrate on this many days up to the "
+                                    "as-of date (None: all history)")
+    schedule: JobSchedule | None = None
+    time_unit: Literal["day", "week", "month"] = Field(
+        default="week", description="The unit the models measure time in")
+    horizon_days: int = Field(default=90, ge=1, le=3660,
+                              description="The window of expected_purchases")
+    clv_months: int = Field(default=12, ge=1, le=120,
+                            description="How many months ahead the lifetime value counts")
+    monthly_discount_rate: float = Field(default=0.01, ge=0, le=1,
+                                         description="Discount per month, e.g. 0.01")
+    predictions: ClvPredictions
+    as_of_field: ApiName | None = None
+
+    def outputs(self) -> dict[str, str]:
+        """What the job writes: {role: field}, in a fixed order."""
+        found = {role: name for role, name in self.predictions.model_dump().items() if name}
+        if self.as_of_field:
+            found["as_of"] = self.as_of_field
+        return found
+
+
+JobSpec = Annotated[RfmJob | ClvJob, Field(discriminator="kind")]
+AnyJob = RfmJob | ClvJob
 
 # The field types each output role accepts.
 _INTEGERS = frozenset({FieldType.INTEGER, FieldType.RATING, *NUMBER_TYPES})
 _ROLE_TYPES = {"recency_score": _INTEGERS, "frequency_score": _INTEGERS,
                "monetary_score": _INTEGERS, "recency_days": _INTEGERS, "frequency": _INTEGERS,
                "monetary": frozenset(NUMBER_TYPES), "tier": frozenset({FieldType.SELECT}),
-               "last_event": frozenset({FieldType.DATE}), "as_of": frozenset({FieldType.DATE})}
+               "last_event": frozenset({FieldType.DATE}), "as_of": frozenset({FieldType.DATE}),
+               "p_alive": frozenset(NUMBER_TYPES), "expected_purchases": frozenset(NUMBER_TYPES),
+               "expected_spend": frozenset(NUMBER_TYPES), "clv": frozenset(NUMBER_TYPES)}
 _ROLE_PATHS = {"recency_score": "scores.recency", "frequency_score": "scores.frequency",
                "monetary_score": "scores.monetary", "recency_days": "values.recency_days",
                "frequency": "values.frequency", "monetary": "values.monetary",
-               "tier": "tiers.field", "last_event": "last_event_field", "as_of": "as_of_field"}
+               "tier": "tiers.field", "last_event": "last_event_field", "as_of": "as_of_field",
+               "p_alive": "predictions.p_alive",
+               "expected_purchases": "predictions.expected_purchases",
+               "expected_spend": "predictions.expected_spend", "clv": "predictions.clv"}
 
 
 def _types(kinds: frozenset[FieldType]) -> str:
@@ -190,7 +256,7 @@ def _field_problem(doc: AppView, entity: str, name: str, path: str,
     return None
 
 
-def _check_events(doc: AppView, job: RfmJob, path: str) -> list[Problem]:
+def _check_events(doc: AppView, job: AnyJob, path: str) -> list[Problem]:
     events = job.events
     if events.entity not in doc.entities:
         return [Problem(f"{path}.events.entity",
@@ -215,7 +281,7 @@ def _check_events(doc: AppView, job: RfmJob, path: str) -> list[Problem]:
     return problems
 
 
-def _check_outputs(doc: AppView, job: RfmJob, path: str) -> list[Problem]:
+def _check_outputs(doc: AppView, job: AnyJob, path: str) -> list[Problem]:
     problems, seen = [], set()
     for role, name in job.outputs().items():
         where = f"{path}.{_ROLE_PATHS[role]}"
@@ -228,8 +294,8 @@ def _check_outputs(doc: AppView, job: RfmJob, path: str) -> list[Problem]:
     return problems
 
 
-def _check_tiers(doc: AppView, job: RfmJob, path: str) -> list[Problem]:
-    tiers = job.tiers
+def _check_tiers(doc: AppView, job: AnyJob, path: str) -> list[Problem]:
+    tiers = job.tiers if isinstance(job, RfmJob) else None
     if tiers is None:
         return []
     problems = [Problem(f"{path}.tiers.names.{key}", message("job_tier_key", combination=key))
@@ -245,7 +311,7 @@ def _check_tiers(doc: AppView, job: RfmJob, path: str) -> list[Problem]:
     return problems
 
 
-def _check_schedule(job: RfmJob, path: str) -> list[Problem]:
+def _check_schedule(job: AnyJob, path: str) -> list[Problem]:
     schedule = job.schedule
     if schedule is None:
         return []

@@ -70,11 +70,11 @@ def salvage(document: dict[str, Any]) -> Salvaged:
         if not isinstance(items, dict):
             damaged.add(section)
             continue
-        model = _item_model(section)
         kept: dict[str, Any] = {}
         for name, raw in items.items():
             path: list[Any] = [section, name]
-            if not _is_api_name(name):
+            model = _item_model_for(section, raw)
+            if not _is_api_name(name) or model is None:
                 damaged.add(format_path(path))
                 continue
             adjust = _stand_in_types if section == "entities" else None
@@ -110,7 +110,10 @@ def as_stored(document: Any) -> Any:
 
 def _stored_item(section: str, item: Any) -> Any:
     try:
-        data = _item_model(section).model_validate(item).model_dump(
+        model = _item_model_for(section, item)
+        if model is None:
+            return item
+        data = model.model_validate(item).model_dump(
             mode="json", exclude_none=True, exclude_defaults=True, by_alias=True)
     except PydanticError:
         return item
@@ -124,9 +127,23 @@ def _is_api_name(name: Any) -> bool:
 
 
 @cache
-def _item_model(section: str) -> type[BaseModel]:
-    """The model of one item of ``section`` (``dict[ApiName, EntitySpec]`` → EntitySpec)."""
-    return get_args(AppDocument.model_fields[section].annotation)[1]
+def _item_models(section: str) -> dict[Any, type[BaseModel]]:
+    """The models of one item of ``section`` (``dict[ApiName, EntitySpec]`` → EntitySpec):
+    one under the key None, or one per ``kind`` when the section is a union of kinds
+    (``jobs``)."""
+    model = get_args(AppDocument.model_fields[section].annotation)[1]
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return {None: model}
+    branches = get_args(get_args(model)[0])  # Annotated[A | B, discriminator] → (A, B)
+    return {get_args(branch.model_fields["kind"].annotation)[0]: branch for branch in branches}
+
+
+def _item_model_for(section: str, raw: Any) -> type[BaseModel] | None:
+    """The model ``raw`` is read with (None: a kind the section does not have)."""
+    models = _item_models(section)
+    if None in models:
+        return models[None]
+    return models.get(raw.get("kind")) if isinstance(raw, dict) else None
 
 
 def _read(model: type[BaseModel], raw: Any, path: list[Any], damaged: set[str],

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import localize
 
-_FILE = {"type": "object", "required": ["name"], "properties": {
+FILE_SCHEMA: dict[str, Any] = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string"}, "url": {"type": "string"}, "key": {"type": "string"},
     "size": {"type": "integer"}, "type": {"type": "string"}}}
+LOCATION_SCHEMA: dict[str, Any] = {"type": "object", "required": ["lat", "lng"], "properties": {
+    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+    "lng": {"type": "number", "minimum": -180, "maximum": 180},
+    "address": {"type": "string"}}}
 
 SYSTEM_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"type": "integer", "readOnly": True},
@@ -49,14 +54,11 @@ def value_schema(spec: FieldSpec) -> dict[str, Any]:
         schema = {"type": "integer", "description": f"id of the referenced "
                   f"{spec.ref or kind.value}"}
     elif kind in (FieldType.FILE, FieldType.IMAGE):
-        schema = {"type": "array", "items": _FILE}
+        schema = {"type": "array", "items": copy.deepcopy(FILE_SCHEMA)}
     elif kind in (FieldType.ADDRESS, FieldType.SIGNATURE):
         schema = {"type": "object"}
     elif kind is FieldType.LOCATION:
-        schema = {"type": "object", "required": ["lat", "lng"], "properties": {
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "lng": {"type": "number", "minimum": -180, "maximum": 180},
-            "address": {"type": "string"}}}
+        schema = copy.deepcopy(LOCATION_SCHEMA)
     elif kind is FieldType.JSON:
         schema = {}
     else:

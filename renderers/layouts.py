@@ -8,11 +8,13 @@ them with the same language (``loom-logic.js``) the server enforces.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from loom.engines.expressions import ExpressionError, parse_formula
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
-from loom.metamodel.fields import FieldSpec, FieldType
+from loom.metamodel.fields import SUBTABLE_ROWS_MAX, FieldSpec, FieldType
 from loom.metamodel.forms import FieldPlacement, FormSpec, SectionSpec, SubtablePlacement
 from loom.metamodel.i18n import localize
 
@@ -73,6 +75,7 @@ def form_json(name: str, form: FormSpec, doc: AppDocument, readable: FieldTest,
                         for tab in form.tabs]
     else:
         body["sections"] = [layout.section(s) for s in form.sections]
+    body["formulas"] = formulas(spec, readable)
     body["related"] = [{"name": r.key, "entity": r.entity, "via": r.via,
                         "label": localize(r.label or doc.entities[r.entity].plural_label
                                           or doc.entities[r.entity].label, locale),
@@ -120,18 +123,76 @@ class _Layout:
             span=placement.span, help=localize(placement.help, self.locale) or None,
             visible=_condition(placement.visible), required=required,
             readonly=True if locked else _condition(placement.readonly, default=False))
+        if field is not None:
+            described.update(behaviour(self.spec, field))
         return described
 
     def subtable(self, sub: SubtablePlacement) -> dict[str, Any]:
         field = self.spec.fields[sub.field]
         child = self.doc.entities[field.entity or ""]
-        return {"field": sub.field, "entity": field.entity,
+        readable = self.child_readable(sub) or _nothing
+        shown = columns(child, sub.columns, readable, self.locale)
+        for described in shown:
+            if (spec := child.fields.get(described["name"])) is not None:
+                described.update(behaviour(child, spec))
+                if spec.computed or spec.readonly:
+                    described["readonly"] = True
+        return {"field": sub.field, "entity": field.entity, "link_field": field.link_field,
                 "label": localize(sub.label or field.label or child.label, self.locale),
-                "columns": columns(child, sub.columns, self.child_readable(sub) or _nothing,
-                                   self.locale),
+                "columns": shown, "max_rows": SUBTABLE_ROWS_MAX,
+                "formulas": formulas(child, readable),
                 "visible": _condition(sub.visible),
                 "readonly": True if not self.writable(sub.field)
                 else _condition(sub.readonly, default=False)}
+
+
+def behaviour(spec: EntitySpec, field: FieldSpec) -> dict[str, Any]:
+    """What a form needs to fill a field in the browser: its default (a value, or a
+    condition-language expression), its limits, and how a computed field is computed —
+    a formula as its JSON Logic tree, a roll-up over one of the form's sub-tables."""
+    found: dict[str, Any] = {}
+    if field.default is not None and not field.computed:
+        found["default"] = _plain(field.default)
+    limits = {"min": field.min, "max": field.max, "max_length": field.max_length,
+              "max_rating": field.max_rating, "accept": field.accept}
+    found.update({key: _plain(value) for key, value in limits.items() if value is not None})
+    if field.storage_type() in (FieldType.DECIMAL, FieldType.CURRENCY, FieldType.PERCENT):
+        found["scale"] = field.decimal_scale()
+    if field.type is FieldType.ROLLUP and field.rollup is not None:
+        over = next((name for name, f in spec.fields.items()
+                     if f.type is FieldType.SUBTABLE and f.entity == field.rollup.entity
+                     and f.link_field == field.rollup.link_field), None)
+        if over is not None:
+            found["rollup"] = {"subtable": over, "function": field.rollup.function,
+                               "field": field.rollup.field,
+                               "filter": _plain(field.rollup.filter)}
+    return found
+
+
+def formulas(spec: EntitySpec, readable: FieldTest) -> list[dict[str, Any]]:
+    """The entity's formulas the reader may see, as JSON Logic trees for the browser to
+    recompute while a form is filled in (the server computes what is saved)."""
+    found = []
+    for name, field in spec.fields.items():
+        if field.type is not FieldType.FORMULA or not field.formula or not readable(name):
+            continue
+        try:
+            tree = parse_formula(field.formula)[0]
+        except ExpressionError:
+            continue  # a published formula parses; this guards a hand-edited document
+        found.append({"field": name, "tree": _plain(tree)})
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """Exact numbers as JSON numbers a browser reads (a tree's decimals included)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _nothing(_field: str) -> bool:

@@ -1,16 +1,15 @@
 """OpenAPI pieces: the problem+json document every refusal carries (shared with the
 platform's own OpenAPI), and an app's own document: its record endpoints with the real
-field schemas."""
+field schemas, as components named for the clients generated from it
+(renderers/openapi_models.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from loom.metamodel.app import AppDocument
-from loom.metamodel.entity import EntitySpec
-from loom.metamodel.fields import SUBTABLE_ROWS_MAX, FieldType
 from loom.metamodel.i18n import localize
-from loom.renderers.json_schema import record_schema
+from loom.renderers.openapi_models import VALUE_MODELS, ModelNames, entity_models, ref
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -23,10 +22,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "type": {"type": "string"}, "title": {"type": "string"},
         "status": {"type": "integer"}, "detail": {"type": "string"},
         "instance": {"type": "string"}, "request_id": {"type": "string"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "required": ["field", "message"], "properties": {
-                "field": {"type": ["string", "null"]}, "message": {"type": "string"},
-                "code": {"type": "string"}, "index": {"type": "integer"}}}}}}
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldProblem"}}}}
+FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "FieldProblem", "required": ["field", "message"],
+    "description": "One problem: the field it is about (null: the record as a whole)",
+    "properties": {"field": {"type": ["string", "null"]}, "message": {"type": "string"},
+                   "code": {"type": "string"}, "index": {"type": "integer"}}}
+# the components a document that answers problems carries
+PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {"Problem": PROBLEM_SCHEMA,
+                                              "FieldProblem": FIELD_PROBLEM_SCHEMA}
 PROBLEM_DESCRIPTIONS = {
     400: "The request cannot be understood (malformed JSON, a bad parameter or header)",
     401: "Not authenticated: send Authorization: Bearer <token>",
@@ -65,178 +69,184 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-IMPORT_REPORT: dict[str, Any] = {"type": "object", "properties": {
-    "rows": {"type": "integer"}, "created": {"type": "integer"},
-    "updated": {"type": "integer"}, "refused": {"type": "integer"},
-    "errors": {"type": "array", "items": {"type": "object", "properties": {
-        "row": {"type": "integer"}, "field": {"type": ["string", "null"]},
-        "column": {"type": ["string", "null"]}, "message": {"type": "string"}}}}}}
+def _object(title: str, properties: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"type": "object", "title": title, "properties": properties, **more}
 
 
-_GROUP = {"type": "object", "properties": {
+_GROUP = _object("DeleteGroup", {
     "entity": {"type": "string"}, "label": {"type": "string"}, "field": {"type": "string"},
-    "field_label": {"type": "string"}, "count": {"type": "integer"}}}
-_EFFECTS = {"deletes": {"type": "array", "items": _GROUP,
+    "field_label": {"type": "string"}, "count": {"type": "integer"}},
+    description="Records of one entity (through one lookup) that a delete reaches")
+_EFFECTS = {"deletes": {"type": "array", "items": ref("DeleteGroup"),
                         "description": "records that go with it (cascade), per entity"},
-            "clears": {"type": "array", "items": _GROUP,
+            "clears": {"type": "array", "items": ref("DeleteGroup"),
                        "description": "references cleared (set null), per lookup"}}
-DELETE_RESULT: dict[str, Any] = {"type": "object", "properties": {
-    "entity": {"type": "string"}, "id": {"type": "integer"},
-    "recycle_bin_id": {"type": "integer", "description": "restore it with POST "
-                       "/api/apps/{app}/recycle-bin/{id}/restore"}, **_EFFECTS}}
-DELETE_IMPACT: dict[str, Any] = {"type": "object", "properties": {
-    "entity": {"type": "string"}, "id": {"type": "integer"},
-    "allowed": {"type": "boolean"}, **_EFFECTS,
-    "restricts": {"type": "array", "items": _GROUP,
-                  "description": "references that refuse the delete (restrict)"},
-    "named_by": {"type": "array", "items": {"type": "object", "description":
-                 "rules, flows, record actions and roles that find one of the records by "
-                 "a value"}},
-    "errors": {"type": "array", "items": {"type": "object"}}}}
+# Shapes every app's document shares, by component name (no entity's model takes one).
+SHARED_MODELS: dict[str, dict[str, Any]] = {
+    **PROBLEM_SCHEMAS,
+    **VALUE_MODELS,
+    "DeleteGroup": _GROUP,
+    "DeleteResult": _object("DeleteResult", {
+        "entity": {"type": "string"}, "id": {"type": "integer"},
+        "recycle_bin_id": {"type": "integer", "description": "restore it with POST "
+                           "/api/apps/{app}/recycle-bin/{id}/restore"}, **_EFFECTS}),
+    "DeleteImpact": _object("DeleteImpact", {
+        "entity": {"type": "string"}, "id": {"type": "integer"},
+        "allowed": {"type": "boolean"}, **_EFFECTS,
+        "restricts": {"type": "array", "items": ref("DeleteGroup"),
+                      "description": "references that refuse the delete (restrict)"},
+        "named_by": {"type": "array", "items": ref("MetadataReference"), "description":
+                     "rules, flows, record actions and roles that find one of the records "
+                     "by a value"},
+        "errors": {"type": "array", "items": ref("FieldProblem")}}),
+    "MetadataReference": _object("MetadataReference", {
+        "kind": {"type": "string"}, "name": {"type": "string"}, "label": {"type": "string"},
+        "entity": {"type": "string"}, "id": {"type": "integer"},
+        "field": {"type": ["string", "null"]}, "value": {}, "path": {"type": "string"}},
+        description="A rule, flow, record action or role that names a record by a value"),
+    "ImportReport": _object("ImportReport", {
+        "rows": {"type": "integer"}, "created": {"type": "integer"},
+        "updated": {"type": "integer"}, "refused": {"type": "integer"},
+        "errors": {"type": "array", "items": ref("ImportRowError")}}),
+    "ImportRowError": _object("ImportRowError", {
+        "row": {"type": "integer"}, "field": {"type": ["string", "null"]},
+        "column": {"type": ["string", "null"]}, "message": {"type": "string"}}),
+    "Operation": _object("Operation", {
+        "id": {"type": "integer"}, "kind": {"type": "string"},
+        "status": {"type": "string"}, "url": {"type": "string"},
+        "progress": {"type": "object", "additionalProperties": True},
+        "result": {"type": ["object", "null"], "additionalProperties": True}},
+        required=["id", "kind", "status", "url"],
+        description="Work that goes on in the background (GET /api/operations/{id})"),
+    "SheetUpload": _object("SheetUpload", {
+        "file": {"type": "string", "format": "binary", "description": "A .csv or .xlsx file"}},
+        required=["file"]),
+    # query parameters' choices
+    "ExportFormat": {"type": "string", "title": "ExportFormat", "enum": ["csv", "xlsx"]},
+    "ExportHeader": {"type": "string", "title": "ExportHeader", "enum": ["labels", "names"],
+                     "description": "the header row: field labels or API names"},
+    "ExportValues": {"type": "string", "title": "ExportValues", "enum": ["labels", "raw"],
+                     "description": "options and references as labels, or as stored"},
+    "ImportMode": {"type": "string", "title": "ImportMode", "enum": ["create", "upsert"]},
+}
+SHEET_BODY_NOTE = (f"The file as the multipart form field 'file'; the raw body with "
+                   f"Content-Type {CSV_TYPE} or {XLSX_TYPE} is read too")
+
+
+def _query(param: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    out = {"name": param, "in": "query", "schema": schema}
+    return {**out, "description": description} if description else out
 
 
 def _sheet_paths(base: str, name: str, label: str) -> dict[str, Any]:
     """Export as CSV/XLSX and import from one (see README, "Importing and exporting")."""
-    def query(param: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"name": param, "in": "query", "schema": schema}
-
     text = {"type": "string"}
     return {
         f"{base}/export": {"get": {
             "summary": f"Export {label} records as CSV or XLSX", "tags": [name],
-            "parameters": [query("format", {"enum": ["csv", "xlsx"]}), query("filter", text),
-                           query("sort", text), query("fields", text),
-                           query("header", {"enum": ["labels", "names"]}),
-                           query("values", {"enum": ["labels", "raw"]})],
+            "operationId": f"{name}_export",
+            "parameters": [_query("format", ref("ExportFormat")),
+                           _query("filter", text), _query("sort", text),
+                           _query("fields", text), _query("header", ref("ExportHeader")),
+                           _query("values", ref("ExportValues"))],
             "responses": {"200": {"description": "The records", "content": {
                 CSV_TYPE: {"schema": text},
                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                 **problem_responses(400, 401, 403, 404, 422)}}},
         f"{base}/import": {"post": {
             "summary": f"Import {label} records from a CSV or XLSX file", "tags": [name],
-            "parameters": [query("mode", {"enum": ["create", "upsert"]}), query("key", text),
-                           query("dry_run", {"type": "boolean"}),
-                           query("all_or_nothing", {"type": "boolean"})],
+            "operationId": f"{name}_import", "description": SHEET_BODY_NOTE,
+            "parameters": [_query("mode", ref("ImportMode")),
+                           _query("key", text), _query("dry_run", {"type": "boolean"}),
+                           _query("all_or_nothing", {"type": "boolean"})],
             "requestBody": {"required": True, "content": {
-                "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                                   "properties": {"file": {
-                                                       "type": "string",
-                                                       "format": "binary"}}}},
-                CSV_TYPE: {"schema": text},
-                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
-            "responses": {"200": {"description": "The per-row report", **_json(
-                IMPORT_REPORT)}, **problem_responses(400, 401, 403, 404, 413, 415, 422)}}},
+                "multipart/form-data": {"schema": ref("SheetUpload")}}},
+            "responses": {"200": {"description": "The per-row report",
+                                  **_json(ref("ImportReport"))}, "202": {
+                    "description": "A large file: imported in the background; follow the "
+                                   "operation at Location (its result is the report)",
+                    "headers": {"Location": {"schema": text}},
+                    **_json(ref("Operation"))},
+                **problem_responses(400, 401, 403, 404, 413, 415, 422)}}},
     }
 
 
-ROWS_READ = ("Its rows (line items: records of {child}), by id, at most {max}; a single "
-             "record carries them, lists do not")
-ROWS_WRITE = ("The complete new set of rows (at most {max}): a row with an id changes that "
-              "row of this record (only the fields given; its version makes the change "
-              "optimistic), a row without one is added, rows left out are deleted. Leave the "
-              "field out to keep the rows as they are")
-
-
-def _with_rows(schema: dict[str, Any], entity: EntitySpec, mode: str) -> dict[str, Any]:
-    """``schema`` with the inline rows of the entity's subtable fields."""
-    for name, field in entity.fields.items():
-        if field.type is not FieldType.SUBTABLE or not field.entity:
-            continue
-        target = field.entity if mode == "read" else f"{field.entity}_row"
-        schema["properties"][name] = {
-            "type": "array", "title": localize(field.label, "en") or name,
-            "maxItems": SUBTABLE_ROWS_MAX,
-            "items": {"$ref": f"#/components/schemas/{target}"},
-            "description": (ROWS_READ if mode == "read" else ROWS_WRITE).format(
-                child=field.entity, max=SUBTABLE_ROWS_MAX)}
-    return schema
-
-
-def _row_schema(child: EntitySpec) -> dict[str, Any]:
-    """A row sent with its record: the child's writable fields, and which row it is."""
-    schema = record_schema(child, mode="write")
-    schema["properties"] = {
-        "id": {"type": "integer", "description": "a row of this record, to change; "
-                                                 "leave it out for a new row"},
-        "version": {"type": "integer", "description": "the row's version: a stale one is "
-                                                      "a 409"},
-        **schema["properties"]}
-    return schema
-
-
-def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
-    for name, entity in doc.entities.items():
-        ref = {"$ref": f"#/components/schemas/{name}"}
-        schemas[name] = _with_rows(record_schema(entity, mode="read"), entity, "read")
-        schemas[f"{name}_create"] = _with_rows(record_schema(entity, mode="create"), entity,
-                                               "create")
-        schemas[f"{name}_update"] = _with_rows(record_schema(entity, mode="write"), entity,
-                                               "write")
-        for field in entity.fields.values():
-            if field.type is FieldType.SUBTABLE and field.entity in doc.entities:
-                schemas[f"{field.entity}_row"] = _row_schema(doc.entities[field.entity])
-        label = localize(entity.label, "en")
-        base = f"/api/apps/{slug}/records/{name}"
-        record_id = {"name": "record_id", "in": "path", "required": True,
-                     "schema": {"type": "integer"}}
-        if_match = {**IF_MATCH, "required": doc.app.require_if_match}
-        paths[base] = {
-            "get": {"summary": f"List {label} records", "tags": [name], "parameters": [
-                {"name": "filter", "in": "query", "schema": {"type": "string"},
-                 "description": "JSON Logic condition"},
-                {"name": "sort", "in": "query", "schema": {"type": "string"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                            "maximum": 1000}},
-                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                {"name": "fields", "in": "query", "schema": {"type": "string"}},
-                {"name": "count", "in": "query", "schema": {"type": "boolean"}}],
-                "responses": {"200": {"description": "A page", **_json({
-                    "type": "object", "properties": {
-                        "items": {"type": "array", "items": ref},
-                        "next_cursor": {"type": ["string", "null"]},
-                        "count": {"type": "integer"}, "count_capped": {"type": "boolean"}}})},
-                    **problem_responses(400, 401, 403, 404, 422)}},
+def _record_paths(slug: str, name: str, label: str, models: dict[str, str],
+                  if_match: dict[str, Any]) -> dict[str, Any]:
+    """The record endpoints of one entity; operation ids ``<entity>_<verb>`` (no verb
+    ends with another verb, so no two entities' ids meet)."""
+    base = f"/api/apps/{slug}/records/{name}"
+    record_id = {"name": "record_id", "in": "path", "required": True,
+                 "schema": {"type": "integer"}}
+    read = ref(models["read"])
+    paths: dict[str, Any] = {
+        base: {
+            "get": {"summary": f"List {label} records", "tags": [name],
+                    "operationId": f"{name}_list", "parameters": [
+                        _query("filter", {"type": "string"}, "JSON Logic condition"),
+                        _query("sort", {"type": "string"}),
+                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                        _query("cursor", {"type": "string"}),
+                        _query("fields", {"type": "string"}),
+                        _query("count", {"type": "boolean"})],
+                    "responses": {"200": {"description": "A page",
+                                          **_json(ref(models["page"]))},
+                                  **problem_responses(400, 401, 403, 404, 422)}},
             "post": {"summary": f"Create a {label}", "tags": [name],
-                     "requestBody": {"required": True, **_json(
-                         {"$ref": f"#/components/schemas/{name}_create"})},
-                     "responses": {"201": {"description": "Created", **_json(ref)},
+                     "operationId": f"{name}_create",
+                     "requestBody": {"required": True, **_json(ref(models["create"]))},
+                     "responses": {"201": {"description": "Created", **_json(read)},
                                    **problem_responses(401, 403, 404, 409,
-                                                       *BODY_REFUSALS)}},
-        }
-        paths[f"{base}/_bulk"] = {"post": {
+                                                       *BODY_REFUSALS)}}},
+        f"{base}/_bulk": {"post": {
             "summary": f"Create many {label} records, all or none", "tags": [name],
-            "requestBody": {"required": True, **_json({"type": "array", "items": {
-                "$ref": f"#/components/schemas/{name}_create"}})},
-            "responses": {"201": {"description": "Created", **_json({
-                "type": "object", "properties": {"items": {"type": "array", "items": ref}}})},
-                **problem_responses(401, 403, 404, 409, *BODY_REFUSALS)}}}
-        paths.update(_sheet_paths(base, name, label))
-        paths[f"{base}/{{record_id}}"] = {
+            "operationId": f"{name}_create_many",
+            "requestBody": {"required": True, **_json({
+                "type": "array", "items": ref(models["create"])})},
+            "responses": {"201": {"description": "Created", **_json(ref(models["bulk"]))},
+                          **problem_responses(401, 403, 404, 409, *BODY_REFUSALS)}}},
+        **_sheet_paths(base, name, label),
+        f"{base}/{{record_id}}": {
             "parameters": [record_id],
-            "get": {"summary": f"Read a {label}", "tags": [name],
-                    "responses": {"200": {"description": "The record", **_json(ref)},
+            "get": {"summary": f"Read a {label}", "tags": [name], "operationId": f"{name}_read",
+                    "responses": {"200": {"description": "The record", **_json(read)},
                                   **problem_responses(401, 403, 404, 422)}},
-            "patch": {"summary": f"Change a {label}", "tags": [name], "parameters": [if_match],
-                      "requestBody": {"required": True, **_json(
-                          {"$ref": f"#/components/schemas/{name}_update"})},
-                      "responses": {"200": {"description": "Changed", **_json(ref)},
+            "patch": {"summary": f"Change a {label}", "tags": [name],
+                      "operationId": f"{name}_update", "parameters": [if_match],
+                      "requestBody": {"required": True, **_json(ref(models["update"]))},
+                      "responses": {"200": {"description": "Changed", **_json(read)},
                                     **problem_responses(401, 403, 404, 409, 428,
                                                         *BODY_REFUSALS)}},
             "delete": {"summary": f"Delete a {label}", "tags": [name],
-                       "parameters": [if_match],
+                       "operationId": f"{name}_delete", "parameters": [if_match],
                        "responses": {"200": {"description": "Deleted, with what went with "
                                              "it; kept in the recycle bin",
-                                             **_json(DELETE_RESULT)},
+                                             **_json(ref("DeleteResult"))},
                                      **problem_responses(400, 401, 403, 404, 409, 422, 428)}},
-        }
-        paths[f"{base}/{{record_id}}/delete-impact"] = {
+        },
+        f"{base}/{{record_id}}/delete-impact": {
             "parameters": [record_id],
             "get": {"summary": f"What deleting a {label} would do (changes nothing)",
-                    "tags": [name],
-                    "responses": {"200": {"description": "The impact", **_json(DELETE_IMPACT)},
-                                  **problem_responses(401, 403, 404, 422)}}}
+                    "tags": [name], "operationId": f"{name}_delete_impact",
+                    "responses": {"200": {"description": "The impact",
+                                          **_json(ref("DeleteImpact"))},
+                                  **problem_responses(401, 403, 404, 422)}}},
+    }
+    return paths
+
+
+def app_openapi(slug: str, version: int, doc: AppDocument) -> dict[str, Any]:
+    """The OpenAPI document of an app's record endpoints, with its entities' real
+    schemas."""
+    names = ModelNames(doc, frozenset(SHARED_MODELS))
+    schemas = {**SHARED_MODELS, **entity_models(doc, names)}
+    if_match = {**IF_MATCH, "required": doc.app.require_if_match}
+    paths: dict[str, Any] = {}
+    for name, entity in doc.entities.items():
+        models = {use: names.model(name, use) for use in ("read", "create", "update",
+                                                          "page", "bulk")}
+        paths.update(_record_paths(slug, name, localize(entity.label, "en") or name, models,
+                                   if_match))
     return {"openapi": "3.1.0",
             "info": {"title": f"{localize(doc.app.label, 'en')} records",
                      "version": str(version)},

@@ -112,15 +112,13 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 async def finished(client: httpx.AsyncClient, operation: dict[str, Any]) -> dict[str, Any]:
-    """The operation once it has ended (read as a client would, until it is done; at most
-    five minutes); the background task runs on the test's event loop, so each wait lets it
-    work."""
+    """The operation once it has ended, read as a client follows it: the server is asked to
+    answer when it ends (``wait``), so no guess at how long it takes; five minutes at most."""
     import asyncio
 
     async with asyncio.timeout(300):
         while operation["status"] in ("queued", "running"):
-            await asyncio.sleep(0.05)
-            response = await client.get(operation["url"])
+            response = await client.get(operation["url"], params={"wait": "30"})
             assert response.status_code == 200, response.text
             operation = response.json()
     return operation

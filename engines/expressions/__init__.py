@@ -10,7 +10,7 @@ from loom.engines.expressions.compiled import (
 )
 from loom.engines.expressions.describe import describe_condition
 from loom.engines.expressions.env import Env, RelatedQuery
-from loom.engines.expressions.errors import ExpressionError, NotTranslatable
+from loom.engines.expressions.errors import BeyondColumn, ExpressionError, NotTranslatable
 from loom.engines.expressions.formula import (
     check_formula,
     compile_formula,
@@ -20,6 +20,7 @@ from loom.engines.expressions.formula import (
 from loom.engines.expressions.scope import FieldInfo, Scope, ValueType
 
 __all__ = [
+    "BeyondColumn",
     "Compiled",
     "Env",
     "ExpressionError",

@@ -32,7 +32,7 @@ class Compiled:
     """
 
     __slots__ = ("_fn", "_loops", "_shared", "formula", "problems", "reads", "related",
-                 "source", "sql_problem", "tree", "type")
+                 "source", "sql_problem", "sql_refusal", "tree", "type")
 
     def __init__(self, tree: Expr, fn: Fn, *, reads: frozenset[str], source: Any,
                  formula: bool, loops: bool, problems: list[Problem]) -> None:
@@ -46,6 +46,7 @@ class Compiled:
         self._loops = loops
         self._shared: Run | None = None
         self.sql_problem: str | None = None
+        self.sql_refusal: NotTranslatable | None = None  # the same, as the error to raise
         # the ``related`` aggregates inside, found once: a caller answers them before a run
         self.related: tuple[Expr, ...] = tuple(
             node for node in tree.walk() if node.op == "related" and node.value is not None)
@@ -102,8 +103,8 @@ class Compiled:
         raises NotTranslatable for paths it cannot reach; ``related(entity)`` gives
         ``(table, resolve)`` of another entity, for ``related`` aggregates.
         """
-        if self.sql_problem is not None:
-            raise NotTranslatable(self.sql_problem)
+        if self.sql_refusal is not None:
+            raise self.sql_refusal
         builder = SqlBuilder(resolve, env or Env(), dialect=dialect, related=related)
         return builder.predicate(self.tree)
 
@@ -111,8 +112,8 @@ class Compiled:
                      dialect: str | None = None,
                      related: RelatedSource | None = None) -> ColumnElement[Any]:
         """The expression's value as SQL (a formula in a SELECT or ORDER BY)."""
-        if self.sql_problem is not None:
-            raise NotTranslatable(self.sql_problem)
+        if self.sql_refusal is not None:
+            raise self.sql_refusal
         builder = SqlBuilder(resolve, env or Env(), dialect=dialect, related=related)
         return builder.value(self.tree).sql
 
@@ -140,7 +141,8 @@ def compile_tree(tree: Any, scope: Scope | None, *, formula: bool, source: Any,
     fn = Emitter(strict=formula).emit(root)
     compiled = Compiled(root, fn, reads=frozenset(builder.reads), source=source,
                         formula=formula, loops=builder.loops, problems=builder.problems)
-    compiled.sql_problem = _sql_problem(root, scope)
+    compiled.sql_refusal = _sql_problem(root, scope)
+    compiled.sql_problem = compiled.sql_refusal.reason if compiled.sql_refusal else None
     return compiled
 
 
@@ -149,9 +151,10 @@ def compile_condition(rule: Any, scope: Scope | None = None) -> Compiled:
     return compile_tree(rule, scope, formula=False, source=rule)
 
 
-def _sql_problem(root: Expr, scope: Scope | None) -> str | None:
-    """Why the expression has no SQL form, found by translating it once against
-    stand-in columns typed from the Scope; None when it translates."""
+def _sql_problem(root: Expr, scope: Scope | None) -> NotTranslatable | None:
+    """Why the expression has no SQL form (a value beyond a column's reach, ``BeyondColumn``,
+    among them), found by translating it once against stand-in columns typed from the
+    Scope; None when it translates."""
     def resolve(path: str) -> ColumnElement[Any]:
         info = scope.lookup(path) if scope is not None else None
         kind = info.type if info is not None else ValueType.ANY
@@ -160,11 +163,11 @@ def _sql_problem(root: Expr, scope: Scope | None) -> str | None:
     try:
         SqlBuilder(resolve, _TRIAL_ENV, dry=True).predicate(root)
     except NotTranslatable as exc:
-        return exc.reason
+        return exc
     except ExpressionError as exc:
-        return str(exc)
+        return NotTranslatable(str(exc))
     except Exception as exc:  # SQLAlchemy refusing a construct: no SQL form either
-        return f"no SQL form ({exc})"
+        return NotTranslatable(f"no SQL form ({exc})")
     return None
 
 

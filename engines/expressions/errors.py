@@ -114,6 +114,16 @@ class NotTranslatable(BadRequest):
         self.reason = reason
 
 
+class BeyondColumn(NotTranslatable):
+    """A number compared with a whole-number column (an id, a lookup, an integer) beyond
+    what a 64-bit column holds: no database takes it as a parameter of such a column."""
+
+    def __init__(self, path: str, value: Any) -> None:
+        super().__init__(f"'{path}' cannot hold {value}")
+        self.path = path
+        self.value = value
+
+
 def fail(key: str, position: int | None = None, **params: Any) -> ExpressionError:
     """An ExpressionError for catalog message ``key``."""
     return ExpressionError(message(key, **params), position)

@@ -37,7 +37,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from loom.engines.expressions.env import Env
-from loom.engines.expressions.errors import NotTranslatable
+from loom.engines.expressions.errors import BeyondColumn, NotTranslatable
 from loom.engines.expressions.scope import ValueType
 from loom.engines.expressions.tree import OPERATORS, Expr
 from loom.engines.expressions.values import number_scale, truthy
@@ -45,6 +45,7 @@ from loom.engines.expressions.values import number_scale, truthy
 Resolve = Callable[[str], ColumnElement[Any]]
 # entity name -> (its table or join, a resolver of its field paths)
 RelatedSource = Callable[[str], tuple[Any, Resolve]]
+BIGINT_MAX = 2**63 - 1  # whole-number columns (ids, lookups, integers) hold 64 bits
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -160,8 +161,11 @@ class SqlBuilder:
         if isinstance(value, bool):
             return SqlValue(true() if value else false(), ValueType.BOOLEAN, const=True,
                             value=value)
-        if isinstance(value, int):
+        if isinstance(value, int) and -BIGINT_MAX <= value <= BIGINT_MAX:
             return SqlValue(literal(value, BigInteger()), ValueType.INTEGER, 0, True, value)
+        if isinstance(value, int):  # beyond 64 bits: exact as a decimal, which binds
+            return SqlValue(literal(Decimal(value), Numeric(asdecimal=True)),
+                            ValueType.INTEGER, 0, True, value)
         if isinstance(value, float):
             value = Decimal(repr(value))
         if isinstance(value, Decimal):
@@ -177,6 +181,16 @@ class SqlBuilder:
         if isinstance(value, list | tuple):
             return SqlValue(null(), ValueType.LIST, const=True, value=list(value))
         raise NotTranslatable(f"the value {value!r} has no SQL form")
+
+    def require_fits(self, column: SqlValue, value: Any) -> None:
+        """Refuse a number compared with a whole-number field that the field's column
+        could never hold (the database would fail on it, not find nothing)."""
+        if column.path is None or column.type is not ValueType.INTEGER or \
+                isinstance(value, bool) or not isinstance(value, int | Decimal):
+            return
+        if not (value.is_finite() if isinstance(value, Decimal) else True) or \
+                not -BIGINT_MAX <= value <= BIGINT_MAX:
+            raise BeyondColumn(column.path, value)
 
     def named(self, value: SqlValue) -> str:
         return f"'{value.path}'" if value.path else "this value"
@@ -244,7 +258,7 @@ class Binary(FunctionElement[str]):
 @compiles(Binary)
 def _binary_default(element: Binary, compiler: Any, **kw: Any) -> str:
     (inner,) = element.clauses
-    return compiler.process(inner, **kw)
+    return f"({compiler.process(inner, **kw)})"
 
 
 @compiles(Binary, "postgresql")
@@ -275,7 +289,8 @@ def _exact_default(element: ExactDecimal, compiler: Any, **kw: Any) -> str:
 @compiles(ExactDecimal, "postgresql")
 def _exact_pg(element: ExactDecimal, compiler: Any, **kw: Any) -> str:
     (inner,) = element.clauses
-    return compiler.process(inner, **kw)
+    # a function to SQLAlchemy, so never grouped: d * (0 + d) must not become d * 0 + d
+    return f"({compiler.process(inner, **kw)})"
 
 
 class Quotient(FunctionElement[Decimal]):

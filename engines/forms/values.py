@@ -1,27 +1,32 @@
 """Field values: turning what a person or a client sent into the typed value a field holds.
 
 One function per family of types; each returns the value or raises ``BadValue`` with the
-message key to show. The same coercion serves the API, the web forms and imports (text
-from a CSV cell is accepted wherever its meaning is unambiguous).
+message key to show. The same coercion serves the API, the web forms and imports: numbers
+and dates written as text are read as people write them (``written.py``: ``1,234.50``,
+``¥1,234.50``, ``2025/8/12``, ``2025年8月12日``, full-width digits) wherever the meaning is
+unambiguous. Every value is also bounded by what its column holds: ids are 64-bit and
+positive, whole numbers stay within 18 digits, decimals within the field's precision, text
+within its length, instants within the calendar in every time zone.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
+from loom.engines.forms.written import ascii_text, read_date, read_datetime, read_number
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import register_messages
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{3,24}$")
-TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "对", "真"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "错", "假"})
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "对", "真", "√", "✓", "✔"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "错", "假", "×", "✗", "✘"})
 ADDRESS_KEYS = frozenset({"country", "province", "city", "district", "street", "postcode",
                           "detail"})
 MAX_TEXT = 100_000
@@ -29,6 +34,10 @@ MAX_TEXT = 100_000
 # sending it to the database would fail instead of finding nothing.
 MAX_ID = 2**63 - 1
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+# Stored instants, in UTC: a day inside what Python can hold, so that every time zone can
+# show them (year 1 at 00:00 in Shanghai is still year 0 in UTC, beyond any calendar here).
+MOMENT_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, 23, 59, 59, 999999,
+                                                         tzinfo=UTC))
 
 
 register_messages({
@@ -130,9 +139,9 @@ def _multiselect(spec: FieldSpec, value: Any, tz: tzinfo) -> list[str]:
 
 
 def _integer(spec: FieldSpec, value: Any, _tz: tzinfo) -> int:
-    number = _number(value, "not_an_integer")
+    number = _number(spec, value, "not_an_integer")
     if number != number.to_integral_value():
-        raise BadValue("not_an_integer")
+        raise BadValue("not_an_integer", value=_shown(value))
     result = int(number)
     if abs(result) >= 10**18:
         raise BadValue("too_large", max=10**18 - 1)
@@ -141,7 +150,7 @@ def _integer(spec: FieldSpec, value: Any, _tz: tzinfo) -> int:
 
 
 def _decimal(spec: FieldSpec, value: Any, _tz: tzinfo) -> Decimal:
-    number = _number(value, "not_a_number")
+    number = _number(spec, value, "not_a_number")
     scale, digits = spec.decimal_scale(), spec.decimal_digits()
     exponent = number.normalize().as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
@@ -151,9 +160,10 @@ def _decimal(spec: FieldSpec, value: Any, _tz: tzinfo) -> Decimal:
     return number.quantize(Decimal(1).scaleb(-scale))
 
 
-def _number(value: Any, key: str) -> Decimal:
+def _number(spec: FieldSpec | None, value: Any, key: str) -> Decimal:
+    """A number given as one, or written as text the way people write it (``written``)."""
     if isinstance(value, bool):
-        raise BadValue(key)
+        raise BadValue(key, value=_shown(value))
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
@@ -161,15 +171,24 @@ def _number(value: Any, key: str) -> Decimal:
     elif isinstance(value, float):
         number = Decimal(repr(value))
     elif isinstance(value, str):
-        try:
-            number = Decimal(value.replace(",", "").replace("，", ""))
-        except InvalidOperation:
-            raise BadValue(key) from None
+        kind = spec.type if spec is not None else None
+        read = read_number(value, currency=(spec.currency or "CNY") if kind is
+                           FieldType.CURRENCY else None, percent=kind is FieldType.PERCENT)
+        if read is None:
+            raise BadValue(key, value=_shown(value))
+        number = read
     else:
-        raise BadValue(key)
+        raise BadValue(key, value=_shown(value))
     if not number.is_finite():
-        raise BadValue(key)
+        raise BadValue(key, value=_shown(value))
     return number
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the message quotes it: short, on one line."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _check_range(spec: FieldSpec, number: Decimal) -> None:
@@ -187,7 +206,7 @@ def _boolean(_spec: FieldSpec, value: Any, _tz: tzinfo) -> bool | None:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        word = value.strip().lower()
+        word = ascii_text(value).lower()
         if word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
@@ -197,48 +216,49 @@ def _boolean(_spec: FieldSpec, value: Any, _tz: tzinfo) -> bool | None:
 
 def _date(_spec: FieldSpec, value: Any, _tz: tzinfo) -> date:
     if isinstance(value, datetime):
-        raise BadValue("not_a_date")
+        raise BadValue("not_a_date", value=_shown(value.isoformat()))
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
-        text = value.replace("/", "-")
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise BadValue("not_a_date")
+    day = read_date(value) if isinstance(value, str) else None
+    if day is None:
+        raise BadValue("not_a_date", value=_shown(value))
+    return day
 
 
 def _datetime(_spec: FieldSpec, value: Any, tz: tzinfo) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace(" ", "T", 1)
-                                            if "T" not in value else value)
-        except ValueError:
-            raise BadValue("not_a_datetime") from None
-    else:
-        raise BadValue("not_a_datetime")
+    moment = value if isinstance(value, datetime) else \
+        read_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        raise BadValue("not_a_datetime", value=_shown(value))
     if moment.tzinfo is None:  # a wall-clock time means the app's time zone
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = MOMENT_RANGE[0] - timedelta(days=1)
+    # every instant stored can be shown in any time zone (one day inside Python's range)
+    if not MOMENT_RANGE[0] <= moment <= MOMENT_RANGE[1]:
+        raise BadValue("moment_out_of_range", first=MOMENT_RANGE[0].date().isoformat(),
+                       last=MOMENT_RANGE[1].date().isoformat())
+    return moment
 
 
-def _reference(_spec: FieldSpec, value: Any, _tz: tzinfo) -> int | str:
-    """An id, or for users an email / for departments a name, resolved by the pipeline."""
+def _reference(spec: FieldSpec, value: Any, _tz: tzinfo) -> int | str:
+    """An id, or for users an email / for departments a name, resolved by the pipeline.
+    An id is a whole number a 64-bit key can hold, from 1: anything else names no record
+    and is refused here, before a formula or rule could look it up."""
     if isinstance(value, Mapping) and "id" in value:
         value = value["id"]
-    if isinstance(value, bool):
-        raise BadValue("not_an_integer")
-    if isinstance(value, int):
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)  # not "²", which isdigit() but int() refuses
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not is_record_id(value):
+            raise BadValue("not_a_record_id", value=_shown(value), max=MAX_ID)
         return value
-    if isinstance(value, str):
-        if value.isascii() and value.isdigit():  # not "²", which isdigit() but int() refuses
-            return int(value)
+    if isinstance(value, str) and spec.type is not FieldType.LOOKUP:
         _refuse_nul(value)
         return value
-    raise BadValue("not_an_integer")
+    raise BadValue("not_a_record_id", value=_shown(value), max=MAX_ID)
 
 
 def _rating(spec: FieldSpec, value: Any, tz: tzinfo) -> int:
@@ -288,8 +308,8 @@ def _location(_spec: FieldSpec, value: Any, _tz: tzinfo) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise BadValue("bad_location")
     try:
-        lat, lng = _number(value.get("lat"), "bad_location"), _number(value.get("lng"),
-                                                                       "bad_location")
+        lat = _number(None, value.get("lat"), "bad_location")
+        lng = _number(None, value.get("lng"), "bad_location")
     except BadValue:
         raise BadValue("bad_location") from None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):

@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 
-from loom.metamodel.jobs import RfmJob
+from loom.metamodel.jobs import JobEvents, RfmJob
 
 SCORE_BUCKETS = 5
 
@@ -55,6 +55,17 @@ def days_between(later: date, earlier: ColumnElement[Any], dialect: str) -> Colu
     if dialect == "postgresql":
         return cast(literal(later, Date()) - earlier, Integer)
     return cast(func.julianday(literal(later.isoformat())) - func.julianday(earlier), Integer)
+
+
+def events_in_window(events: Table, spec: JobEvents, as_of: date,
+                     window_days: int | None) -> list[ColumnElement[bool]]:
+    """The events that count as of ``as_of``: linked, dated on or before it, and within the
+    last ``window_days`` days (``as_of`` included) when set."""
+    when = events.c[spec.date]
+    found = [events.c[spec.link].is_not(None), when.is_not(None), when <= as_of]
+    if window_days:
+        found.append(when > as_of - timedelta(days=window_days))
+    return found
 
 
 @dataclass(frozen=True)
@@ -70,12 +81,7 @@ class RfmQuery:
     monetary_scale: int  # decimal places of the field the raw M is written to
 
     def _events_in_window(self) -> list[ColumnElement[bool]]:
-        spec = self.job.events
-        when = self.events.c[spec.date]
-        found = [self.events.c[spec.link].is_not(None), when.is_not(None), when <= self.as_of]
-        if self.job.window_days:
-            found.append(when > self.as_of - timedelta(days=self.job.window_days))
-        return found
+        return events_in_window(self.events, self.job.events, self.as_of, self.job.window_days)
 
     def aggregates(self) -> Subquery:
         """Per subject with events: last event date, count, sum (and sum in minor units)."""

@@ -4,6 +4,7 @@ a stage funnel needs a select), and every filter and formula can run in the data
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from loom.engines.expressions import Scope, check_formula
@@ -24,6 +25,7 @@ from loom.metamodel.i18n import did_you_mean, message, register_messages
 
 NUMERIC = NUMBER_TYPES | {FieldType.INTEGER, FieldType.RATING}
 TEMPORAL = frozenset({FieldType.DATE, FieldType.DATETIME})
+BINNABLE = frozenset({*NUMBER_TYPES, FieldType.INTEGER, FieldType.RATING})
 ORDERABLE = NUMERIC | TEMPORAL
 # Values that have no single comparable column: nothing to aggregate or group by.
 UNGROUPABLE = frozenset({FieldType.MULTISELECT, FieldType.SUBTABLE, FieldType.JSON,
@@ -47,6 +49,11 @@ register_messages({
                       "zh-CN": "“{field}”是 {type}，不是日期或日期时间"},
     "dash_not_groupable": {"en": "a {type} field cannot be grouped by or aggregated",
                            "zh-CN": "{type} 类型的字段不能用于分组或汇总"},
+    "dash_bins_need_number": {
+        "en": "bins apply to number groups only; '{field}' is {type}",
+        "zh-CN": "分段只适用于数字分组；“{field}”是 {type} 类型"},
+    "dash_bins_ascending": {"en": "the bin edges must rise strictly, e.g. [0, 100, 500]",
+                            "zh-CN": "分段边界必须严格递增，例如 [0, 100, 500]"},
     "dash_bucket_needs_date": {"en": "buckets apply to date and datetime groups only",
                                "zh-CN": "时间粒度只适用于按日期或日期时间分组"},
     "dash_date_needs_bucket": {
@@ -219,6 +226,12 @@ def _check_breakdown(doc: AppDocument, path: str, widget: BreakdownWidget) -> li
                                                           field=widget.group_by)))
     elif kind not in TEMPORAL and widget.bucket is not None:
         problems.append(Problem(f"{path}.bucket", message("dash_bucket_needs_date")))
+    if widget.bins is not None:
+        if kind is not None and kind not in BINNABLE:
+            problems.append(Problem(f"{path}.bins", message("dash_bins_need_number",
+                                                            field=widget.group_by, type=kind)))
+        if any(low >= high for low, high in pairwise(widget.bins)):
+            problems.append(Problem(f"{path}.bins", message("dash_bins_ascending")))
     names = [measure.name for measure in widget.measures]
     for position, measure in enumerate(widget.measures):
         where = f"{path}.measures[{position}]"

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from loom.platform.api import problems
 from loom.platform.api.guards import sane_address
@@ -50,6 +51,12 @@ from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its route's name (unique: tests/platform/api/test_openapi.py):
+    clients generated from the document name their functions and inline models after it."""
+    return route.name
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """The ASGI app. Pass ``services`` to share a database/clock (tests, the CLI)."""
     settings = settings or (services.settings if services else Settings())
@@ -71,7 +78,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # /docs serves Swagger UI from the project's own assets (web_app.py); no ReDoc, which
     # would need a CDN
     app = FastAPI(title="Loom", version="0.1.0", lifespan=lifespan, docs_url=None,
-                  redoc_url=None,
+                  redoc_url=None, generate_unique_id_function=operation_id,
                   default_response_class=LoomJSONResponse,
                   dependencies=[Depends(sane_address)],
                   description="Metadata-driven platform for CRM-style business apps. Each "

@@ -15,9 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loom.metamodel.errors import LoomError, RetryLater
 from loom.metamodel.i18n import DEFAULT_LOCALE, pick_locale
+from loom.platform.api import openapi_schemas
 from loom.platform.api.responses import ProblemResponse
 from loom.platform.storage.busy import busy_error
-from loom.renderers.openapi import BODY_REFUSALS, PROBLEM, PROBLEM_SCHEMA, problem_responses
+from loom.renderers.openapi import BODY_REFUSALS, PROBLEM, problem_responses
 
 log = logging.getLogger("loom.api")
 
@@ -137,7 +138,7 @@ def _describe_problems(app: FastAPI) -> None:
                     if code[:1] in ("4", "5") and (code == "422" or "content" not in response):
                         response["content"] = dict(problem)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas["Problem"] = copy.deepcopy(PROBLEM_SCHEMA)
+        schemas.update(copy.deepcopy(openapi_schemas.SCHEMAS))
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
         app.openapi_schema = document

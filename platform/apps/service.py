@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy import and_, delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,10 +34,15 @@ from loom.platform.apps.impact import publish_impact
 from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.clock import Clock
 from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import actor_in_app, builds_app
+from loom.platform.security.permissions import actor_in_app, builds_app, member_of_app
 from loom.platform.storage.entity_tables import EntityTables, Namespace
 from loom.platform.storage.schema_sync import SchemaPlan, sync_schema
-from loom.platform.storage.system_tables import apps, metadata_versions, workspaces
+from loom.platform.storage.system_tables import (
+    apps,
+    metadata_versions,
+    role_members,
+    workspaces,
+)
 
 PatchKind = Literal["merge", "json"]
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
@@ -114,6 +119,10 @@ def _json_of(document: AppDocument | None) -> dict[str, Any]:
     return document.to_json() if document is not None else {}
 
 
+# what names an app's published version, without its draft
+_NAMING_COLUMNS = (apps.c.id, apps.c.slug, apps.c.workspace_id, apps.c.current_version)
+
+
 def require_admin(actor: Actor) -> None:
     """Metadata administration is for administrators (app builders get roles later)."""
     if not actor.is_admin:
@@ -171,16 +180,35 @@ class AppService:
 
     async def runtime(self, conn: AsyncConnection, actor: Actor, slug: str) -> AppRuntime:
         """The published version of an app, compiled (cached per version)."""
-        row = await self._row(conn, actor, slug)
-        if row["current_version"] is None:
-            raise NotFound(message("app_not_published", slug=slug))
-        return await self._runtime_for(conn, row, row["current_version"])
+        runtime, _roles = await self._published(conn, actor, slug, with_roles=False)
+        return runtime
 
     async def enter(self, conn: AsyncConnection, actor: Actor,
                     slug: str) -> tuple[AppRuntime, Actor]:
         """The published app and the actor as a member of it (with their roles there)."""
-        runtime = await self.runtime(conn, actor, slug)
-        return runtime, await actor_in_app(conn, actor, runtime)
+        runtime, roles = await self._published(conn, actor, slug,
+                                               with_roles=actor.user_id is not None)
+        return runtime, member_of_app(actor, runtime, roles)
+
+    async def _published(self, conn: AsyncConnection, actor: Actor, slug: str, *,
+                         with_roles: bool) -> tuple[AppRuntime, frozenset[str]]:
+        # every request comes here, so one statement: only the columns that name the
+        # version (a draft document can be hundreds of kilobytes of JSON), and the
+        # actor's roles in the app alongside (a row per role)
+        query = (select(*_NAMING_COLUMNS, workspaces.c.slug.label("workspace_slug"))
+                 .join(workspaces, workspaces.c.id == apps.c.workspace_id)
+                 .where(apps.c.workspace_id == actor.workspace_id, apps.c.slug == slug))
+        if with_roles:
+            query = query.add_columns(role_members.c.role).outerjoin(role_members, and_(
+                role_members.c.app_id == apps.c.id, role_members.c.user_id == actor.user_id))
+        rows = (await conn.execute(query)).mappings().all()
+        if not rows:
+            raise NotFound(message("app_not_found", slug=slug))
+        row = rows[0]
+        if row["current_version"] is None:
+            raise NotFound(message("app_not_published", slug=slug))
+        roles = frozenset(r["role"] for r in rows if r["role"]) if with_roles else frozenset()
+        return await self._runtime_for(conn, row, row["current_version"]), roles
 
     async def published_runtimes(self, conn: AsyncConnection) -> list[AppRuntime]:
         """The current version of every published app of every workspace (the worker's

@@ -9,6 +9,7 @@ from loom.platform.cli import (  # noqa: F401  (they register commands)
     data,
     demo,
     jobs,
+    openapi,
     serving,
     users,
 )

@@ -11,6 +11,7 @@ import typer
 from loom.metamodel.errors import BadRequest
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.cli.common import cli, command, locale, services_session
+from loom.platform.operations import Progress
 from loom.platform.records.import_plan import ImportOptions
 from loom.platform.records.imports import ImportReport, RecordImport
 from loom.platform.records.sheets import Kind, Sheet, check_kind
@@ -29,9 +30,12 @@ def _kind(path: Path) -> Kind:
     return "csv" if suffix == ".csv" else "xlsx"
 
 
-def _progress(report: ImportReport) -> None:
-    if sys.stderr.isatty():
-        typer.echo(f"\r… {report.rows:,} rows", err=True, nl=False)
+class RowsRead(Progress):
+    """Rows read so far, on one line of a terminal."""
+
+    def show(self) -> None:
+        if sys.stderr.isatty():
+            typer.echo(f"\r… {self.done:,} rows", err=True, nl=False)
 
 
 @cli.command("import")
@@ -58,7 +62,7 @@ async def import_records(
         sheet = Sheet(file, kind)
         try:
             report = await RecordImport(services, runtime, actor, entity, options).run(
-                sheet, progress=_progress)
+                sheet, progress=RowsRead())
         finally:
             sheet.close()
     _print(report)

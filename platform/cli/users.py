@@ -14,7 +14,7 @@ from loom.platform.cli.common import (
     user_cli,
 )
 from loom.platform.clock import Clock
-from loom.platform.records.handover import deactivate_and_hand_over
+from loom.platform.records.handover import deactivate, handed_over
 from loom.platform.security.users import DEFAULT_WORKSPACE, NewUser, create_user, ensure_workspace
 from loom.platform.settings import Settings
 from loom.platform.storage.database import json_dumps
@@ -58,12 +58,15 @@ async def user_deactivate(email: str,
                           workspace: str = typer.Option(DEFAULT_WORKSPACE)) -> None:
     """Deactivate a departed user (sign-in, tokens and reset links end) and print what was
     handed over, as JSON."""
-    async with services_session(workspace) as (services, actor), \
-            services.database.write() as conn:
-        user_id = await conn.scalar(select(users.c.id).where(
-            users.c.email == email.strip().lower(), users.c.workspace_id == actor.workspace_id))
-        if user_id is None:
-            raise NotFound(f"There is no user {email} in workspace {workspace}")
-        result = await deactivate_and_hand_over(conn, services.apps, services.pipeline, actor,
-                                                user_id, services.clock.now(), reassign_to)
+    async with services_session(workspace) as (services, actor):
+        async with services.database.write() as conn:
+            user_id = await conn.scalar(select(users.c.id).where(
+                users.c.email == email.strip().lower(),
+                users.c.workspace_id == actor.workspace_id))
+            if user_id is None:
+                raise NotFound(f"There is no user {email} in workspace {workspace}")
+            result, handover = await deactivate(conn, services, actor, user_id,
+                                                services.clock.now(), reassign_to)
+        if handover is not None:  # in short transactions, once the deactivation is kept
+            result = handed_over(result, await handover.move(services))
     typer.echo(json_dumps(result))

@@ -18,7 +18,14 @@ from loom.platform.dashboards.grouping import (
     grouped,
     time_spans,
 )
-from loom.platform.dashboards.groups import Group, blank, labelled, option_groups
+from loom.platform.dashboards.groups import (
+    Group,
+    bin_index,
+    bin_labels,
+    blank,
+    labelled,
+    option_groups,
+)
 from loom.platform.dashboards.measures import Measuring
 
 
@@ -46,6 +53,13 @@ async def breakdown_figures(m: Measuring, widget: BreakdownWidget, period: Perio
                               measures, widget.filter, widget.date_field, period)
         groups = [Group(index, s.key) for index, s in enumerate(spans)]
         natural = True
+    elif widget.bins is not None:
+        edges = widget.bins
+        found = await grouped(m, entity, group_field,
+                              lambda source: bin_index(source.resolve(group_field), edges),
+                              measures, widget.filter, widget.date_field, period)
+        groups = [Group(index, label) for index, label in enumerate(bin_labels(edges))]
+        natural = True
     else:
         found = await grouped(m, entity, group_field,
                               lambda source: source.resolve(group_field), measures,
@@ -54,7 +68,8 @@ async def breakdown_figures(m: Measuring, widget: BreakdownWidget, period: Perio
     if widget.include_blank and None in found.values:
         groups.append(blank(locale))
     rows = [{**group.as_json(), "values": found.of(group.key)} for group in groups]
-    if widget.bucket is not None:  # the bucket's name is its key, its position is internal
+    if widget.bucket is not None or widget.bins is not None:
+        # the bucket's or bin's name is its key, its position is internal
         for row in rows:
             if row["key"] is not None:
                 row["key"] = row["label"]

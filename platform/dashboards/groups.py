@@ -5,9 +5,11 @@ target records the reader may read, others show as ``#id`` —, dates by bucket.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
+from sqlalchemy.sql import ColumnElement
 
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import localize, message, register_messages
@@ -32,6 +34,23 @@ class Group:
         if self.category:
             item["category"] = self.category
         return item
+
+
+def bin_labels(edges: list[float]) -> list[str]:
+    """"< 100", "100–500", …, "≥ 5000": the groups of a number field cut at ``edges``."""
+    shown = [_number(edge) for edge in edges]
+    return [f"< {shown[0]}", *(f"{low}–{high}" for low, high in pairwise(shown)),
+            f"≥ {shown[-1]}"]
+
+
+def bin_index(value: ColumnElement[Any], edges: list[float]) -> ColumnElement[Any]:
+    """The position of ``value`` among the bins (blank stays blank)."""
+    return case(*((value < edge, index) for index, edge in enumerate(edges)),
+                (value.is_(None), None), else_=len(edges))
+
+
+def _number(edge: float) -> str:
+    return str(int(edge)) if float(edge).is_integer() else str(edge)
 
 
 def blank(locale: str) -> Group:

@@ -53,7 +53,11 @@ from loom.platform.storage.chunks import ShortTransactions
 from loom.platform.storage.system_tables import users, workspaces
 
 MAX_EXISTING = 10_000  # stored records a recipe may read per entity (seed data is small)
-BATCH = 8  # records written by one set-based create at most (fewer when they are slow)
+# records written by one set-based create: fixed, not paced, because what the rules do
+# depends on it (a roll-up saves its parent once per batch: versions, updated_at), and the
+# same seed must give the same records on any machine; transactions stay short all the same,
+# as they commit between batches once their budget is spent
+BATCH = 4
 
 register_messages({
     "demo_not_empty": {"en": "The app already has {count} {entity} record(s); demo data goes "
@@ -142,6 +146,7 @@ async def write_demo(services: Services, actor: Actor, request: DemoRequest,
     people = make_users(recipe, request.seed, request.size, domain)
     chunks = ShortTransactions(services.database, budget_ms=services.settings.write_chunk_ms,
                                before_commit=progress.save)
+    progress.so_far["records"] = {}  # so that a load stopped among the people says so
     progress.note(0, step=Step("people", message("demo_step_people")))
     async with chunks:
         await _plant_users(services, chunks, actor, request.slug, recipe, people,
@@ -267,26 +272,23 @@ class _PlanWriter:
                     chunks: ShortTransactions) -> dict[str, int]:
         async with self.services.database.read() as conn:
             runtime = await self.services.apps.runtime(conn, self.actor, self.slug)
-        counts: dict[str, int] = {}
-        progress.so_far["records"] = counts
+        counts: dict[str, int] = progress.so_far.setdefault("records", {})
         total, done = plan.count(), 0
         for step_plan in plan.steps:
             entity = step_plan.step.entity
             step = Step(step_plan.step.name, runtime.entity(entity).label)
             counts.setdefault(entity, 0)
             progress.note(done, total, step)
-            size = 1  # until the step's pace is known
             for day in _days(step_plan, runtime):
                 start = 0
                 while start < len(day):
-                    batch, start = day[start:start + size], start + size
+                    batch, start = day[start:start + BATCH], start + BATCH
                     await self._write_batch(await chunks.connection(), runtime, step_plan,
                                             day[0].moment, batch)
                     done += len(batch)
                     counts[entity] += len(batch)
                     progress.note(done, total, step)
                     await chunks.checkpoint()
-                    size = _next_size(chunks, len(batch))
         return counts
 
     async def _write_batch(self, conn: AsyncConnection, runtime: AppRuntime,
@@ -326,12 +328,3 @@ def _days(step_plan: StepPlan, runtime: AppRuntime) -> list[list[DemoRecord]]:
         else:
             days.append([record])
     return days
-
-
-def _next_size(chunks: ShortTransactions, written: int) -> int:
-    """A batch that takes about half a transaction's budget, at the pace of the last one
-    (records that set off many rules, a busy machine: smaller batches)."""
-    per_record = chunks.last_unit / max(written, 1)
-    if per_record <= 0:
-        return BATCH
-    return max(1, min(BATCH, int(chunks.budget / 2 / per_record)))

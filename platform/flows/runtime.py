@@ -249,12 +249,10 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             budget=instance.budget, access=FULL_ACCESS)
 
     async def _enqueue(self, instance: Instance, items: list[dict[str, Any]]) -> None:
-        from loom.platform.outbox.store import enqueue
+        from loom.platform.outbox.store import enqueue_all
 
-        for item in items:
-            await enqueue(instance.conn, workspace_id=instance.runtime.workspace_id,
-                          app_id=instance.runtime.app_id, kind=item["kind"], key=item["key"],
-                          payload=item["payload"], now=instance.now)
+        await enqueue_all(instance.conn, workspace_id=instance.runtime.workspace_id,
+                          app_id=instance.runtime.app_id, items=items, now=instance.now)
 
     async def _open_task(self, instance: Instance, node_id: str, node: UserTask,
                          branch: list[str], data: dict[str, Any],

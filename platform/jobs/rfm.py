@@ -36,17 +36,18 @@ class StagedRun:
     watched: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _scale(runtime: AppRuntime, entity: str, name: str) -> int:
+def amount_places(runtime: AppRuntime, entity: str, name: str) -> int:
+    """Decimal places of a number field (0 for integers): its minor unit."""
     spec = runtime.entity(entity).fields[name]
     return 0 if spec.storage_type() is FieldType.INTEGER else spec.decimal_scale()
 
 
 def rfm_query(runtime: AppRuntime, job: RfmJob, as_of: date, dialect: str) -> RfmQuery:
-    amount_scale = _scale(runtime, job.events.entity, job.events.amount)
+    amount_scale = amount_places(runtime, job.events.entity, job.events.amount)
     monetary = job.values.monetary if job.values else None
     return RfmQuery(job, runtime.tables[job.subject], runtime.tables[job.events.entity],
                     as_of, dialect, amount_scale,
-                    _scale(runtime, job.subject, monetary) if monetary else amount_scale)
+                    amount_places(runtime, job.subject, monetary) if monetary else amount_scale)
 
 
 async def stage_rfm(conn: AsyncConnection, runtime: AppRuntime, job: RfmJob, *, as_of: date,

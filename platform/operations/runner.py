@@ -79,6 +79,15 @@ class OperationRunner:
         if task is not None:
             await asyncio.shield(task)
 
+    def runs_here(self, operation_id: int) -> bool:
+        return operation_id in self._tasks
+
+    async def wait_at_most(self, operation_id: int, seconds: float) -> None:
+        """Until the operation's task here ends or ``seconds`` pass, whichever is first."""
+        task = self._tasks.get(operation_id)
+        if task is not None:
+            await asyncio.wait([task], timeout=seconds)
+
     async def recover(self) -> int:
         """At start: fail the operations left unfinished by a process that is gone."""
         now = self.services.clock.now()

@@ -27,16 +27,29 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def enqueue(conn: AsyncConnection, *, workspace_id: int, app_id: int | None, kind: str,
-                  key: str, payload: dict[str, Any], now: datetime) -> None:
-    """Record one side effect; a second enqueue with the same key is ignored."""
+                  key: str, payload: dict[str, Any], now: datetime,
+                  entity: str | None = None, record_id: int | None = None) -> None:
+    """Record one side effect (about one record, when ``entity`` and ``record_id`` say
+    which); a second enqueue with the same key is ignored."""
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(outbox).values(
         workspace_id=workspace_id, app_id=app_id, kind=kind, idempotency_key=key[:300],
         payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        entity=entity, record_id=record_id,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"])
     await conn.execute(statement)
+
+
+async def enqueue_all(conn: AsyncConnection, *, workspace_id: int, app_id: int,
+                      items: list[dict[str, Any]], now: datetime) -> None:
+    """The side effects a rule or flow decided on: ``{kind, key, payload, entity?,
+    record_id?}`` each."""
+    for item in items:
+        await enqueue(conn, workspace_id=workspace_id, app_id=app_id, kind=item["kind"],
+                      key=item["key"], payload=item["payload"], now=now,
+                      entity=item.get("entity"), record_id=item.get("record_id"))
 
 
 async def claim_due(conn: AsyncConnection, as_of: datetime,

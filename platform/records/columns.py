@@ -22,6 +22,7 @@ from loom.metamodel.entity import SYSTEM_FIELD_LABELS, SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.fields import REFERENCE_TYPES, TEXT_TYPES, FieldSpec, FieldType
 from loom.metamodel.i18n import LOCALES, localize
 from loom.platform.apps.runtime import AppRuntime
+from loom.platform.records.sheets import PercentCell
 
 SEPARATOR = "."
 LIST_SEPARATOR = "; "
@@ -184,6 +185,9 @@ def read_cell(field: FieldSpec, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return BLANK
     kind = field.storage_type()
+    if isinstance(value, PercentCell):  # 12.5% is 12.5 in a percent field, else 0.125
+        value = _excel_number(value.fraction)
+        value = (value * 100).normalize() if kind is FieldType.PERCENT else value
     if isinstance(value, float):
         value = _excel_number(value)
     if kind in (FieldType.SELECT, FieldType.MULTISELECT) and isinstance(value, str):

@@ -33,6 +33,9 @@ OFFICE = {
 TEXT_SUFFIXES = frozenset({".txt", ".csv", ".log", ".md"})
 ACCEPTED = "PNG, JPEG, GIF, WebP, PDF, DOCX, XLSX, PPTX, TXT, CSV"
 ACCEPTED_IMAGES = "PNG, JPEG, GIF, WebP"
+# what a browser's file picker offers (its ``accept``); the bytes still decide
+PICKER_IMAGES = ".png,.jpg,.jpeg,.gif,.webp"
+PICKER_FILES = PICKER_IMAGES + ",.pdf,.docx,.xlsx,.pptx,.txt,.csv,.log,.md"
 
 
 def sniff(head: bytes, filename: str) -> FileKind | None:

@@ -9,16 +9,18 @@ other write, set-based per batch.
 - ``upsert`` matches rows to records by ``id`` or a unique field: found ones are updated
   (where the importer may update them), the others created. Blank cells are not given:
   defaults apply on create, values stay on update.
-- Refused rows are reported — row number, field, message — and the others imported, each
-  batch committed on its own; ``all_or_nothing`` imports nothing when any row is refused;
-  ``dry_run`` runs everything and keeps nothing.
+- Refused rows are reported — row number, field, message — and the others imported, in
+  short transactions (``ShortTransactions``: a unit of rows sized to its pace, committed
+  once the transaction has run for ``LOOM_WRITE_CHUNK_MS``), so an import never holds
+  SQLite's write lock for long; ``all_or_nothing`` imports nothing when any row is refused
+  and ``dry_run`` runs everything and keeps nothing — both in one transaction, which is
+  what they promise (a large file runs as an operation, off the request).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ from loom.metamodel.errors import LoomError, PermissionDenied, Problem
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
+from loom.platform.operations.progress import Progress
 from loom.platform.records.columns import BLANK, RECORD_ID, read_cell
 from loom.platform.records.import_plan import ImportOptions, ImportPlan, plan_import
 from loom.platform.records.prepare import field_problem
@@ -37,6 +40,7 @@ from loom.platform.records.reads import environment
 from loom.platform.records.sheets import Sheet, SheetRow
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
+from loom.platform.storage.chunks import ShortTransactions
 
 if TYPE_CHECKING:
     from loom.platform.services import Services
@@ -51,8 +55,16 @@ register_messages({
     },
 })
 
-Progress = Callable[["ImportReport"], None]
 ID_FIELD = FieldSpec(type=FieldType.INTEGER)
+FIRST_UNIT = 10  # rows of the first unit, until the pace of this sheet's rows is known
+
+
+class ImportRefused(LoomError):
+    """An all-or-nothing import that refused rows, and so kept none."""
+
+    status = 422
+    type_slug = "import-refused"
+    title = "Import refused"
 
 
 @dataclass(frozen=True)
@@ -126,17 +138,55 @@ class RecordImport:
         self.read_access: Access | None = None
 
     async def run(self, sheet: Sheet, progress: Progress | None = None) -> ImportReport:
+        progress = progress or Progress()
         async with self.services.database.read() as conn:
             plan = await self._plan(conn, sheet)
-        rows = sheet.rows()
-        async with self._whole() as whole:
+        if self.options.dry_run or self.options.all_or_nothing:
+            await self._in_one_transaction(plan, sheet.rows(), progress)
+        else:
+            await self._in_short_transactions(plan, sheet.rows(), progress)
+        return self.report
+
+    def _noted(self, progress: Progress) -> None:
+        progress.so_far.update(rows=self.report.rows, created=self.report.created,
+                               updated=self.report.updated, refused=self.report.refused)
+        progress.note(self.report.rows)
+
+    # --- transactions ----------------------------------------------------------------------
+
+    async def _in_short_transactions(self, plan: ImportPlan, rows: Iterator[SheetRow],
+                                     progress: Progress) -> None:
+        """Rows in small units, committed once a transaction has run for its budget (the
+        write lock is never held for long); refused rows are reported, the others kept."""
+        chunks = ShortTransactions(self.services.database,
+                                   budget_ms=self.services.settings.write_chunk_ms,
+                                   before_commit=progress.save)
+        size = FIRST_UNIT
+        async with chunks:
+            while batch := list(itertools.islice(rows, size)):
+                self.report.rows += len(batch)
+                await self._import_batch(await chunks.connection(), plan, batch)
+                self._noted(progress)
+                await chunks.checkpoint()
+                size = chunks.paced(len(batch), self.options.batch_size)
+
+    async def _in_one_transaction(self, plan: ImportPlan, rows: Iterator[SheetRow],
+                                  progress: Progress) -> None:
+        """A dry run or an all-or-nothing import: one transaction, kept only when it should
+        be (what it promises cannot be kept in pieces; large ones run as an operation)."""
+        async with self.services.database.write() as conn:
+            savepoint = await conn.begin_nested()
             while batch := list(itertools.islice(rows, self.options.batch_size)):
                 self.report.rows += len(batch)
-                async with self._batch(whole) as conn:
-                    await self._import_batch(conn, plan, batch)
-                if progress is not None:
-                    progress(self.report)
-        return self.report
+                await self._import_batch(conn, plan, batch)
+                self._noted(progress)
+            if self.options.dry_run or self.report.refused:
+                await savepoint.rollback()
+                self.report.rolled_back = not self.options.dry_run
+                if self.report.rolled_back:
+                    self.report.created = self.report.updated = 0
+            else:
+                await savepoint.commit()
 
     async def _plan(self, conn: AsyncConnection, sheet: Sheet) -> ImportPlan:
         """Check the permissions (import, then create and update) and read the header."""
@@ -169,34 +219,6 @@ class RecordImport:
                 except PermissionDenied as denied:
                     targets[spec_field.ref or ""] = denied
         return plan_import(self.runtime, self.entity, sheet.headers, self.options, targets)
-
-    # --- transactions ----------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _whole(self) -> AsyncIterator[AsyncConnection | None]:
-        """A dry run or an all-or-nothing import runs in one transaction, kept only when
-        it should be; otherwise each batch commits on its own (None here)."""
-        if not (self.options.dry_run or self.options.all_or_nothing):
-            yield None
-            return
-        async with self.services.database.write() as conn:
-            savepoint = await conn.begin_nested()
-            yield conn
-            if self.options.dry_run or self.report.refused:
-                await savepoint.rollback()
-                self.report.rolled_back = not self.options.dry_run
-                if self.report.rolled_back:
-                    self.report.created = self.report.updated = 0
-            else:
-                await savepoint.commit()
-
-    @asynccontextmanager
-    async def _batch(self, whole: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
-        if whole is not None:
-            yield whole
-            return
-        async with self.services.database.write() as conn:
-            yield conn
 
     # --- one batch -------------------------------------------------------------------------
 

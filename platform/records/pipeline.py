@@ -27,7 +27,7 @@ from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.clock import Clock
-from loom.platform.outbox.store import enqueue
+from loom.platform.outbox.store import enqueue_all
 from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit
 from loom.platform.records.checks import (
@@ -403,10 +403,8 @@ class RecordPipeline:
         for hook in self.hooks:
             await hook.after_save(ctx)
         # side effects the hooks decided on are recorded in this same transaction
-        for item in ctx.outbox:
-            await enqueue(ctx.conn, workspace_id=ctx.runtime.workspace_id,
-                          app_id=ctx.runtime.app_id, kind=item["kind"], key=item["key"],
-                          payload=item["payload"], now=ctx.now)
+        await enqueue_all(ctx.conn, workspace_id=ctx.runtime.workspace_id,
+                          app_id=ctx.runtime.app_id, items=ctx.outbox, now=ctx.now)
         ctx.outbox.clear()
 
     @staticmethod

@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from loom.engines.expressions import (
+    BeyondColumn,
     Env,
     NotTranslatable,
     Scope,
     check_condition,
     compile_condition,
 )
+from loom.engines.expressions.sql import BIGINT_MAX
 from loom.engines.forms.values import is_record_id
 from loom.engines.query.keyset import (
     after_cursor,
@@ -31,9 +33,9 @@ from loom.engines.query.keyset import (
     parse_sort,
 )
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
-from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied
+from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.fields import FieldType
-from loom.metamodel.i18n import message, register_messages
+from loom.metamodel.i18n import LOCALES, localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.search import search_clause
 from loom.platform.security.actors import Actor
@@ -49,6 +51,11 @@ register_messages({
         "zh-CN": "该筛选条件无法在数据库中执行：{reason}",
     },
     "filter_invalid": {"en": "The filter has problems", "zh-CN": "筛选条件有误"},
+    "filter_beyond_field": {
+        "en": "{label}: the filter compares it with {value}, beyond what the field can hold "
+              "(from -{max} to {max})",
+        "zh-CN": "{label}：筛选条件中的 {value} 超出该字段可容纳的范围（-{max} 到 {max}）",
+    },
     "bad_limit": {"en": "limit must be between 1 and {max}",
                   "zh-CN": "limit 必须在 1 到 {max} 之间"},
     "unknown_list_field": {"en": "'{name}' is not a field of {entity}",
@@ -140,8 +147,24 @@ def filter_clause(runtime: AppRuntime, entity: str, rule: Any, env: Env, *,
             access.require_readable(runtime, entity, sorted(compiled.reads))
         return compiled.to_sql(column_resolver(runtime, entity), env, dialect=dialect,
                                related=related_source(runtime))
+    except BeyondColumn as exc:
+        raise ValidationFailed(message("filter_invalid"), [Problem(exc.path, message(
+            "filter_beyond_field", label=_path_label(runtime, entity, exc.path),
+            value=str(exc.value), max=BIGINT_MAX), code="out_of_range")]) from None
     except NotTranslatable as exc:
         raise BadRequest(message("filter_not_sql", reason=str(exc))) from None
+
+
+def _path_label(runtime: AppRuntime, entity: str, path: str) -> Any:
+    head, _, rest = path.partition(".")
+    spec = runtime.entity(entity)
+    if head not in spec.fields:
+        return path
+    field_spec = spec.fields[head]
+    if not rest or not field_spec.ref:
+        return spec.field_label(head)
+    return {locale: localize(spec.field_label(head), locale) + "." + localize(
+        _path_label(runtime, field_spec.ref, rest), locale) for locale in LOCALES}
 
 
 def visible(spec: EntitySpec, access: Access, record: dict[str, Any],

@@ -1,7 +1,7 @@
 """A record's 360° view: the record, its actions (the buttons: whether each can run now,
-and why not) and, in one answer, the first records of every related list — the records
-of other entities that point at it, directly (``ticket.customer``) or along a path of
-lookups (``payment.contract.customer``).
+and why not), whether the reader may change or delete it, and, in one answer, the first
+records of every related list — the records of other entities that point at it, directly
+(``ticket.customer``) or along a path of lookups (``payment.contract.customer``).
 
 The lists come from a form's ``related`` section, or by default one per lookup of another
 entity to this one. Each list is a ``list_records`` query, so the reader's reach, hidden
@@ -24,11 +24,12 @@ from loom.metamodel.fields import FieldType
 from loom.metamodel.forms import MAX_RELATED_LIMIT, RelatedListSpec
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import ListQuery, get_record, list_records
+from loom.platform.records.reads import ListQuery, environment, get_record, list_records
+from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.stage_view import record_stage_paths
 from loom.platform.rules.record_actions import action_states
 from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import authorize
+from loom.platform.security.permissions import Operation, authorize, within_reach
 from loom.renderers.layouts import columns
 
 DEFAULT_COLUMNS = 4
@@ -101,7 +102,20 @@ async def record_with_related(conn: AsyncConnection, runtime: AppRuntime, actor:
     stages = await record_stage_paths(conn, runtime, actor, access, entity, record_id, now,
                                       locale)
     return {"entity": entity, "record": record, "actions": actions, "related": found,
-            "stages": stages}
+            "stages": stages,
+            "may": {operation: await _may(conn, runtime, actor, entity, record_id, operation,
+                                          now) for operation in ("update", "delete")}}
+
+
+async def _may(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
+               record_id: int, operation: Operation, now: datetime) -> bool:
+    """Whether the reader may change (and so share) or delete this record."""
+    try:
+        access = await authorize(conn, actor, runtime, entity, operation)
+    except PermissionDenied:
+        return False
+    return await within_reach(conn, runtime, access, entity, record_id,
+                              environment(runtime, actor, now))
 
 
 async def _related_list(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
@@ -124,8 +138,9 @@ async def _related_list(conn: AsyncConnection, runtime: AppRuntime, actor: Actor
         count=True), now)
     query = urlencode({"filter": json.dumps(rule, ensure_ascii=False, separators=(",", ":")),
                        "sort": sort})
+    titles = await reference_titles(conn, runtime, actor, spec.entity, page.items, now)
     return {"name": spec.key, "entity": spec.entity, "via": spec.via,
             "label": localize(spec.label or child.plural_label or child.label, locale),
-            "columns": shown, "items": page.items, "count": page.count,
+            "columns": shown, "items": page.items, "titles": titles, "count": page.count,
             "count_capped": page.count_capped,
             "more": f"/api/apps/{runtime.slug}/records/{spec.entity}?{query}"}

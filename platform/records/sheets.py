@@ -51,6 +51,14 @@ register_messages({
 
 
 @dataclass(frozen=True)
+class PercentCell:
+    """A workbook number shown as a percentage: the cell holds the fraction (0.125 for
+    12.5%); a percent field takes the percentage points it shows."""
+
+    fraction: float
+
+
+@dataclass(frozen=True)
 class SheetRow:
     """A data row and its number as a spreadsheet shows it (the header is row 1)."""
 
@@ -144,6 +152,14 @@ def _csv_rows(path: Path, encoding: str | None) -> Generator[list[Any], None, No
             raise BadRequest(message("sheet_bad_csv", row=row + 1, reason=str(exc))) from None
 
 
+def _cell_value(cell: Any) -> Any:
+    value = getattr(cell, "value", None)
+    if isinstance(value, int | float) and not isinstance(value, bool) and \
+            "%" in (getattr(cell, "number_format", None) or ""):
+        return PercentCell(value)
+    return value
+
+
 def _xlsx_rows(path: Path) -> Generator[list[Any], None, None]:
     from openpyxl import load_workbook
 
@@ -158,8 +174,8 @@ def _xlsx_rows(path: Path) -> Generator[list[Any], None, None]:
             if not workbook.worksheets:
                 raise BadRequest(message("sheet_empty"))
             try:
-                for cells in workbook.worksheets[0].iter_rows(values_only=True):
-                    yield list(cells)
+                for cells in workbook.worksheets[0].iter_rows():
+                    yield [_cell_value(cell) for cell in cells]
             except BadRequest:
                 raise
             except Exception as exc:

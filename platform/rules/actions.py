@@ -76,6 +76,10 @@ class Run:
     def entity(self) -> str:
         return self.rule.entity
 
+    def about(self) -> dict[str, Any]:
+        """The record an outbox item is sent about (its timeline shows the item)."""
+        return {"entity": self.entity, "record_id": self.record.get("id")}
+
     @property
     def as_rule(self) -> Actor:
         return self.actor.via("rule")
@@ -172,7 +176,8 @@ class ActionRunner:
                      "entity": run.entity, "rule": run.rule.name,
                      "record": {k: to_json(v) for k, v in run.record.items()}})
             run.outbox.append({"kind": "webhook", "key": f"{run.key}:{index}", "payload": {
-                "url": spec.url, "secret_env": spec.secret_env, "body": body}})
+                "url": spec.url, "secret_env": spec.secret_env, "body": body},
+                **run.about()})
             return {"type": spec.type, "url": spec.url}
         if isinstance(spec, CreateTask):
             return await self._task(run, spec, index)
@@ -274,7 +279,7 @@ class ActionRunner:
             key = f"{run.key}:{index}" + (f":{locale}" if len(letters) > 1 else "")
             run.outbox.append({"kind": "email", "key": key, "payload": {
                 "to": to_group, "cc": cc_group, "subject": localize(subject, locale),
-                "text": localize(body, locale)}})
+                "text": localize(body, locale)}, **run.about()})
         return {"type": spec.type, "to": sorted({address for address, _ in to}),
                 "subject": localize(subject, next(iter(letters)))}
 

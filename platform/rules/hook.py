@@ -18,7 +18,7 @@ from typing import Any
 from loom.engines.expressions import Compiled, ExpressionError
 from loom.engines.rules.compiler import CompiledRule
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.outbox.store import enqueue
+from loom.platform.outbox.store import enqueue_all
 from loom.platform.records.context import WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare
 from loom.platform.rules.actions import LOCAL_ACTIONS, ActionRunner, Run
@@ -207,9 +207,8 @@ class RuleExecutor:
         for index, action in enumerate(rule.actions):
             if not isinstance(action.spec, LOCAL_ACTIONS):
                 firing.actions.append(await self.runner.run_action(run, action, index))
-        for item in outbox:
-            await enqueue(conn, workspace_id=runtime.workspace_id, app_id=runtime.app_id,
-                          kind=item["kind"], key=item["key"], payload=item["payload"], now=now)
+        await enqueue_all(conn, workspace_id=runtime.workspace_id, app_id=runtime.app_id,
+                          items=outbox, now=now)
         await write_trace(conn, runtime, actor, rule=rule.name, entity=rule.entity,
                           record_id=record_id, trigger=trigger,
                           status=firing_status(firing.actions), now=now,

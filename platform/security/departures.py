@@ -3,7 +3,8 @@ theirs stops working at once), with their open work handed to a successor.
 
 What is handed over is a list of reassigners, each moving one kind of work and saying how
 much it moved: open tasks are here; the records they own in the apps are moved by
-``platform/records/handover.py`` through the write pipeline, added by the caller.
+``platform/records/handover.py`` through the write pipeline, once the deactivation has
+committed (in short transactions, or as an operation when they are many).
 """
 
 from __future__ import annotations

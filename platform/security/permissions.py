@@ -134,7 +134,13 @@ async def actor_in_app(conn: AsyncConnection, actor: Actor, runtime: AppRuntime)
     """The actor with their roles in this app (conditions read them with ``has_role``)."""
     if actor.user_id is None:
         return actor
-    roles = await app_roles(conn, runtime.app_id, actor.user_id)
+    return member_of_app(actor, runtime, await app_roles(conn, runtime.app_id, actor.user_id))
+
+
+def member_of_app(actor: Actor, runtime: AppRuntime, roles: frozenset[str]) -> Actor:
+    """The actor with the roles they hold in the app that it still defines."""
+    if actor.user_id is None:
+        return actor
     return actor.with_roles(roles & set(runtime.doc.roles))
 
 

@@ -8,6 +8,7 @@ count back); the caller raises it once the transaction is committed.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,7 +62,9 @@ async def check_password_attempt(conn: AsyncConnection, limits: ThrottleLimits, 
     # no stored email holds U+0000, and PostgreSQL would fail on it instead of missing
     row = None if "\x00" in email else (await conn.execute(
         select(users).where(users.c.email == email))).mappings().first()
-    ok = verify_password(row["password_hash"] if row else None, password or "")
+    # argon2 is slow on purpose: in a thread, so the server goes on serving meanwhile
+    ok = await asyncio.to_thread(verify_password, row["password_hash"] if row else None,
+                                 password or "")
     if row is None or not ok or not row["active"]:
         locked = await attempt.failed(conn, now)
         return Verdict(refusal=locked_out(locked) if locked

@@ -75,6 +75,15 @@ class ShortTransactions:
         if now - self._opened + self.last_unit >= self.budget:
             await self.commit()
 
+    def paced(self, written: int, most: int) -> int:
+        """How many items the next unit may take: about half a transaction's budget at the
+        pace of the last unit, which wrote ``written`` (slow items, a busy machine: fewer),
+        at least one and at most ``most``."""
+        per_item = self.last_unit / max(written, 1)
+        if per_item <= 0:
+            return most
+        return max(1, min(most, int(self.budget / 2 / per_item)))
+
     async def commit(self) -> None:
         """Commit the open transaction now (nothing to do when none is open)."""
         if self._conn is None or self._stack is None:

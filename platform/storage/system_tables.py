@@ -170,7 +170,11 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    # the record whose change sent it (its timeline shows it), when there is one
+    Column("entity", String(40), nullable=True),
+    Column("record_id", ID, nullable=True),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_record", "app_id", "entity", "record_id"),
 )
 
 notifications = Table(
@@ -189,6 +193,7 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("read_at", UTCDateTime, nullable=True),
     Index("ix_notifications_inbox", "user_id", "read_at"),
+    Index("ix_notifications_record", "app_id", "entity", "record_id"),
 )
 
 role_members = Table(

@@ -5,6 +5,10 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
-  resolve: { alias: { "@": fileURLToPath(new URL("src", import.meta.url)) } },
+  resolve: { alias: {
+    "@": fileURLToPath(new URL("src", import.meta.url)),
+    "loom-logic": fileURLToPath(new URL("../../engines/expressions/static/loom-logic.js",
+                                        import.meta.url)),
+  } },
   test: { include: ["tests/**/*.test.ts"], environment: "node" },
 });

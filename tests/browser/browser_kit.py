@@ -4,11 +4,7 @@ browser tab on it, and small checks."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +13,8 @@ from typing import Any
 import httpx
 from crm_world import PASSWORD, Cast, email_of
 from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD
-from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
+from server_kit import start_loom
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,44 +61,13 @@ def run_async(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_server(database_url: str, data_dir: Path, *, kind: str, cast: Cast,
                  extra_env: dict[str, str] | None = None,
                  first_run: str | None = "blank") -> LiveServer:
     """Start ``loom serve`` on ``database_url`` and wait until it answers. ``first_run``:
     LOOM_FIRST_RUN (None: unset, the default behaviour)."""
-    port = _free_port()
-    log = data_dir / "server.log"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "LOOM_DATABASE_URL": database_url, "LOOM_DATA_DIR": str(data_dir),
-           "LOOM_PORT": str(port), "LOOM_HOST": "127.0.0.1",
-           "LOOM_ADMIN_EMAIL": ADMIN_EMAIL, "LOOM_ADMIN_PASSWORD": ADMIN_PASSWORD,
-           **(extra_env or {})}
-    env.pop("LOOM_FIRST_RUN", None)
-    if first_run is not None:
-        env["LOOM_FIRST_RUN"] = first_run
-    loom = Path(sys.executable).with_name("loom")
-    with log.open("wb") as sink:
-        process = subprocess.Popen([str(loom), "serve"], env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"loom serve stopped: {log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                return LiveServer(url, kind, cast, process, log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"loom serve did not answer within 60 s: {log.read_text()}")
+    started = start_loom(database_url, data_dir, extra_env=extra_env, first_run=first_run)
+    return LiveServer(started.url, kind, cast, started.process, started.log)
 
 
 class Console:
@@ -183,10 +149,25 @@ def glyphs_differ(page: Page, text: str) -> bool:
     return len(set(images)) == len(images)
 
 
+def _settled(page: Page, element: Locator) -> Any:
+    """Where ``element`` is once the page stops moving it (a menu or a total that arrives
+    late shifts what is below it)."""
+    box = element.bounding_box()
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        again = element.bounding_box()
+        if again == box:
+            return box
+        box = again
+    raise AssertionError("the page kept moving the element to drag")
+
+
 def drag(page: Page, source: Locator, target: Locator, steps: int = 15) -> None:
     """Drag ``source`` onto ``target`` the way a hand does: press, move in small steps (a
-    drag library only starts dragging after the pointer has moved), release."""
-    start, end = source.bounding_box(), target.bounding_box()
+    drag library only starts dragging after the pointer has moved), release — once nothing
+    is loading any more (a hand waits for the board too)."""
+    expect(page.locator(".el-loading-mask")).to_have_count(0)
+    start, end = _settled(page, source), _settled(page, target)
     assert start and end, "both ends of a drag must be on screen"
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     x1, y1 = end["x"] + min(40, end["width"] / 2), end["y"] + min(30, end["height"] / 2)

@@ -84,7 +84,7 @@ def test_a_saved_view_keeps_the_filter_and_opens_again(visitor: Visitor) -> None
     expect(page.get_by_test_id("list.count")).to_contain_text("1")
     page.get_by_test_id("saved-views").click()
     page.get_by_test_id("saved-views.save").click()
-    page.get_by_role("textbox").last.fill("东北线索")
+    page.get_by_role("dialog").get_by_role("textbox").fill("东北线索")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"saved=\d+"))
     saved = expect_ok(server.api().get("/api/apps/crm/saved-views",
@@ -154,6 +154,8 @@ def test_a_kanban_move_is_an_update_and_a_refused_one_snaps_back(visitor: Visito
     drag(page, page.get_by_test_id(f"kanban.card.{ready['id']}"), target)
     expect(page.get_by_test_id("kanban.lane.needs_analysis")
            .get_by_test_id(f"kanban.card.{ready['id']}")).to_be_visible()
+    # the card moves at once; the saved move is announced
+    expect(page.locator(".el-message").filter(has_text="需求分析")).to_be_visible()
     moved = expect_ok(api.get(f"/api/apps/crm/records/opportunity/{ready['id']}"))
     assert moved["stage"] == "needs_analysis" and moved["version"] == ready["version"] + 1
     # the stage SOP: a contact and a source before leaving 初步接洽 — refused, back it goes

@@ -19,7 +19,7 @@ def test_sign_in_shows_the_crm_and_sign_out_leaves_it(visitor: Visitor) -> None:
     page.get_by_test_id("sign-in.password").fill(PASSWORD)
     page.get_by_test_id("sign-in.password").press("Enter")
     expect(page.get_by_test_id("nav")).to_be_visible()
-    expect(page).to_have_url(f"{visitor.server.url}/apps/crm/views/lead_pool")
+    expect(page).to_have_url(f"{visitor.server.url}/apps/crm/views/opportunity_kanban")
     visitor.shoot("shell-zh-CN")
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("user-menu.sign-out").click()

@@ -330,6 +330,9 @@ def prepare_in(expr: Expr, builder: Builder) -> None:
 def _family_pair(sql: SqlBuilder, a: SqlValue, b: SqlValue, op: str) -> tuple[SqlValue, SqlValue]:
     """Bring two values to one kind SQL can compare, as Python would; or refuse."""
     for one, other in ((a, b), (b, a)):
+        if other.const:
+            sql.require_fits(one, other.value)
+    for one, other in ((a, b), (b, a)):
         if one.type.numeric and other.const and isinstance(other.value, str):
             number = text_number(other.value)
             if number is None:
@@ -497,6 +500,7 @@ def _in_list(sql: SqlBuilder, needle: SqlValue, items: list[Any]) -> ColumnEleme
     matches: list[Any] = []
     has_null = False
     for item in items:
+        sql.require_fits(needle, item)
         if item is None:
             has_null = True
         elif _same_family(family, item):

@@ -7,8 +7,10 @@
  * arithmetic with a blank is blank, min/max skip blanks, substr of a blank is "").
  * Dates are ISO text ("2025-08-12"); datetimes ISO text with a zone.
  *
- * Exact decimal arithmetic, ROUND, SUM, TEXT and VALUE are computed on the server only
- * (JavaScript numbers are binary floats); see docs/EXPRESSIONS.md.
+ * ROUND rounds the shortest decimal text of a number, half away from zero, so the
+ * spreadsheet answers hold (ROUND(1.005, 2) = 1.01); SUM skips blanks. Exact decimal
+ * arithmetic, TEXT and VALUE are computed on the server only (JavaScript numbers are
+ * binary floats); see docs/EXPRESSIONS.md.
  *
  * Browser: load json-logic-js, then this file; it installs itself on window.jsonLogic.
  * Set the environment with loomLogic.setEnv({now, today, timezone, user, prior, changed}).
@@ -183,7 +185,12 @@
         numbers.push(number);
       }
       var result = combine(numbers);
-      return result === null || isNaN(result) || !isFinite(result) ? null : result;
+      if (result === null || isNaN(result) || !isFinite(result)) {
+        return null;
+      }
+      // 15 significant digits: what a double holds exactly, so binary noise
+      // (0.1 + 0.2 = 0.30000000000000004) goes and sums read as the server's decimals
+      return Number.isInteger(result) ? result : Number(result.toPrecision(15));
     };
   }
 
@@ -269,6 +276,52 @@
     };
   }
 
+  // ROUND on the number's shortest decimal text (what a person typed, or the closest
+  // decimal to a float result), so 1.005 rounds up as it does on the server.
+  function roundHalfAway(value, places) {
+    var number = toNumber(value);
+    if (number === null) {
+      return null;
+    }
+    var digits = places === undefined || places === null ? 0 : Math.trunc(Number(places));
+    if (isNaN(digits)) {
+      return null;
+    }
+    var text = Math.abs(number).toString();
+    if (text.indexOf("e") >= 0) {
+      var scale = Math.pow(10, digits);
+      return Math.sign(number) * Math.round(Math.abs(number) * scale) / scale;
+    }
+    var parts = text.split(".");
+    var all = parts[0] + (parts[1] || "");
+    var keep = parts[0].length + digits;
+    if (keep >= all.length) {
+      return number;
+    }
+    var kept = keep > 0 ? BigInt(all.slice(0, keep)) : BigInt(0);
+    if (keep >= 0 && all.charAt(keep) >= "5") {
+      kept += BigInt(1);
+    }
+    var rounded = Number(kept.toString() + "e" + (-digits));
+    return number < 0 && rounded !== 0 ? -rounded : rounded;
+  }
+
+  function sum() {
+    var total = 0;
+    var items = Array.prototype.concat.apply([], Array.prototype.slice.call(arguments));
+    for (var i = 0; i < items.length; i += 1) {
+      if (isBlank(items[i])) {
+        continue;
+      }
+      var number = toNumber(items[i]);
+      if (number === null) {
+        return null;
+      }
+      total += number;
+    }
+    return total;
+  }
+
   function textOf(value) {
     return value === null || value === undefined ? "" : String(value);
   }
@@ -289,6 +342,8 @@
     "-": arithmetic(function (n) { return n.length === 1 ? -n[0] : n[0] - n[1]; }),
     "/": arithmetic(function (n) { return n[1] === 0 ? null : n[0] / n[1]; }),
     "%": arithmetic(function (n) { return n[1] === 0 ? null : n[0] % n[1]; }),
+    "round": roundHalfAway,
+    "sum": sum,
     "min": extreme(Math.min),
     "max": extreme(Math.max),
     "substr": function (source, start, length) {

@@ -14,6 +14,7 @@ from loom.metamodel.errors import BadRequest
 from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import StoredText
+from loom.platform.api.openapi_schemas import answer
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.demo import aware, queue_demo, start_demo
@@ -50,7 +51,7 @@ async def list_templates(request: Request) -> Any:
     return LoomJSONResponse({"items": items})
 
 
-@router.get("/api/apps", summary="List apps")
+@router.get("/api/apps", summary="List apps", responses=answer("AppSummary", listed=True))
 async def list_apps(request: Request) -> Any:
     async with command(request, write=False) as (conn, actor):
         return LoomJSONResponse({"items": await services(request).apps.list(conn, actor)})
@@ -89,7 +90,8 @@ async def create_app(request: Request, body: AppIn) -> Any:
                             headers={"Location": f"/api/apps/{body.slug}"})
 
 
-@router.get("/api/apps/{app}", summary="Describe an app", responses=refusals(404))
+@router.get("/api/apps/{app}", summary="Describe an app",
+            responses={**answer("AppSummary"), **refusals(404)})
 async def get_app(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
         return LoomJSONResponse(await services(request).apps.describe(conn, actor, app))

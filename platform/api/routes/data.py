@@ -3,9 +3,13 @@ import a CSV or XLSX file through the write pipeline with a per-row report."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import suppress
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
@@ -15,33 +19,38 @@ from pydantic import BaseModel, Field
 
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import command, services
-from loom.platform.api.problems import problem, request_locale
+from loom.platform.api.openapi_schemas import schema_ref
+from loom.platform.api.problems import problem, refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.api.routes.operations import ACCEPTED, accepted, launch, queue
 from loom.platform.api.routes.records import parse_filter
-from loom.platform.api.uploads import received_sheet
+from loom.platform.api.uploads import Upload, received_sheet
+from loom.platform.operations import Progress, Step
 from loom.platform.records.exports import ExportOptions, RecordExport, prepare_export
 from loom.platform.records.import_plan import ImportOptions
-from loom.platform.records.imports import RecordImport
+from loom.platform.records.imports import ImportRefused, RecordImport
 from loom.platform.records.sheets import Sheet
 from loom.platform.records.views import view_filter
 from loom.platform.security.permissions import authorize
 from loom.platform.services import Services
+from loom.renderers.openapi import SHEET_BODY_NOTE
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWriter
 
 register_messages({
     "import_refused": {"en": "{count} row(s) were refused, so nothing was imported",
                        "zh-CN": "有 {count} 行被拒绝，未导入任何记录"},
+    "import_step": {"en": "Importing {entity} records", "zh-CN": "正在导入{entity}记录"},
 })
 
 router = APIRouter(tags=["records"])
+IMPORT_KIND = "record_import"
+INLINE_ROWS = 500  # a file with more data rows is imported as an operation
 PREFIX = "/api/apps/{app}/records/{entity}"
 FILE_CHUNK = 256 * 1024
+# The multipart form is what is documented (client generators know it); the raw body with
+# the sheet's own media type is read too (SHEET_BODY_NOTE)
 IMPORT_BODY = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "A .csv or .xlsx file"}}}},
-    CSV_TYPE: {"schema": {"type": "string"}},
-    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+    "multipart/form-data": {"schema": schema_ref("SheetUpload")}}}}
 
 
 class RowError(BaseModel):
@@ -66,7 +75,8 @@ class ImportResult(BaseModel):
     errors: list[RowError]
 
 
-@router.get(PREFIX + "/export", summary="Export the records of a list as CSV or XLSX",
+@router.get(PREFIX + "/export", name="export_records",
+            summary="Export the records of a list as CSV or XLSX",
             responses={200: {"description": "The records, streamed", "content": {
                 CSV_TYPE: {"schema": {"type": "string"}},
                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
@@ -124,8 +134,12 @@ async def _xlsx(prepared: RecordExport, svc: Services) -> AsyncIterator[bytes]:
             os.unlink(path)
 
 
-@router.post(PREFIX + "/import", summary="Import records from a CSV or XLSX file",
-             response_model=ImportResult, openapi_extra=IMPORT_BODY)
+@router.post(PREFIX + "/import", name="import_records",
+             summary="Import records from a CSV or XLSX file: the report at once (200) for up "
+             f"to {INLINE_ROWS} rows; a larger file is imported in the background (202: "
+             "follow the operation, whose result is the report)",
+             description=SHEET_BODY_NOTE, response_model=ImportResult,
+             openapi_extra=IMPORT_BODY, responses={**ACCEPTED, **refusals(404, 422, body=True)})
 async def import_(request: Request, app: str, entity: str,
                   mode: Literal["create", "upsert"] = "create",
                   key: str | None = Query(default=None, max_length=40,
@@ -141,13 +155,16 @@ async def import_(request: Request, app: str, entity: str,
     async with command(request, write=False, scope="write") as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         await authorize(conn, actor, runtime, entity, "import")
+    records = RecordImport(svc, runtime, actor, entity, options)
+    locale = request_locale(request)
     async with received_sheet(request, svc.settings.max_body_bytes) as upload:
+        if await anyio.to_thread.run_sync(_longer_than, upload, INLINE_ROWS):
+            return await _in_the_background(request, records, upload, locale)
         sheet = Sheet(upload.path, upload.kind, upload.encoding)
         try:
-            report = await RecordImport(svc, runtime, actor, entity, options).run(sheet)
+            report = await records.run(sheet)
         finally:
             sheet.close()
-    locale = request_locale(request)
     body = report.render(locale)
     if report.rolled_back:
         return problem(request, 422, "import-refused", "Import refused",
@@ -157,3 +174,57 @@ async def import_(request: Request, app: str, entity: str,
     return LoomJSONResponse(body)
 
 
+def _longer_than(upload: Upload, rows: int) -> bool:
+    """Whether the sheet has more than ``rows`` data rows (read no further than that)."""
+    return _rows_in(upload.path, upload, most=rows + 1) > rows
+
+
+def _rows_in(path: Path, upload: Upload, most: int | None = None) -> int:
+    """The sheet's data rows, counted up to ``most``."""
+    sheet = Sheet(path, upload.kind, upload.encoding)
+    try:
+        return sum(1 for _ in itertools.islice(sheet.rows(), most))
+    finally:
+        sheet.close()
+
+
+async def _in_the_background(request: Request, records: RecordImport, upload: Upload,
+                             locale: str) -> Any:
+    """Keep the file past the request and import it as an operation: its result is the
+    report; an all-or-nothing import that refused rows fails, its report as the result."""
+    svc, actor = services(request), records.actor
+    folder = svc.settings.data_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{uuid.uuid4().hex}.{upload.kind}"
+    await anyio.to_thread.run_sync(shutil.move, upload.path, kept)
+    options = records.options
+    try:
+        async with svc.database.write() as conn:
+            operation_id = await queue(request, conn, actor, IMPORT_KIND,
+                                       app_id=records.runtime.app_id, params={
+                                           "entity": records.entity, "mode": options.mode,
+                                           "key": options.key, "dry_run": options.dry_run,
+                                           "all_or_nothing": options.all_or_nothing})
+    except BaseException:
+        kept.unlink(missing_ok=True)
+        raise
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        try:
+            total = await anyio.to_thread.run_sync(_rows_in, kept, upload)
+            label = records.runtime.entity(records.entity).label
+            progress.note(0, total, Step("rows", message("import_step", entity=label)))
+            sheet = Sheet(kept, upload.kind, upload.encoding)
+            try:
+                report = await records.run(sheet, progress)
+            finally:
+                sheet.close()
+        finally:
+            kept.unlink(missing_ok=True)
+        body = report.render(locale)
+        if report.rolled_back:
+            progress.saved = body  # what it came to: nothing kept, and why
+            raise ImportRefused(message("import_refused", count=report.refused))
+        return body
+
+    return accepted(await launch(request, actor, operation_id, work))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from loom.engines.forms.values import MAX_ID
 from loom.metamodel.errors import NotFound, PermissionDenied
-from loom.metamodel.i18n import message
+from loom.metamodel.i18n import localize, message
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId, StoredText
 from loom.platform.api.problems import refusals, request_locale
@@ -22,7 +22,7 @@ from loom.platform.flows.migration import migrate
 from loom.platform.outbox.notifications import shown_texts
 from loom.platform.records.reads import environment
 from loom.platform.security.permissions import authorize, require_reach, within_reach
-from loom.platform.storage.system_tables import tasks
+from loom.platform.storage.system_tables import tasks, users
 
 router = APIRouter(tags=["flows"])
 PREFIX = "/api/apps/{app}/flow-instances"
@@ -51,11 +51,14 @@ def _describe(row: dict[str, Any]) -> dict[str, Any]:
                                       "ended_at")}
 
 
-async def _full(conn: Any, row: dict[str, Any], locale: str) -> dict[str, Any]:
+async def _full(conn: Any, row: dict[str, Any], locale: str,
+                runtime: Any = None) -> dict[str, Any]:
     out = _describe(row)
     out["history"] = await store.history(conn, row["id"])
     activations = await store.active_activations(conn, row["id"])
     out["waiting_at"] = [a["node"] for a in activations]
+    if runtime is not None:  # labels in the reader's language, for people to read
+        out.update(flow_labels(runtime, row["flow"], out["waiting_at"], locale))
     out["incidents"] = [{"node": a["node"], "error": a["state"].get("error"),
                          "attempts": a["state"].get("attempts"),
                          "retrying": not a["state"].get("incident")}
@@ -64,10 +67,32 @@ async def _full(conn: Any, row: dict[str, Any], locale: str) -> dict[str, Any]:
     rows = (await conn.execute(select(tasks).where(tasks.c.activation_id.in_(ids),
                                                    tasks.c.status == "open")
                                .order_by(tasks.c.id))).mappings().all() if ids else []
+    names = await _names(conn, {t["assignee_id"] for t in rows if t["assignee_id"]})
     out["open_tasks"] = [{"id": t["id"], "title": shown_texts(t, ("title",), locale)["title"],
                           "assignee_id": t["assignee_id"],
+                          "assignee_name": names.get(t["assignee_id"]),
                           "candidates": t["candidates"], "due_at": t["due_at"]} for t in rows]
     return out
+
+
+def flow_labels(runtime: Any, flow: str, nodes: list[str], locale: str) -> dict[str, Any]:
+    """The flow's label and those of the nodes it waits at (names where none is set)."""
+    compiled = runtime.flows.get(flow)
+    spec = compiled.spec if compiled is not None else None
+    label = localize(spec.label, locale) if spec is not None and spec.label else flow
+    waiting = []
+    for node in nodes:
+        found = spec.nodes.get(node) if spec is not None else None
+        waiting.append({"node": node,
+                        "label": localize(getattr(found, "label", None), locale) or node})
+    return {"label": label, "waiting": waiting}
+
+
+async def _names(conn: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await conn.execute(select(users.c.id, users.c.name).where(users.c.id.in_(ids)))
+    return {row.id: row.name for row in rows}
 
 
 async def _running(svc: Any, conn: Any, actor: Any, app: str,
@@ -99,7 +124,8 @@ async def start_flow(request: Request, app: str, body: StartIn) -> Any:
         instance_id = await svc.flows.start(conn, runtime, actor, body.flow, body.record_id,
                                             svc.clock.now())
         row = await store.load_instance(conn, actor.workspace_id, instance_id, running=False)
-        return LoomJSONResponse(await _full(conn, row, request_locale(request)), status_code=201)
+        return LoomJSONResponse(await _full(conn, row, request_locale(request), runtime),
+                                status_code=201)
 
 
 @router.get(PREFIX, summary="Flow instances of an app (or of one record)",
@@ -119,7 +145,8 @@ async def list_instances(request: Request, app: str, entity: str | None = None,
                    if await _may_read(conn, actor, runtime, row["entity"], row["record_id"],
                                       now)]
         locale = request_locale(request)
-        return LoomJSONResponse({"items": [await _full(conn, row, locale) for row in visible]})
+        return LoomJSONResponse({"items": [await _full(conn, row, locale, runtime)
+                                           for row in visible]})
 
 
 async def _may_read(conn: Any, actor: Any, runtime: Any, entity: str, record_id: int,
@@ -150,7 +177,7 @@ async def get_instance(request: Request, app: str, instance_id: RowId) -> Any:
         if not await _may_read(conn, actor, runtime, row["entity"], row["record_id"],
                                svc.clock.now()):
             raise NotFound(message("flow_instance_not_found", id=row["id"]))
-        return LoomJSONResponse(await _full(conn, row, request_locale(request)))
+        return LoomJSONResponse(await _full(conn, row, request_locale(request), runtime))
 
 
 @router.post(PREFIX + "/{instance_id}/withdraw", summary="Withdraw a running flow (撤回)",

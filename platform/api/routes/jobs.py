@@ -9,16 +9,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
+from sqlalchemy import func, select
 
 from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import format_path
 from loom.platform.api.context import command, json_body, services
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.api.routes.operations import ACCEPTED, accepted, launch, queue
 from loom.platform.jobs import runs
 from loom.platform.jobs.runner import JobRunner, job_spec
+from loom.platform.operations import Progress, Step
 
 router = APIRouter(tags=["jobs"])
+RUN_KIND = "job_run"
+INLINE_SUBJECTS = 5_000  # a run over more records of its subject runs as an operation
 
 register_messages({
     "job_run_invalid": {"en": "The request to run a job has problems",
@@ -66,7 +71,9 @@ async def list_jobs(request: Request, app: str) -> Any:
 
 
 @router.post("/api/apps/{app}/jobs/{job}/run", openapi_extra=RUN_BODY,
-             summary="Run a job now, as of a date; the run's counts, means and thresholds")
+             summary="Run a job now, as of a date; the run's counts, means and thresholds "
+             f"(a job over more than {INLINE_SUBJECTS} records runs in the background: 202, "
+             "follow the operation, whose result is the run)", responses=ACCEPTED)
 async def run_job(request: Request, app: str, job: str) -> Any:
     svc = services(request)
     wanted = await _read_run(request)
@@ -74,9 +81,22 @@ async def run_job(request: Request, app: str, job: str) -> Any:
     async with command(request, write=False, scope="write") as (conn, actor):
         await svc.apps.require_builder(conn, actor, app)
         runtime = await svc.apps.runtime(conn, actor, app)
-        job_spec(runtime, job)
-    result = await JobRunner(svc).run(runtime, job, as_of=wanted.as_of, actor=actor)
-    return LoomJSONResponse(result)
+        spec = job_spec(runtime, job)
+        subjects = await conn.scalar(select(func.count()).select_from(
+            runtime.tables[spec.subject])) or 0
+    if subjects <= INLINE_SUBJECTS:
+        return LoomJSONResponse(await JobRunner(svc).run(runtime, job, as_of=wanted.as_of,
+                                                         actor=actor))
+    async with svc.database.write() as conn:
+        operation_id = await queue(request, conn, actor, RUN_KIND, app_id=runtime.app_id,
+                                   params={"job": job, "as_of": wanted.as_of,
+                                           "subjects": subjects})
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        progress.note(0, step=Step(job, spec.label or job))
+        return await JobRunner(svc).run(runtime, job, as_of=wanted.as_of, actor=actor) or {}
+
+    return accepted(await launch(request, actor, operation_id, work))
 
 
 @router.get("/api/apps/{app}/jobs/{job}/runs", summary="A job's runs, newest first")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from loom.platform.api.context import command, json_body, services
+from loom.platform.api.openapi_schemas import answer
 from loom.platform.api.problems import refusals
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.security.preferences import (
@@ -33,13 +34,14 @@ class MyChange(BaseModel):
     locale: str | None = Field(default=None, description="zh-CN or en")
 
 
-@router.get("/api/me", summary="Who is signed in")
+@router.get("/api/me", summary="Who is signed in", responses=answer("User", "You"))
 async def me(request: Request) -> Any:
     async with command(request, write=False) as (conn, actor):
         return LoomJSONResponse(await get_user(conn, actor.workspace_id, actor.user_id))
 
 
-@router.patch("/api/me", summary="Change your own name or language")
+@router.patch("/api/me", summary="Change your own name or language",
+              responses=answer("User", "You, changed"))
 async def change_me(request: Request, body: MyChange) -> Any:
     changes = {field: getattr(body, field) for field in body.model_fields_set}
     if "name" in changes and changes["name"] is None:

@@ -14,6 +14,7 @@ from loom.metamodel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaT
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.api.context import command, etag, if_match, json_body, services
 from loom.platform.api.guards import StoredText
+from loom.platform.api.openapi_schemas import schema_ref
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps import history, overlays
@@ -33,6 +34,7 @@ register_messages({
                  "（或 application/json）发送"},
 })
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/octet-stream")
+ZIP_ANSWERS = ("application/zip", "application/octet-stream")
 
 
 class PublishIn(BaseModel):
@@ -93,15 +95,8 @@ Include = Annotated[Literal["document"] | None, Query(
     description="'document': the saved document comes back too")]
 DRAFT_SAVED = {200: {"description": "The new revision (also the ETag), every problem a "
                      "publish would refuse, and what the save changed", "content": {
-                         "application/json": {"schema": {
-                             "type": "object", "required": ["revision", "problems", "changes"],
-                             "properties": {"revision": {"type": "integer"},
-                                            "problems": {"type": "array"},
-                                            "changes": {"type": "array"},
-                                            "document": {"type": "object"}}}}}}}
-PATCH_OPERATION = {"type": "object", "required": ["op", "path"], "properties": {
-    "op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
-    "path": {"type": "string"}, "from": {"type": "string"}, "value": {}}}
+                         "application/json": {"schema": schema_ref("DraftSaved")}}}}
+DOCUMENT_BODY = {"schema": schema_ref("MetadataDocument")}
 
 
 def _patch_kind(request: Request) -> PatchKind:
@@ -133,7 +128,7 @@ async def _save_draft(request: Request, app: str, patch: PatchKind | None,
             summary="Replace the draft; answers the revision and every problem",
             responses={**DRAFT_SAVED, **refusals(404, 409, body=True)},
             openapi_extra={"requestBody": {"required": True, "content": {
-                "application/json": {"schema": {"type": "object"}}}}})
+                "application/json": DOCUMENT_BODY}}})
 async def put_draft(request: Request, app: str, include: Include = None) -> Any:
     return await _save_draft(request, app, None, include)
 
@@ -143,9 +138,9 @@ async def put_draft(request: Request, app: str, include: Include = None) -> Any:
               "answers the revision and every problem",
               responses={**DRAFT_SAVED, **refusals(404, 409, 415, body=True)},
               openapi_extra={"requestBody": {"required": True, "content": {
-                  MERGE_PATCH: {"schema": {"type": "object"}},
-                  "application/json": {"schema": {"type": "object"}},
-                  JSON_PATCH: {"schema": {"type": "array", "items": PATCH_OPERATION}}}}})
+                  MERGE_PATCH: DOCUMENT_BODY, "application/json": DOCUMENT_BODY,
+                  JSON_PATCH: {"schema": {"type": "array", "items": schema_ref(
+                      "JsonPatchOperation")}}}}})
 async def patch_draft(request: Request, app: str, include: Include = None) -> Any:
     return await _save_draft(request, app, _patch_kind(request), include)
 
@@ -224,8 +219,13 @@ async def rollback(request: Request, app: str, body: RollbackIn) -> Any:
 # --- export / import ------------------------------------------------------------------------
 
 @router.get("/api/apps/{app}/metadata/export",
-            summary="The metadata as a zip: one JSON file per item", response_class=Response,
-            responses={200: {"content": {"application/zip": {}}}, **refusals(404)})
+            name="export_metadata", summary="The metadata as a zip: one JSON file per item",
+            response_class=Response,
+            responses={200: {"content": {
+                # application/octet-stream for clients that ask for it (generators read
+                # bytes by that name)
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ZIP_ANSWERS}}, **refusals(404)})
 async def export(request: Request, app: str,
                  which: Annotated[str | None, Query(
                      alias="version", pattern=VERSION_OR_DRAFT,
@@ -235,7 +235,10 @@ async def export(request: Request, app: str,
         document, label = await services(request).apps.document_at(
             conn, actor, app, _version_or_draft(which))
     name = f"{app}-{'draft' if label == 'draft' else f'v{label}'}.zip"
-    return Response(write_zip(document), media_type="application/zip",
+    accept = request.headers.get("accept", "")
+    media = ZIP_ANSWERS[1] if ZIP_ANSWERS[1] in accept and ZIP_ANSWERS[0] not in accept \
+        else ZIP_ANSWERS[0]
+    return Response(write_zip(document), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -245,8 +248,12 @@ async def export(request: Request, app: str,
              responses={201: {"description": "A new app (create=true), published as "
                               "version 1", "content": {"application/json": {}}},
                         **refusals(404, 409, body=True)},
+             description="The zip archive is the request body, sent as application/zip (or "
+             "application/x-zip-compressed, or application/octet-stream as documented "
+             "here, the name client generators know for bytes)",
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+                 "application/octet-stream": {"schema": {"type": "string",
+                                                         "format": "binary"}}}}})
 async def import_archive(request: Request, app: str,
                          create: Annotated[bool, Query(
                              description="Create the app (published as version 1) when "

@@ -5,6 +5,8 @@ workspace's."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -12,34 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId
+from loom.platform.api.openapi_schemas import answer, schema_ref
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.operations import OperationRunner, Work, store
 from loom.platform.security.actors import Actor
 
 router = APIRouter(tags=["operations"])
+MAX_WAIT = 30  # seconds a client may ask GET /api/operations/{id} to wait for the end
+ELSEWHERE_POLL = 0.5
 
-_TEXT = {"type": "string"}
-_WHEN = {"type": ["string", "null"], "format": "date-time"}
-OPERATION_SCHEMA: dict[str, Any] = {
-    "type": "object", "title": "Operation",
-    "required": ["id", "kind", "status", "progress", "url"],
-    "properties": {
-        "id": {"type": "integer"}, "kind": _TEXT, "app": {"type": ["string", "null"]},
-        "status": {"enum": list(store.STATUSES)},
-        "progress": {"type": "object", "properties": {
-            "done": {"type": "integer"}, "total": {"type": ["integer", "null"]},
-            "percent": {"type": ["integer", "null"]},
-            "step": {"type": ["object", "null"], "properties": {
-                "name": _TEXT, "label": _TEXT}}}},
-        "params": {"type": "object"}, "result": {"type": ["object", "null"]},
-        "error": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Problem"}]},
-        "started_by": {"type": ["integer", "null"]}, "created_at": _WHEN,
-        "started_at": _WHEN, "finished_at": _WHEN, "url": _TEXT}}
 ACCEPTED = {202: {"description": "Accepted: the work goes on in the background; follow "
                                  "the operation at Location",
-                  "headers": {"Location": {"schema": _TEXT}},
-                  "content": {"application/json": {"schema": OPERATION_SCHEMA}}}}
+                  "headers": {"Location": {"schema": {"type": "string"}}},
+                  "content": {"application/json": {"schema": schema_ref("Operation")}}}}
 
 
 def runner(request: Request) -> OperationRunner:
@@ -68,15 +56,35 @@ def accepted(operation: dict[str, Any]) -> LoomJSONResponse:
 
 
 @router.get("/api/operations/{operation_id}", summary="An operation: its status, progress, "
-            "and in the end its result or error", responses=refusals(404))
-async def get_operation(request: Request, operation_id: RowId) -> Any:
-    async with command(request, write=False) as (conn, actor):
-        row = await store.get(conn, actor, operation_id)
-    return LoomJSONResponse(store.public(row, request_locale(request)))
+            "and in the end its result or error",
+            responses={**answer("Operation"), **refusals(404)})
+async def get_operation(
+        request: Request, operation_id: RowId,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description=(
+            "Seconds to wait for the operation to end before answering (at most "
+            f"{MAX_WAIT}); it is answered at once when it ends"))] = 0) -> Any:
+    deadline = time.monotonic() + wait
+    while True:
+        async with command(request, write=False) as (conn, actor):
+            row = await store.get(conn, actor, operation_id)
+        left = deadline - time.monotonic()
+        if row["status"] not in store.UNFINISHED or left <= 0:
+            return LoomJSONResponse(store.public(row, request_locale(request)))
+        await _until_it_may_have_ended(runner(request), operation_id, left)
+
+
+async def _until_it_may_have_ended(running: OperationRunner, operation_id: int,
+                                   seconds: float) -> None:
+    """An operation of this process is awaited; one another process runs (PostgreSQL) is
+    read again shortly."""
+    if running.runs_here(operation_id):
+        await running.wait_at_most(operation_id, seconds)
+    else:
+        await asyncio.sleep(min(seconds, ELSEWHERE_POLL))
 
 
 @router.get("/api/operations", summary="My operations (administrators: the workspace's), "
-            "newest first")
+            "newest first", responses=answer("Operation", listed=True))
 async def list_operations(
         request: Request, app: Annotated[str | None, Query(max_length=40)] = None,
         status: Literal["queued", "running", "succeeded", "failed"] | None = None,

@@ -34,6 +34,9 @@ from loom.platform.records.reads import (
 from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.removal import delete_impact
 from loom.platform.records.subtable_reads import with_rows
+from loom.platform.records.timeline import DEFAULT_LIMIT as DEFAULT_TIMELINE
+from loom.platform.records.timeline import MAX_LIMIT as MAX_TIMELINE
+from loom.platform.records.timeline import record_timeline
 from loom.platform.security.permissions import authorize
 from loom.renderers.openapi import IF_MATCH
 
@@ -44,6 +47,15 @@ OBJECT_BODY = {"requestBody": {"required": True, "content": {
 LIST_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
 MAX_BULK = 1000
+TIMELINE_DOC = (
+    "`{items, next_cursor}`. Each item: `id`, `type` (`activity` — a record of an entity "
+    "marked `activity` pointing at this one —, `created`, `changed`, `shared`, `deleted`, "
+    "`restored`, `flow`, `email`, `notification`), `at`, `title` in the reader's "
+    "language, `by: {id, name}` or null, and by type: `changes: [{field, label, old, new, "
+    "old_text, new_text}]`; `entity`, `record_id`, `subject`, `kind`, `text`; `flow`, "
+    "`event`, `node`, `node_label`, `comment`, `assignee`; `subject`, `to`, `cc`, `status`. "
+    "Only what the reader may see: the record within their reach, no hidden fields, "
+    "activities of entities they may read, their own notifications (administrators: all).")
 
 
 def parse_filter(text: str | None) -> Any:
@@ -61,7 +73,7 @@ def parse_filter(text: str | None) -> Any:
         raise BadRequest(f"filter is not valid JSON Logic: {exc}") from None
 
 
-@router.get(PREFIX, summary="List records (filter, sort, keyset pages)")
+@router.get(PREFIX, name="list_records", summary="List records (filter, sort, keyset pages)")
 async def list_(request: Request, app: str, entity: str,
                 filter: str | None = Query(default=None, description="JSON Logic condition"),
                 sort: str | None = Query(default=None, description="e.g. -amount,name"),
@@ -90,7 +102,8 @@ async def list_(request: Request, app: str, entity: str,
     return LoomJSONResponse(body)
 
 
-@router.post(PREFIX, status_code=201, summary="Create a record", openapi_extra=OBJECT_BODY)
+@router.post(PREFIX, status_code=201,
+             name="create_record", summary="Create a record", openapi_extra=OBJECT_BODY)
 async def create(request: Request, app: str, entity: str) -> Any:
     data = await json_body(request)
     svc = services(request)
@@ -104,7 +117,8 @@ async def create(request: Request, app: str, entity: str) -> Any:
         "ETag": etag(record["version"])})
 
 
-@router.post(PREFIX + "/_bulk", status_code=201, summary="Create many records, all or none",
+@router.post(PREFIX + "/_bulk", status_code=201,
+             name="create_records", summary="Create many records, all or none",
              openapi_extra=LIST_BODY)
 async def bulk(request: Request, app: str, entity: str) -> Any:
     data = await json_body(request)
@@ -120,7 +134,7 @@ async def bulk(request: Request, app: str, entity: str) -> Any:
     return LoomJSONResponse({"items": records}, status_code=201)
 
 
-@router.get(PREFIX + "/{record_id}", summary="Read a record")
+@router.get(PREFIX + "/{record_id}", name="read_record", summary="Read a record")
 async def read(request: Request, app: str, entity: str, record_id: int,
                titles: bool = Query(default=False, description="Add `_titles`: the names "
                                     "of the records, people and departments referenced")
@@ -136,7 +150,8 @@ async def read(request: Request, app: str, entity: str, record_id: int,
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 
-@router.patch(PREFIX + "/{record_id}", summary="Change a record (If-Match: version)",
+@router.patch(PREFIX + "/{record_id}",
+              name="change_record", summary="Change a record (If-Match: version)",
               openapi_extra={**OBJECT_BODY, "parameters": [IF_MATCH]},
               responses=refusals(428))
 async def change(request: Request, app: str, entity: str, record_id: int) -> Any:
@@ -151,7 +166,8 @@ async def change(request: Request, app: str, entity: str, record_id: int) -> Any
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
 
-@router.delete(PREFIX + "/{record_id}", summary="Delete a record (If-Match: version); "
+@router.delete(PREFIX + "/{record_id}",
+               name="delete_record", summary="Delete a record (If-Match: version); "
                "answers what went with it and its recycle bin item",
                openapi_extra={"parameters": [IF_MATCH]}, responses=refusals(428))
 async def remove(request: Request, app: str, entity: str, record_id: int) -> Any:
@@ -165,8 +181,8 @@ async def remove(request: Request, app: str, entity: str, record_id: int) -> Any
 
 
 @router.get(PREFIX + "/{record_id}/delete-impact",
-            summary="What deleting the record would delete, clear or run into; changes "
-            "nothing")
+            name="delete_impact", summary="What deleting the record would delete, clear or run "
+            "into; changes nothing")
 async def impact(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
@@ -175,7 +191,8 @@ async def impact(request: Request, app: str, entity: str, record_id: int) -> Any
     return LoomJSONResponse(plan.as_json(runtime, request_locale(request)))
 
 
-@router.get(PREFIX + "/{record_id}/history", summary="Who changed what, and when")
+@router.get(PREFIX + "/{record_id}/history",
+            name="record_history", summary="Who changed what, and when")
 async def history(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
@@ -189,7 +206,25 @@ async def history(request: Request, app: str, entity: str, record_id: int) -> An
     return LoomJSONResponse({"items": items})
 
 
-class ShareIn(BaseModel):
+@router.get(PREFIX + "/{record_id}/timeline",
+            summary="The record's activity timeline, newest first (keyset pages): "
+            "follow-ups, field changes, flow steps, emails and notifications",
+            description=TIMELINE_DOC, responses=refusals(404))
+async def timeline(request: Request, app: str, entity: str, record_id: int,
+                   limit: int = Query(default=DEFAULT_TIMELINE, description="Entries per "
+                                      f"page, 1–{MAX_TIMELINE}"),
+                   cursor: str | None = Query(default=None, description="`next_cursor` of "
+                                              "the page before")) -> Any:
+    svc = services(request)
+    async with command(request, write=False) as (conn, actor):
+        runtime, actor = await svc.apps.enter(conn, actor, app)
+        body = await record_timeline(conn, runtime, actor, entity, record_id, svc.clock.now(),
+                                     locale=request_locale(request), limit=limit,
+                                     cursor=cursor)
+    return LoomJSONResponse(body)
+
+
+class RecordShareIn(BaseModel):
     user: str = Field(description="The email of the user to share with")
     access: Literal["read", "write"] = "read"
 
@@ -207,7 +242,7 @@ async def list_shares(request: Request, app: str, entity: str, record_id: int) -
 @router.post(PREFIX + "/{record_id}/shares", status_code=204,
              summary="Share the record with a user (read, or read and write)")
 async def add_share(request: Request, app: str, entity: str, record_id: int,
-                    body: ShareIn) -> Response:
+                    body: RecordShareIn) -> Response:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)

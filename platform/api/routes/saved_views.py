@@ -25,7 +25,7 @@ router = APIRouter(tags=["views"])
 PREFIX = "/api/apps/{app}/saved-views"
 
 
-class ShareIn(BaseModel):
+class SavedViewShareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: ApiName = Field(description="The view's name in the app's metadata")
     label: dict[str, str] | None = Field(default=None, description="Default: the saved "
@@ -33,7 +33,7 @@ class ShareIn(BaseModel):
     roles: list[ApiName] | None = Field(default=None, description="Only these roles see it")
 
 
-@router.get(PREFIX, summary="Your saved views", responses=refusals(404))
+@router.get(PREFIX, name="my_saved_views", summary="Your saved views", responses=refusals(404))
 async def mine(request: Request, app: str,
                base: str | None = Query(default=None, max_length=100,
                                         description="entity:<name> or view:<name>")) -> Any:
@@ -43,7 +43,7 @@ async def mine(request: Request, app: str,
         return LoomJSONResponse({"items": await list_saved_views(conn, runtime, actor, base)})
 
 
-@router.post(PREFIX, status_code=201, summary="Save a view of a list",
+@router.post(PREFIX, status_code=201, name="save_view", summary="Save a view of a list",
              responses=refusals(404, body=True))
 async def create(request: Request, app: str, body: SavedViewIn) -> Any:
     svc = services(request)
@@ -53,7 +53,8 @@ async def create(request: Request, app: str, body: SavedViewIn) -> Any:
     return LoomJSONResponse(saved, status_code=201)
 
 
-@router.put(PREFIX + "/{view_id}", summary="Change one of your saved views",
+@router.put(PREFIX + "/{view_id}",
+            name="change_saved_view", summary="Change one of your saved views",
             responses=refusals(404, body=True))
 async def change(request: Request, app: str, view_id: RowId, body: SavedViewIn) -> Any:
     svc = services(request)
@@ -63,7 +64,8 @@ async def change(request: Request, app: str, view_id: RowId, body: SavedViewIn) 
     return LoomJSONResponse(saved)
 
 
-@router.delete(PREFIX + "/{view_id}", status_code=204, summary="Delete one of your saved views",
+@router.delete(PREFIX + "/{view_id}", status_code=204,
+               name="delete_saved_view", summary="Delete one of your saved views",
                responses=refusals(404))
 async def remove(request: Request, app: str, view_id: RowId) -> Response:
     svc = services(request)
@@ -73,9 +75,10 @@ async def remove(request: Request, app: str, view_id: RowId) -> Response:
     return Response(status_code=204)
 
 
-@router.post(PREFIX + "/{view_id}/share", summary="Share a saved view with everyone: publish "
+@router.post(PREFIX + "/{view_id}/share",
+             name="share_saved_view", summary="Share a saved view with everyone: publish "
              "it as a view of the app (builders)", responses=refusals(404, 409, body=True))
-async def share(request: Request, app: str, view_id: RowId, body: ShareIn) -> Any:
+async def share(request: Request, app: str, view_id: RowId, body: SavedViewShareIn) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)

@@ -12,12 +12,15 @@ from loom.metamodel.i18n import message
 from loom.platform.api.context import command, services
 from loom.platform.api.guards import RowId
 from loom.platform.api.responses import LoomJSONResponse
+from loom.platform.api.routes.operations import ACCEPTED, launch, queue
 from loom.platform.apps.service import require_admin
-from loom.platform.records.handover import deactivate_and_hand_over
+from loom.platform.operations import Progress
+from loom.platform.records.handover import INLINE_RECORDS, deactivate, handed_over
 from loom.platform.security.user_edits import update_user
 from loom.platform.security.users import NewUser, create_user, get_user, list_users
 
 router = APIRouter(tags=["users"])
+HANDOVER_KIND = "records_handover"
 
 
 class UserIn(BaseModel):
@@ -87,13 +90,29 @@ async def patch_user(request: Request, user_id: RowId, body: UserChange) -> Any:
 
 @router.post("/api/users/{user_id}/deactivate",
              summary="Deactivate a departed user; hand their open tasks and the records "
-             "they own to reassign_to (admin)")
+             f"they own to reassign_to (admin). Up to {INLINE_RECORDS} records are handed "
+             "over before the answer; more, in the background (202: follow the operation, "
+             "whose result says what moved)", responses=ACCEPTED)
 async def post_deactivate(request: Request, user_id: RowId,
                           body: Deactivation | None = None) -> Any:
     svc = services(request)
+    operation_id = None
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
-        result = await deactivate_and_hand_over(
-            conn, svc.apps, svc.pipeline, actor, user_id, svc.clock.now(),
-            body.reassign_to if body else None)
-    return LoomJSONResponse(result)
+        result, handover = await deactivate(conn, svc, actor, user_id, svc.clock.now(),
+                                            body.reassign_to if body else None)
+        if handover is not None and handover.count > INLINE_RECORDS:
+            operation_id = await queue(request, conn, actor, HANDOVER_KIND, app_id=None,
+                                       params={"user": user_id, "to": result["reassigned_to"],
+                                               "records": handover.count})
+    if handover is None:
+        return LoomJSONResponse(result)
+    if operation_id is None:
+        return LoomJSONResponse(handed_over(result, await handover.move(svc)))
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        return await handover.move(svc, progress)
+
+    operation = await launch(request, actor, operation_id, work)
+    return LoomJSONResponse({**result, "operation": operation}, status_code=202,
+                            headers={"Location": operation["url"]})

@@ -101,7 +101,8 @@ async def form(request: Request, app: str, name: str) -> Any:
     svc = services(request)
     async with command(request, write=False) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
-        body = await form_for(conn, runtime, actor, name, request_locale(request))
+        body = await form_for(conn, runtime, actor, name, request_locale(request),
+                              svc.settings.max_body_bytes)
     return LoomJSONResponse(body)
 
 

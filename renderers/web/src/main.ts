@@ -19,7 +19,10 @@ app.use(router);
 // A session that ends while the app is open (expired, signed out elsewhere) leads to the
 // sign-in page, which brings the reader back where they were.
 on("unauthenticated", () => {
-  useSession().forget();
+  const session = useSession();
+  // before anyone signed in, the page's guard sends the reader to sign in
+  if (!session.user) return;
+  session.forget();
   useWorkspace().reset();
   const here = router.currentRoute.value;
   if (!here.meta.public) {

@@ -2,6 +2,7 @@
 // are loaded on demand, so the first screen loads only what it shows.
 import { createRouter, createWebHistory, type RouteLocationNormalized } from "vue-router";
 
+import { mayBeSignedIn } from "@/api/client";
 import { useSession } from "@/stores/session";
 import { useWorkspace } from "@/stores/workspace";
 
@@ -22,6 +23,8 @@ export const router = createRouter({
         { path: "views/:view", name: "view", props: true,
           component: () => import("@/runtime/ViewPage.vue") },
         { path: "records/:entity/new", name: "record-new", props: true,
+          component: () => import("@/runtime/RecordEditPage.vue") },
+        { path: "records/:entity/:id/edit", name: "record-edit", props: true,
           component: () => import("@/runtime/RecordEditPage.vue") },
         { path: "records/:entity/:id", name: "record", props: true,
           component: () => import("@/runtime/RecordPage.vue") },
@@ -47,7 +50,9 @@ router.beforeEach(async (to: RouteLocationNormalized) => {
     if (typeof component === "function") void (component as () => Promise<unknown>)();
   }
   const app = to.params.app;
-  if (typeof app === "string" && !session.checked) {
+  // ... and, when a session's cookies are here, the app's schema (without them it would
+  // only be refused)
+  if (typeof app === "string" && !session.checked && mayBeSignedIn()) {
     useWorkspace().open(app).catch(() => undefined);
   }
   if (await session.ensure()) return true;

@@ -11,7 +11,7 @@ from typing import Any
 
 import expr_reference
 from expr_tables import DEAL_SCOPE, metadata, python_ids, reset, sql_ids
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from loom.engines.expressions import (
@@ -90,6 +90,9 @@ SQL_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
 
 @SQL_SETTINGS
 @given(records=st.lists(RECORD, min_size=1, max_size=8), rule=CONDITION)
+# grouping kept where a computed decimal is an operand: d * (0 + d), not d * 0 + d
+@example(records=[{"i": None, "d": Decimal("0.5"), "s": None, "b": None, "day": None}],
+         rule={"==": [{"var": "d"}, {"*": [{"var": "d"}, {"+": [0, {"var": "d"}]}]}]})
 async def test_closure_sql_and_reference_agree(empty_database: Database,
                                                records: list[dict[str, Any]],
                                                rule: Any) -> None:

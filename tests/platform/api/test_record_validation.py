@@ -69,13 +69,23 @@ async def test_references_resolve_to_ids(lab: httpx.AsyncClient) -> None:
     for record in (by_email, by_id):
         assert (record["owner"], record["customer"]) == (user_id, customer["id"])
     assert by_email["department"] == by_id["department"] is not None
-    # unknown ids, including ones no database column could hold, point nowhere
-    for customer_id in (customer["id"] + 1000, -1, 0, 2**63, 10**30, "C-1"):
+    # an unknown id points nowhere
+    refused = problem_of(await lab.post(SAMPLE, headers=EN, json={
+        "title": "c", "customer": customer["id"] + 1000, "owner": customer["id"] + 1000}), 422)
+    assert {e["field"]: e["code"] for e in refused["errors"]} == {
+        "customer": "reference", "owner": "reference"}
+    assert f"there is no Customer with id {customer['id'] + 1000}" in \
+        errors_by_field(refused)["customer"][0]["message"]
+    # what cannot be an id at all (no 64-bit key holds it; text where an id belongs) is
+    # refused as it is read, before a formula or rule could look it up
+    for customer_id in (-1, 0, 2**63, 10**30, "C-1"):
         refused = problem_of(await lab.post(SAMPLE, headers=EN, json={
             "title": "c", "customer": customer_id, "owner": customer_id}), 422)
-        assert {e["field"]: e["code"] for e in refused["errors"]} == {
-            "customer": "reference", "owner": "reference"}, customer_id
-        assert f"there is no Customer with id {customer_id}" in \
+        codes = {e["field"]: e["code"] for e in refused["errors"]}
+        assert codes["customer"] == "not_a_record_id", customer_id
+        assert codes["owner"] == ("reference" if customer_id == "C-1"  # an email, maybe
+                                  else "not_a_record_id"), customer_id
+        assert f"Customer: '{customer_id}' is not a record id" in \
             errors_by_field(refused)["customer"][0]["message"]
 
 

@@ -66,7 +66,8 @@ def zip_archives(draw: st.DrawFn) -> bytes:
     return buffer.getvalue()
 
 
-schemathesis.openapi.media_type("application/zip", zip_archives())
+# the import's body as documented: the archive's bytes (application/octet-stream)
+schemathesis.openapi.media_type("application/octet-stream", zip_archives())
 
 
 async def _seed(api: httpx.AsyncClient) -> dict[str, list[int]]:
@@ -133,9 +134,12 @@ async def test_app_record_endpoints_survive_schemathesis(
     assert response.status_code == 200, response.text
     document = response.json()
     assert f"{LAB}/sample" in document["paths"]
+    # late: a contract's change replaces its rows (deleting the seeded line the line's own
+    # operations need; on PostgreSQL refused inserts use up ids, so none comes back as 1 or
+    # 2), then what destroys records
     report = await _attack(api, document, known=seeded, budget=Budget(valid=25, invalid=15),
-                           last=tuple(f"DELETE {LAB}/{name}/{{record_id}}"
-                                      for name in ENTITIES))
+                           last=(f"PATCH {LAB}/contract/{{record_id}}",
+                                 *(f"DELETE {LAB}/{name}/{{record_id}}" for name in ENTITIES)))
     _assert_clean(report, succeeding=[
         f"{method} {LAB}/{name}{suffix}" for name in ENTITIES
         for method, suffix in (("GET", ""), ("POST", ""), ("GET", "/{record_id}"),

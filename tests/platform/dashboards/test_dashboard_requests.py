@@ -102,6 +102,10 @@ async def test_static_checks_refuse_widgets_that_do_not_fit(api: httpx.AsyncClie
          "expression": "amount *"},
         {"kind": "ratio", "name": "g", "label": "G", "numerator": {"entity": "deal"},
          "denominator": {"entity": "deal", "aggregate": "max", "field": "name"}},
+        {"kind": "breakdown", "name": "h", "label": "H", "entity": "deal",
+         "group_by": "stage", "bins": [10, 50], "measures": [{"name": "n"}]},
+        {"kind": "breakdown", "name": "i", "label": "I", "entity": "deal",
+         "group_by": "amount", "bins": [100, 100], "measures": [{"name": "n"}]},
     ]))
     base = "dashboards.bad.widgets"
     assert errors[f"{base}[0].bucket"].startswith("grouping by the date 'closed_on' needs")
@@ -116,6 +120,8 @@ async def test_static_checks_refuse_widgets_that_do_not_fit(api: httpx.AsyncClie
     assert any(k.startswith(f"{base}[5].expression") for k in errors), errors
     assert errors[f"{base}[6].denominator.field"] == \
         "max needs a number or a date, and 'name' is text"
+    assert errors[f"{base}[7].bins"] == "bins apply to number groups only; 'stage' is select"
+    assert errors[f"{base}[8].bins"] == "the bin edges must rise strictly, e.g. [0, 100, 500]"
 
 
 async def test_schema_errors_name_the_bad_kind(api: httpx.AsyncClient) -> None:

@@ -1,6 +1,6 @@
 """What an import accepts as a file: multipart uploads and raw bodies, CSV in the encodings
 Excel writes, real XLSX workbooks — and clear problems for everything else, never a
-traceback. A big file streams through in batches."""
+traceback. A big file is imported in the background, as an operation."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import time
 import zipfile
 
 import httpx
+from fixture_kit import finished
 from openpyxl import Workbook
 from sales_data import CUSTOMERS, csv_text, read_csv
 
+from loom.platform.api.routes.data import INLINE_ROWS
 from loom.platform.services import Services
 from loom.renderers.spreadsheets import XLSX_TYPE
 
@@ -120,7 +122,10 @@ async def test_the_body_limit_holds_for_uploads(sales: httpx.AsyncClient,
     assert await _count(sales) == 0
 
 
-async def test_a_big_file_streams_through_in_batches(sales: httpx.AsyncClient) -> None:
+async def test_a_big_file_is_imported_as_an_operation(sales: httpx.AsyncClient,
+                                                      services: Services) -> None:
+    """More rows than a request should wait for: 202, and the operation to follow, which
+    counts the rows as they are committed and ends with the report."""
     rows = [["name", "code", "tier", "credit_limit", "since", "email"]]
     rows += [[f"客户 {i}", f"K{i:05d}", "vip" if i % 7 == 0 else "normal", f"{i}.50",
               "2025-01-01", f"c{i}@example.com"] for i in range(20_000)]
@@ -129,14 +134,47 @@ async def test_a_big_file_streams_through_in_batches(sales: httpx.AsyncClient) -
     started = time.perf_counter()
     response = await sales.post(IMPORT, content=body, headers={"Content-Type": "text/csv"},
                                 timeout=300)
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == response.json()["url"]
+    assert response.json()["kind"] == "record_import"
+    assert response.json()["params"] == {"entity": "customer", "mode": "create", "key": None,
+                                         "dry_run": False, "all_or_nothing": False}
+    done = await finished(sales, response.json())
     elapsed = time.perf_counter() - started
-    assert response.status_code == 200, response.text
-    report = response.json()
+    assert done["status"] == "succeeded", done
+    report = done["result"]
     assert (report["rows"], report["created"], report["refused"]) == (20_000, 19_999, 1)
     assert report["errors"][0]["row"] == 12_346
+    assert done["progress"]["done"] == done["progress"]["total"] == 20_000
+    assert done["progress"]["step"] == {"name": "rows", "label": "Importing Customer records"}
     assert elapsed < 120, f"20,000 rows took {elapsed:.1f}s"
+    assert not list((services.settings.data_dir / "imports").iterdir())  # the file is gone
     started = time.perf_counter()
     exported = await sales.get(f"{CUSTOMERS}/export", params={"header": "names"},
                                timeout=300)
     assert len(read_csv(exported.content)) == 20_000
     assert time.perf_counter() - started < 60
+
+
+async def test_a_big_all_or_nothing_import_keeps_nothing_when_a_row_is_refused(
+        sales: httpx.AsyncClient) -> None:
+    rows = [["name", "code"], *[[f"客户 {i}", f"K{i:05d}"] for i in range(INLINE_ROWS + 1)]]
+    rows[-1][1] = "K00003"  # the last row's code is taken by an earlier one
+    response = await sales.post(IMPORT, params={"all_or_nothing": "true"},
+                                content=csv_text(rows).encode(),
+                                headers={"Content-Type": "text/csv",
+                                         "Accept-Language": "en"})
+    assert response.status_code == 202, response.text
+    done = await finished(sales, response.json())
+    assert done["status"] == "failed", done
+    assert done["error"]["status"] == 422
+    assert done["error"]["type"] == "urn:loom:problem:import-refused"
+    assert done["error"]["detail"] == "1 row(s) were refused, so nothing was imported"
+    assert done["result"]["rolled_back"] and done["result"]["created"] == 0
+    assert [e["row"] for e in done["result"]["errors"]] == [INLINE_ROWS + 2]
+    assert await _count(sales) == 0
+    # as many rows as a request waits for: the report at once
+    small = await sales.post(IMPORT, content=csv_text(rows[:INLINE_ROWS + 1]).encode(),
+                             headers={"Content-Type": "text/csv"})
+    assert small.status_code == 200, small.text
+    assert small.json()["created"] == INLINE_ROWS

@@ -188,9 +188,14 @@ async def test_an_existing_app_gets_demo_data_once(api: httpx.AsyncClient,
     assert failed["error"]["status"] == 422
     assert failed["error"]["errors"][0]["field"].startswith("products[0].code")
     assert "already used by another record" in failed["error"]["errors"][0]["message"]
-    assert failed["result"]["records"]["sales_target"] == 72  # written before the clash
-    assert "product" not in failed["result"]["records"] or \
-        failed["result"]["records"]["product"] == 0
+    # the result counts what was committed: the transaction that met the clash is undone,
+    # and where the one before it ended depends on the machine's pace
+    kept = failed["result"]["records"]
+    assert 0 <= kept.get("sales_target", 0) <= 72 and kept.get("product", 0) == 0
+    assert len(await all_records(api, "crm", "sales_target")) == 72 + kept.get(
+        "sales_target", 0)
+    assert len(await all_records(api, "crm", "product")) == done["result"]["records"][
+        "product"]
     assert len(await all_records(api, "crm", "customer")) == 6  # the later steps never ran
 
 

@@ -5,11 +5,12 @@ sequential approvals) and the records they own in every app to a successor."""
 from __future__ import annotations
 
 import httpx
-from fixture_kit import problem_of
+from fixture_kit import finished, problem_of
 from identity_api import EN, add_user, bearer, fields_of, other_workspace, sign_in
 from sqlalchemy import select, update
 
 from loom.platform.clock import FixedClock
+from loom.platform.records.handover import INLINE_RECORDS
 from loom.platform.security.actors import system_actor
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import apps, notifications, tasks
@@ -218,3 +219,33 @@ async def _closed_long_ago(services: Services, record_id: int) -> None:
         runtime = await services.apps.runtime(conn, system_actor(workspace), "acct")
         table = runtime.tables["customer"]
         await conn.execute(update(table).where(table.c.id == record_id).values(status="closed"))
+
+
+async def test_many_records_are_handed_over_as_an_operation(api: httpx.AsyncClient) -> None:
+    """More records than a request should wait for: the deactivation answers at once (202)
+    and the records move in the background, in short transactions, followed to the end."""
+    people = await _people(api)
+    leaver, successor = people[LEAVER]["id"], people[SUCCESSOR]["id"]
+    created = await api.post("/api/apps", json={"slug": "acct", "metadata": ACCOUNTS})
+    assert created.status_code == 201, created.text
+    base = "/api/apps/acct/records/customer"
+    many = INLINE_RECORDS + 5
+    made = await api.post(f"{base}/_bulk", json=[
+        {"name": f"客户 {n}", "owner": leaver, "status": "open"} for n in range(many)])
+    assert made.status_code == 201, made.text
+
+    response = await api.post(f"/api/users/{leaver}/deactivate",
+                              json={"reassign_to": SUCCESSOR})
+
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["user"]["active"] is False and body["reassigned"] == {"tasks": 0}
+    assert response.headers["location"] == body["operation"]["url"]
+    assert body["operation"]["kind"] == "records_handover"
+    assert body["operation"]["params"] == {"user": leaver, "to": SUCCESSOR, "records": many}
+    done = await finished(api, body["operation"])
+    assert done["status"] == "succeeded", done
+    assert done["result"] == {"records": many, "not_reassigned": []}
+    assert done["progress"]["done"] == done["progress"]["total"] == many
+    owners = {r["owner"] for r in (await api.get(base, params={"limit": 500})).json()["items"]}
+    assert owners == {successor}

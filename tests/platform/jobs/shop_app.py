@@ -74,11 +74,12 @@ async def publish(api: httpx.AsyncClient, **parts: Any) -> None:
     assert response.status_code == 201, response.text
 
 
-async def bulk(api: httpx.AsyncClient, entity: str, items: list[dict[str, Any]]
-               ) -> list[dict[str, Any]]:
+async def bulk(api: httpx.AsyncClient, entity: str, items: list[dict[str, Any]], *,
+               app: str = APP) -> list[dict[str, Any]]:
     created = []
     for start in range(0, len(items), 500):
-        response = await api.post(f"{RECORDS}/{entity}/_bulk", json=items[start:start + 500])
+        response = await api.post(f"{app}/records/{entity}/_bulk",
+                                  json=items[start:start + 500])
         assert response.status_code == 201, response.text
         created += response.json()["items"]
     return created

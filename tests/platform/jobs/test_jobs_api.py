@@ -5,8 +5,11 @@ databases."""
 from __future__ import annotations
 
 import httpx
+import pytest
+from fixture_kit import finished
 from shop_app import APP, bulk, run, shop_app
 
+import loom.platform.api.routes.jobs as job_routes
 from loom.platform.security.tokens import issue_token
 from loom.platform.services import Services
 
@@ -79,3 +82,26 @@ async def test_bad_requests_are_refused_with_readable_problems(
     today = await api.post(f"{APP}/jobs/rfm/run")  # no body: as of today
     assert today.status_code == 200, today.text
     assert today.json()["as_of"] == services.clock.now().date().isoformat()
+
+
+async def test_a_run_over_many_records_is_an_operation(
+        api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``INLINE_SUBJECTS`` records (lowered here to two) the run answers 202 at once;
+    the operation ends with the run as its result, the same the request would answer."""
+    monkeypatch.setattr(job_routes, "INLINE_SUBJECTS", 2)
+    assert (await api.post("/api/apps", json={"slug": "shop", "metadata": shop_app()})
+            ).status_code == 201
+    found = await bulk(api, "customer", [{"code": f"C{n}"} for n in range(3)])
+    await bulk(api, "order", [{"customer": c["id"], "order_date": "1998-06-01",
+                               "amount": "10.00"} for c in found])
+
+    accepted = await run(api, "1998-07-01")
+
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["kind"] == "job_run"
+    assert accepted.json()["params"] == {"job": "rfm", "as_of": "1998-07-01", "subjects": 3}
+    done = await finished(api, accepted.json())
+    assert done["status"] == "succeeded", done
+    assert done["result"]["counts"]["changed"] == 3 and done["result"]["status"] == "done"
+    runs = (await api.get(f"{APP}/jobs/rfm/runs")).json()["items"]
+    assert [r["id"] for r in runs] == [done["result"]["id"]]

@@ -99,8 +99,11 @@ async def test_tier_rules_and_care_flow_fire_for_changed_customers(
 
     listed = await api.get(f"{CRM}/jobs")
     assert listed.status_code == 200, listed.text
-    (job,) = listed.json()["items"]
-    assert job["name"] == "rfm" and job["schedule"]["cron"] == "0 2 * * *"
+    jobs = {item["name"]: item for item in listed.json()["items"]}
+    assert set(jobs) == {"rfm", "clv"}  # the template's two nightly jobs
+    job = jobs["rfm"]
+    assert job["schedule"]["cron"] == "0 2 * * *"
+    assert jobs["clv"]["schedule"]["cron"] == "30 2 * * *" and jobs["clv"]["last_run"] is None
     assert job["last_run"]["as_of"] == "1998-07-08"
     runs = (await api.get(f"{CRM}/jobs/rfm/runs")).json()["items"]
     assert [r["as_of"] for r in runs] == ["1998-07-08", "1998-07-01"]

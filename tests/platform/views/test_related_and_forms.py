@@ -81,6 +81,9 @@ async def test_the_360_view_leaves_out_what_the_reader_may_not_read(world: World
     # a customer outside a rep's reach does not exist for them
     stranger = await world.create("customer", {"name": "李的客户", "tag": "prospect",
                                                "owner": world.id("li")})
+    assert engineer["may"] == {"update": False, "delete": False}
+    assert (await world.as_("zhang").get(f"{RECORDS}/customer/{customer['id']}/related")
+            ).json()["may"]["update"] is True  # his own customer
     missing = await world.as_("zhang").get(f"{RECORDS}/customer/{stranger['id']}/related")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith(PROBLEM)
@@ -212,3 +215,44 @@ async def test_a_sub_table_shows_only_the_child_fields_the_reader_may_see(
         "product", "description", "quantity", "unit_price", "amount"]
     full = (await world.admin.get(f"/api/apps/{APP}/forms/quote")).json()
     assert "discount" in [c["name"] for c in full["sections"][1]["subtables"][0]["columns"]]
+
+
+async def test_a_form_carries_what_the_browser_needs_to_fill_it_in(world: World) -> None:
+    form = (await world.as_("zhang").get(f"/api/apps/{APP}/forms/quote")).json()
+    [lines] = form["sections"][1]["subtables"]
+    assert lines["formulas"] == [{"field": "amount", "tree": {"round": [{"*": [
+        {"var": "quantity"}, {"var": "unit_price"},
+        {"-": [1, {"/": [{"blank_value": [{"var": "discount"}, 0]}, 100]}]}]}, 2]}}]
+    quantity = next(c for c in lines["columns"] if c["name"] == "quantity")
+    assert quantity["default"] == 1 and quantity["scale"] == 2 and quantity["min"] == 0
+    total = next(f for f in form["sections"][0]["fields"] if f["name"] == "total")
+    assert total["rollup"] == {"subtable": "items", "function": "sum", "field": "amount",
+                               "filter": None}
+    status = next(f for f in form["sections"][0]["fields"] if f["name"] == "status")
+    assert status["default"] == "draft"
+    assert form["timezone"] == "Asia/Shanghai"
+    assert form["files"]["max_bytes"] > 0 and ".pdf" in form["files"]["accept"]
+    opportunity = (await world.as_("zhang").get(f"/api/apps/{APP}/forms/opportunity")).json()
+    assert "weighted_amount" in {f["field"] for f in opportunity["formulas"]}
+
+
+async def test_a_form_check_computes_the_formulas_of_the_record_and_its_rows(
+        world: World) -> None:
+    deal = (await world.as_("zhang").post(f"/api/apps/{APP}/forms/opportunity/check", json={
+        "name": "公式", "stage": "demo", "amount": "12345.67", "probability": 30})).json()
+    assert deal["values"]["weighted_amount"] == 3703.70
+    quote = (await world.as_("zhang").post(f"/api/apps/{APP}/forms/quote/check", json={
+        "status": "draft", "items": [
+            {"description": "A", "quantity": 3, "unit_price": "19.99", "discount": 10},
+            {"description": "B", "quantity": 1, "unit_price": 100}]})).json()
+    assert [row["amount"] for row in quote["rows"]["items"]] == [53.97, 100]
+
+
+async def test_an_entity_without_a_form_is_filled_in_with_a_plain_one(world: World) -> None:
+    form = await world.as_("zhang").get(f"/api/apps/{APP}/forms/product")
+    assert form.status_code == 200, form.text
+    [section] = form.json()["sections"]
+    assert section["columns"] == 2 and "name" in [f["name"] for f in section["fields"]]
+    check = await world.as_("zhang").post(f"/api/apps/{APP}/forms/product/check", json={})
+    assert check.status_code == 200 and check.json()["valid"] is False
+    assert (await world.admin.get(f"/api/apps/{APP}/forms/nothing_here")).status_code == 404

@@ -2,21 +2,11 @@
 // the reader's language, and problem+json answers turned into ApiError. Components never
 // call fetch themselves.
 
-export interface FieldProblem {
-  field: string | null;
-  message: string;
-  code?: string;
-  index?: number | null;
-}
+import type { components } from "./platform";
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors: FieldProblem[];
-  [extension: string]: unknown;
-}
+// the problem+json document of every refusal, as the platform's OpenAPI document has it
+export type FieldProblem = components["schemas"]["FieldProblem"];
+export type Problem = components["schemas"]["Problem"] & { [extension: string]: unknown };
 
 /** A refusal from the server, with its problem document. */
 export class ApiError extends Error {
@@ -60,6 +50,11 @@ export function setRequestLanguage(locale: string): void {
 
 const CSRF_COOKIE = "loom_csrf";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Whether this browser holds a session's cookies (it may still have expired). */
+export function mayBeSignedIn(): boolean {
+  return csrfToken() !== null;
+}
 
 function csrfToken(): string | null {
   for (const part of document.cookie.split(";")) {

@@ -1,7 +1,7 @@
 // The platform's endpoints the web app uses, typed. One function per call.
 import { http, type Query, send, url } from "./client";
 import type {
-  AppSummary, Operation, Page, Person, ReaderSchema, RecordData, SavedView, SavedViewIn,
+  MyChange, Page, Person, PlatformAnswer, ReaderSchema, RecordData, SavedView, SavedViewIn,
   SearchGroup, User, ViewPage,
 } from "./types";
 
@@ -11,14 +11,15 @@ export type * from "./types";
 const app = (slug: string) => `/api/apps/${encodeURIComponent(slug)}`;
 
 export const api = {
-  me: () => http.get<User>("/api/me", { quiet401: true }),
-  updateMe: (changes: Partial<Pick<User, "locale" | "name">>) =>
-    http.patch<User>("/api/me", changes),
+  me: () => http.get<PlatformAnswer<"/api/me", "get">>("/api/me", { quiet401: true }),
+  updateMe: (changes: MyChange) =>
+    http.patch<PlatformAnswer<"/api/me", "patch">>("/api/me", changes),
   signIn: (email: string, password: string) =>
     http.post<{ user: User }>("/api/auth/session", { email, password }, { quiet401: true }),
   signOut: () => http.delete<void>("/api/auth/session"),
 
-  apps: () => http.get<{ items: AppSummary[] }>("/api/apps").then((body) => body.items),
+  apps: () =>
+    http.get<PlatformAnswer<"/api/apps", "get">>("/api/apps").then((body) => body.items),
   schema: (slug: string) => http.get<ReaderSchema>(`${app(slug)}/schema`),
 
   search: (slug: string, q: string) =>
@@ -70,6 +71,9 @@ export const api = {
     http.get<T>(`${app(slug)}/dashboards/${encodeURIComponent(name)}`, { query }),
 
   operations: (query: Query) =>
-    http.get<{ items: Operation[] }>("/api/operations", { query }).then((body) => body.items),
-  operation: (id: number) => http.get<Operation>(`/api/operations/${id}`),
+    http.get<PlatformAnswer<"/api/operations", "get">>("/api/operations", { query })
+      .then((body) => body.items),
+  operation: (id: number) =>
+    http.get<PlatformAnswer<"/api/operations/{operation_id}", "get">>(
+      `/api/operations/${id}`),
 };

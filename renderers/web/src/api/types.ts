@@ -1,23 +1,31 @@
-// Shapes of the platform's answers the web app reads. App-specific record shapes stay
-// dynamic: they are described at run time by the reader schema and the view schemas.
+// Shapes of the platform's answers the web app reads. Those the platform's OpenAPI document
+// describes are taken from it (platform.d.ts, made by `npm run api:types` before every build
+// and typecheck), so they cannot drift from the server; the view schemas' shapes are written
+// here. App-specific record shapes stay dynamic: they are described at run time by the
+// reader schema and the view schemas.
+import type { components, paths } from "./platform";
+
+type Schemas = components["schemas"];
+type Method = "get" | "post" | "put" | "patch" | "delete";
+type JsonOf<R> = R extends { content: { "application/json": infer T } } ? T : never;
+
+type Known<T> = [T] extends [never] ? unknown : T;
+
+/** The JSON a documented platform endpoint answers with (its 200, else its 201); unknown —
+ * which no use of it gets past the typecheck — when the document does not say. */
+export type PlatformAnswer<P extends keyof paths, M extends Method> = Known<
+  NonNullable<paths[P][M]> extends { responses: infer R }
+    ? R extends { 200: infer Ok } ? JsonOf<Ok> : R extends { 201: infer Made } ? JsonOf<Made>
+      : never
+    : never>;
 
 export type RecordData = Record<string, unknown> & { id: number; version: number };
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  is_admin: boolean;
-  locale: string | null;
-  department?: string | null;
-  manager?: string | null;
-}
-
-export interface AppSummary {
-  slug: string;
-  label: string | Record<string, string>;
-  version: number | null;
-}
+export type User = Schemas["User"];
+export type AppSummary = Schemas["AppSummary"];
+export type MyChange = Schemas["MyChange"];
+export type Operation = Schemas["Operation"];
+export type SavedViewIn = Schemas["SavedViewIn"];
 
 export interface Option {
   value: string;
@@ -84,16 +92,6 @@ export interface Page<T = RecordData> {
   count_capped?: boolean;
 }
 
-export interface Operation {
-  id: number;
-  kind: string;
-  status: "queued" | "running" | "succeeded" | "failed";
-  app?: string | null;
-  progress: { done: number; total: number | null; percent: number | null;
-              step: { name: string; label: string } | null };
-  error?: { detail?: string } | null;
-}
-
 export interface SearchHit {
   id: number;
   title: string;
@@ -111,15 +109,6 @@ export interface Person {
   name: string;
   email: string;
   department: string | null;
-}
-
-export interface SavedViewIn {
-  label: string;
-  base: string;
-  filter?: unknown;
-  sort?: string | null;
-  columns?: string[] | null;
-  q?: string | null;
 }
 
 export interface SavedView extends SavedViewIn {
@@ -148,4 +137,216 @@ export interface ViewPage {
   count?: number;
   count_capped?: boolean;
   titles?: Record<string, Record<string, string>>;
+}
+
+/** A condition in the condition language, or a constant. */
+export type Condition = boolean | Record<string, unknown>;
+
+/** A field as a form places it: its schema plus conditions, default, limits, computing. */
+export interface FormField extends Omit<FieldSchema, "readonly"> {
+  span?: number;
+  help?: string | null;
+  visible?: Condition;
+  required?: Condition;
+  readonly?: Condition;
+  default?: unknown;
+  min?: number;
+  max?: number;
+  max_length?: number;
+  max_rating?: number;
+  accept?: string[];
+  rollup?: { subtable: string; function: "sum" | "count" | "min" | "max" | "avg";
+             field: string | null; filter: Condition | null };
+}
+
+export interface FormFormula {
+  field: string;
+  tree: unknown;
+}
+
+export interface FormSubtable {
+  field: string;
+  entity: string;
+  link_field: string;
+  label: string;
+  columns: FormField[];
+  formulas: FormFormula[];
+  max_rows: number;
+  visible: Condition;
+  readonly: Condition;
+}
+
+export interface FormSection {
+  name: string;
+  label: string;
+  columns: number;
+  collapsed: boolean;
+  visible: Condition;
+  fields: FormField[];
+  subtables: FormSubtable[];
+}
+
+export interface FormTab {
+  name: string;
+  label: string;
+  visible: Condition;
+  sections: FormSection[];
+}
+
+export interface FormSchema {
+  name: string;
+  entity: string;
+  label: string;
+  description: string | null;
+  entity_label: string;
+  tabs?: FormTab[];
+  sections?: FormSection[];
+  formulas: FormFormula[];
+  timezone: string;
+  files: { max_bytes: number; accept: string; accept_images: string; kinds: string;
+           image_kinds: string };
+}
+
+export interface FormCheck {
+  valid: boolean;
+  fields: Record<string, { visible: boolean; required: boolean; readonly: boolean }>;
+  errors: { field: string | null; message: string }[];
+  values: Record<string, unknown>;
+  rows: Record<string, Record<string, unknown>[]>;
+}
+
+export interface FileValue {
+  key?: string;
+  url?: string;
+  name: string;
+  size?: number;
+  type?: string;
+}
+
+// --- the record page (360°) ---------------------------------------------------------------
+
+export interface ActionState {
+  name: string;
+  label: string;
+  available: boolean;
+  reason?: string;
+  confirm?: string;
+}
+
+export interface KeyField {
+  name: string;
+  label: string;
+}
+
+export interface Stage {
+  value: string;
+  label: string;
+  category?: string | null;
+  final: boolean;
+  guidance: string | null;
+  key_fields: KeyField[];
+  key_conditions: { label: string }[];
+  time_limit: string | null;
+  time_limit_text: string | null;
+}
+
+export interface StagePath {
+  field: string;
+  label: string;
+  stages: Stage[];
+  current: { value: string | null; entered_at: string | null; due_at: string | null;
+             overdue: boolean;
+             missing: { fields: KeyField[]; conditions: { label: string }[] } };
+  history: { value: string; entered_at: string | null; left_at: string | null }[];
+}
+
+export interface RelatedList {
+  name: string;
+  entity: string;
+  via: string;
+  label: string;
+  columns: FieldSchema[];
+  items: RecordData[];
+  titles?: Record<string, Record<string, string>>;
+  count: number | null;
+  count_capped: boolean;
+  more: string;
+}
+
+export interface RecordView {
+  entity: string;
+  record: RecordData;
+  actions: ActionState[];
+  related: RelatedList[];
+  stages: StagePath[];
+  may: { update: boolean; delete: boolean };
+}
+
+export interface PersonRef {
+  id: number;
+  name: string;
+}
+
+export interface TimelineChange {
+  field: string;
+  label: string;
+  old: unknown;
+  new: unknown;
+  old_text?: string;
+  new_text?: string;
+}
+
+export interface TimelineEntry {
+  id: string;
+  type: "created" | "changed" | "deleted" | "restored" | "shared" | "activity" | "flow"
+    | "email" | "notification" | string;
+  at: string | null;
+  title: string;
+  by: PersonRef | null;
+  source?: string;
+  changes?: TimelineChange[];
+  // activity
+  entity?: string;
+  entity_label?: string;
+  record_id?: number;
+  subject?: string;
+  kind?: { value: string; label: string } | null;
+  text?: { field: string; label: string; text: string }[];
+  // flow
+  flow?: { name: string; label: string; instance: number };
+  event?: string;
+  node_label?: string | null;
+  comment?: string | null;
+  assignee?: PersonRef | null;
+  // email, notification
+  to?: string[] | PersonRef | null;
+  cc?: string[];
+  status?: string;
+  body?: string | null;
+}
+
+export interface TimelinePage {
+  items: TimelineEntry[];
+  next_cursor: string | null;
+}
+
+export interface FlowInstance {
+  id: number;
+  flow: string;
+  label?: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  waiting?: { node: string; label: string }[];
+  open_tasks: { id: number; title: string; assignee_id: number | null;
+                assignee_name?: string | null; candidates: number[] | null;
+                due_at: string | null }[];
+}
+
+export interface Share {
+  user_id: number;
+  email: string;
+  name: string;
+  access: "read" | "write";
+  shared_at: string;
 }

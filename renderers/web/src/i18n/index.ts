@@ -37,6 +37,11 @@ export const i18n = createI18n<[Messages], Locale, false>({
   messages: { "zh-CN": merged("zh-CN"), en: merged("en") },
 });
 
+/** Add the texts of an area loaded with its pages (kept out of the first screen's code). */
+export function addArea(area: Record<Locale, Messages>): void {
+  for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, area[locale]);
+}
+
 export function currentLocale(): Locale {
   return i18n.global.locale.value as Locale;
 }

@@ -32,6 +32,10 @@ export default {
       demoStep: "正在准备演示数据：{step}",
       demoDone: "演示数据已就绪。",
       failed: "准备演示数据失败：{reason}",
+      working: "{step}：{done} / {total}",
+      workingStep: "{step}……",
+      done: "已完成：{step}。",
+      workFailed: "未能完成：{reason}",
     },
   },
   en: {
@@ -64,6 +68,10 @@ export default {
       demoStep: "Preparing the demo data: {step}",
       demoDone: "The demo data is ready.",
       failed: "Preparing the demo data failed: {reason}",
+      working: "{step}: {done} of {total}",
+      workingStep: "{step}…",
+      done: "Done: {step}.",
+      workFailed: "This did not finish: {reason}",
     },
   },
 } as const;

@@ -2,11 +2,13 @@
 import { ElMessageBox } from "element-plus";
 import "element-plus/es/components/message-box/style/css";
 
-/** The text typed (trimmed), or null when cancelled. */
+/** The text typed (trimmed), or null when cancelled; ``invalid`` says what a blank or
+ *  unfitting answer lacks. */
 export async function askText(title: string, label: string, ok: string, cancel: string,
-                              pattern?: RegExp): Promise<string | null> {
+                              invalid: string, pattern?: RegExp): Promise<string | null> {
   const answer = await ElMessageBox.prompt(label, title, {
     confirmButtonText: ok, cancelButtonText: cancel, inputPattern: pattern,
+    inputErrorMessage: invalid,
     inputValidator: (text: string) => !!text.trim() }).catch(() => null);
   return answer ? answer.value.trim() : null;
 }

@@ -1,5 +1,5 @@
 // Telling a person something went wrong, in a passing message.
-import { ElMessage } from "element-plus";
+import { ElMessage, type MessageParams } from "element-plus";
 import "element-plus/es/components/message/style/css";
 
 import type { ApiError } from "@/api";
@@ -9,4 +9,9 @@ export function refused(error: ApiError): void {
   ElMessage({ type: "error", showClose: true, duration: 6000,
               message: [error.problem.detail, ...details].filter(
                 (part, index, all) => part && all.indexOf(part) === index).join("；") });
+}
+
+/** A passing message of any kind (pages load this module only when they have one). */
+export function say(options: MessageParams): void {
+  ElMessage(options);
 }

@@ -1,0 +1,242 @@
+"""Loom's records API against hand-written code for the same job, side by side in one run.
+
+Two servers in their own processes on the same database server: ``loom serve`` with an app
+holding one ``deal`` entity (title, amount, stage), and ``bench/handwritten_app.py`` (FastAPI
++ SQLAlchemy Core, one ``hw_deal`` table, the same bearer-token check against hashed tokens
+and the same audit row in the same transaction). One closed-loop client mix drives each in
+turn: of every 10 requests, 3 creates, 4 reads, 2 lists (a stage, newest first, 50) and
+1 change with ``If-Match``. Reported: requests per second, p50 and p99, and the ratios
+Loom ÷ hand-written, at 1 and at 16 concurrent clients.
+
+Target (issue: performance): Loom ≥ 0.8× the hand-written throughput at 1 and 16 clients,
+and its p99 at 16 clients ≤ 1.5× the hand-written p99.
+
+    python -m bench api
+
+Settings (environment):
+    LOOM_BENCH_DATABASE_URL  a PostgreSQL server (scratch databases are made there);
+                             default SQLite files in a temporary folder
+    LOOM_BENCH_API_SECONDS   seconds measured per run, default 20
+    LOOM_BENCH_API_CLIENTS   the client counts, default "1,16"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench import handwritten_app
+from bench.scratch import ADMIN, scratch_services
+from loom.platform.security.tokens import digest, issue_token
+from loom.platform.security.users import actor_from_row
+from loom.platform.settings import async_database_url
+from loom.platform.storage.system_tables import users
+
+DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
+SECONDS = float(os.environ.get("LOOM_BENCH_API_SECONDS", "20"))
+CLIENTS = [int(n) for n in os.environ.get("LOOM_BENCH_API_CLIENTS", "1,16").split(",")]
+WARMUP_SECONDS = 3.0
+MIX = ["create"] * 3 + ["read"] * 4 + ["list"] * 2 + ["change"]
+STAGES = ["lead", "qualified", "proposal", "won", "lost"]
+PRELOAD = 500
+
+DOC = {"app": {"label": {"zh-CN": "基准", "en": "Bench"}},
+       "entities": {"deal": {"label": {"zh-CN": "交易", "en": "Deal"}, "fields": {
+           "title": {"type": "text", "label": {"zh-CN": "名称", "en": "Title"},
+                     "required": True},
+           "amount": {"type": "currency", "label": {"zh-CN": "金额", "en": "Amount"}},
+           "stage": {"type": "select", "label": {"zh-CN": "阶段", "en": "Stage"},
+                     "options": [{"value": s, "label": {"zh-CN": s, "en": s}}
+                                 for s in STAGES]}}}}}
+
+
+@dataclass
+class Target:
+    """How the client mix talks to one server."""
+
+    name: str
+    url: str
+    token: str
+    records: str                       # the deals' collection path
+    list_params: Callable[[str], dict[str, str]]
+    ids: list[int] = field(default_factory=list)
+    etags: dict[int, str] = field(default_factory=dict)   # the last version seen
+
+
+@dataclass
+class Run:
+    latencies: list[float]
+    errors: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _one(client: httpx.AsyncClient, target: Target, kind: str,
+               rng: random.Random) -> bool:
+    if kind == "create":
+        response = await client.post(target.records, json={
+            "title": f"deal {rng.randrange(10**6)}", "amount": f"{rng.randrange(10**6)}.50",
+            "stage": rng.choice(STAGES)})
+        if response.status_code == 201:
+            target.ids.append(record_id := response.json()["id"])
+            target.etags[record_id] = response.headers["ETag"]
+        return response.status_code == 201
+    if kind == "read":
+        record_id = rng.choice(target.ids)
+        response = await client.get(f"{target.records}/{record_id}")
+        target.etags[record_id] = response.headers.get("ETag", "")
+        return response.status_code == 200
+    if kind == "list":
+        response = await client.get(target.records,
+                                    params=target.list_params(rng.choice(STAGES)))
+        return response.status_code == 200
+    record_id = rng.choice(target.ids)
+    response = await client.patch(f"{target.records}/{record_id}",
+                                  json={"stage": rng.choice(STAGES)},
+                                  headers={"If-Match": target.etags[record_id]})
+    if response.status_code == 200:
+        target.etags[record_id] = response.headers["ETag"]
+    # another client changed it since this one last saw it: a fair refusal
+    return response.status_code in (200, 409, 412)
+
+
+async def _client(target: Target, seed: int, until: float, measure_from: float,
+                  latencies: list[float], errors: list[int]) -> None:
+    rng = random.Random(seed)
+    order = MIX[:]
+    async with httpx.AsyncClient(base_url=target.url, timeout=60, headers={
+            "Authorization": f"Bearer {target.token}"}) as client:
+        while True:
+            rng.shuffle(order)
+            for kind in order:
+                started = time.perf_counter()
+                if started >= until:
+                    return
+                ok = await _one(client, target, kind, rng)
+                if started >= measure_from:
+                    latencies.append(time.perf_counter() - started)
+                    errors[0] += not ok
+
+
+async def drive(target: Target, clients: int) -> Run:
+    latencies: list[float] = []
+    errors = [0]
+    start = time.perf_counter()
+    measure_from = start + WARMUP_SECONDS
+    until = measure_from + SECONDS
+    await asyncio.gather(*[_client(target, seed, until, measure_from, latencies, errors)
+                           for seed in range(clients)])
+    return Run(latencies, errors[0], SECONDS)
+
+
+def _serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{command[0]} did not start")
+
+
+async def _loom_target(services: Any, folder: Path,
+                       port: int) -> tuple[Target, subprocess.Popen[bytes]]:
+    async with services.database.write() as conn:
+        row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
+        await services.apps.create(conn, actor_from_row(row), "bench", DOC)
+        token = await issue_token(conn, row["id"], services.clock, name="bench")
+    loom = Path(sys.executable).with_name("loom")
+    process = _serve([str(loom), "serve"], {
+        "LOOM_DATABASE_URL": services.settings.resolved_database_url(),
+        "LOOM_DATA_DIR": str(folder / "loom-data"), "LOOM_PORT": str(port),
+        "LOOM_FIRST_RUN": "blank", "LOOM_LOG_JSON": "true", "LOOM_LOG_LEVEL": "WARNING"}, port)
+    return Target("Loom", f"http://127.0.0.1:{port}", token,
+                  "/api/apps/bench/records/deal",
+                  lambda stage: {"filter": f'{{"==":[{{"var":"stage"}},"{stage}"]}}',
+                                 "sort": "-id", "limit": "50"}), process
+
+
+async def _baseline_target(url: str, port: int) -> tuple[Target, subprocess.Popen[bytes]]:
+    process = _serve([sys.executable, "-m", "uvicorn", "bench.handwritten_app:app",
+                      "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                     {"BASELINE_DATABASE_URL": url}, port)
+    token = "hw_" + os.urandom(16).hex()
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(handwritten_app.token.insert().values(hash=digest(token),
+                                                                 user_id=1))
+    await engine.dispose()
+    return Target("hand-written", f"http://127.0.0.1:{port}", token, "/deals",
+                  lambda stage: {"stage": stage, "limit": "50"}), process
+
+
+async def _preload(target: Target) -> None:
+    async with httpx.AsyncClient(base_url=target.url, timeout=60, headers={
+            "Authorization": f"Bearer {target.token}"}) as client:
+        rng = random.Random(0)
+        for _ in range(PRELOAD):
+            assert await _one(client, target, "create", rng), f"{target.name}: create failed"
+
+
+async def run() -> None:
+    async with scratch_services(DATABASE_URL) as (services, label):
+        with tempfile.TemporaryDirectory() as folder:
+            loom_url = services.settings.resolved_database_url()
+            baseline_url = (f"sqlite+aiosqlite:///{folder}/baseline.db" if not DATABASE_URL
+                            else async_database_url(loom_url))
+            loom, loom_process = await _loom_target(services, Path(folder), 18431)
+            baseline, baseline_process = await _baseline_target(baseline_url, 18432)
+            try:
+                for target in (baseline, loom):
+                    await _preload(target)
+                print(f"{label}; {SECONDS:.0f} s per run after {WARMUP_SECONDS:.0f} s warm-up",
+                      flush=True)
+                await _compare(baseline, loom)
+            finally:
+                for process in (loom_process, baseline_process):
+                    process.terminate()
+                    process.wait(timeout=15)
+
+
+async def _compare(baseline: Target, loom: Target) -> None:
+    print(f"{'clients':>7} {'server':<13} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'errors':>6}")
+    for clients in CLIENTS:
+        runs: dict[str, Run] = {}
+        for target in (baseline, loom):
+            runs[target.name] = result = await drive(target, clients)
+            print(f"{clients:>7} {target.name:<13} {result.rate:7.0f} "
+                  f"{result.percentile(0.5) * 1000:7.1f} {result.percentile(0.99) * 1000:7.1f} "
+                  f"{result.errors:>6}", flush=True)
+        ours, theirs = runs["Loom"], runs["hand-written"]
+        print(f"{'':>7} Loom ÷ hand-written: throughput {ours.rate / theirs.rate:.2f} "
+              f"(target ≥ 0.80), p99 {ours.percentile(0.99) / theirs.percentile(0.99):.2f}"
+              f"{' (target ≤ 1.50)' if clients > 1 else ''}", flush=True)
+
+
+def main() -> None:
+    asyncio.run(run())
+
