@@ -102,6 +102,8 @@ class Worker:
                 except Exception as exc:  # keep working; the failure is in the log
                     log.exception("worker round failed")
                     error = describe_error(exc)
+                if stop.is_set():  # a round cut short by the stop is no round
+                    break
                 metrics.worker_rounds.labels("failed" if error else "done").inc()
                 with contextlib.suppress(Exception):  # a busy database: the next round
                     await heartbeat.round_done(database, name, clock.now(), report.done,

@@ -75,6 +75,8 @@ def write_archive(target: Path, manifest: Manifest, members: dict[str, Path]) ->
     for name, path in members.items():
         manifest.members[name] = {"sha256": sha256_of(path), "size": path.stat().st_size}
     partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)  # people's data and password hashes: for its owner only
     with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
         body = manifest.to_json().encode("utf-8")
         info = tarfile.TarInfo(MANIFEST)

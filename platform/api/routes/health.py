@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from loom.platform.api.context import command, services
+from loom.platform.api.problems import COMMAND_REFUSALS, refusals
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
 from loom.platform.storage.migrate import current_revision, head_revision, known_revisions
@@ -92,7 +93,8 @@ def _stale(request: Request) -> timedelta:
     return timedelta(seconds=services(request).settings.worker_stale_seconds)
 
 
-@router.get("/api/admin/workers", summary="The workers' heartbeats (administrators)")
+@router.get("/api/admin/workers", summary="The workers' heartbeats (administrators)",
+            responses=refusals(*COMMAND_REFUSALS))
 async def get_workers(request: Request) -> Any:
     """Every worker that has run: when it started, last showed it is alive and finished a
     round, what that round did or why it failed; status alive, stale or stopped."""

@@ -96,3 +96,41 @@ def env_for(url: str, data_dir: Path) -> dict[str, str]:
     return {**os.environ, "LOOM_DATABASE_URL": url, "LOOM_DATA_DIR": str(data_dir),
             "LOOM_LOCALE": "en"}
 
+
+
+async def keeps_working(url: str, data_dir: Path, clock: Any) -> None:
+    """The restored database takes new work: a user, a record (new ids, past the restored
+    ones), an upload — and serves the file restored."""
+    from fixture_kit import ADMIN_EMAIL
+    from sqlalchemy import select as select_
+
+    from loom.platform.api.app import create_app
+    from loom.platform.security.tokens import issue_token
+    from loom.platform.services import build_services
+    from loom.platform.settings import Settings
+    from loom.platform.storage.system_tables import users
+
+    services = build_services(Settings(database_url=url, data_dir=data_dir), clock)
+    try:
+        async with services.database.write() as conn:
+            admin = await conn.scalar(select_(users.c.id).where(users.c.email == ADMIN_EMAIL))
+            token = await issue_token(conn, admin, clock)
+        transport = httpx.ASGITransport(app=create_app(services=services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://loom.test",
+                                     headers={"Authorization": f"Bearer {token}"}) as api:
+            person = await api.post("/api/users", json={"email": "new@example.com",
+                                                        "name": "新同事"})
+            assert person.status_code == 201, person.text
+            customer = await api.post("/api/apps/crm/records/customer",
+                                      json={"name": "恢复后新客户有限公司"})
+            assert customer.status_code == 201, customer.text
+            upload = await api.post("/api/apps/crm/files/contract/attachments",
+                                    files={"file": ("new.pdf", PDF, "application/pdf")})
+            assert upload.status_code == 201, upload.text
+            contracts = await api.get("/api/apps/crm/records/contract",
+                                      params={"limit": "1", "sort": "-id"})
+            [attachment] = contracts.json()["items"][0]["attachments"]
+            restored_file = await api.get(attachment["url"])
+            assert restored_file.status_code == 200 and restored_file.content == PDF
+    finally:
+        await services.database.dispose()

@@ -16,6 +16,7 @@ from backup_kit import (
     env_for,
     everything,
     files_under,
+    keeps_working,
 )
 
 from loom.platform.services import Services
@@ -41,6 +42,7 @@ async def test_a_restore_gives_back_everything(api: httpx.AsyncClient, services:
     written = loom(env_for(source, data_dir), "backup", str(archive), cwd=tmp_path)
     assert written.returncode == 0, written.stderr
     assert "backup written to" in written.stdout and "1 files" in written.stdout
+    assert archive.stat().st_mode & 0o777 == 0o600
 
     target, target_dir = await empty_database_like(source, tmp_path), tmp_path / "restored"
     restored = loom(env_for(target, target_dir), "restore", str(archive), cwd=tmp_path)
@@ -53,6 +55,8 @@ async def test_a_restore_gives_back_everything(api: httpx.AsyncClient, services:
     assert files_under(target_dir / "files") == files_under(data_dir / "files")
     key = made["file"]["key"]
     assert [name for name in files_under(target_dir / "files") if name.endswith(key)]
+
+    await keeps_working(target, target_dir, services.clock)
 
     again = loom(env_for(target, target_dir), "restore", str(archive), cwd=tmp_path)
     assert again.returncode == 1

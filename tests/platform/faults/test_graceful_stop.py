@@ -1,22 +1,18 @@
 """SIGTERM, on both databases: ``loom worker`` finishes the delivery in hand, gives back the
 deliveries it had claimed but not begun (another worker takes them at once, not when the
-lease runs out), marks its heartbeat stopped and exits; nothing is sent twice. ``loom
-serve`` lets a request under way finish, then exits. Each bounded in time."""
+lease runs out), marks its heartbeat stopped and exits; nothing is sent twice (and its own
+``/metrics`` counted what it sent). ``loom serve`` lets a request under way finish, then
+exits. Each bounded in time."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from collections.abc import Iterator
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
+from fault_kit import MAILS, SlowInbox, loom_process
 from fixture_kit import free_port
 from sqlalchemy import select
 
@@ -25,43 +21,6 @@ from loom.platform.outbox.email import EmailTransport
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import outbox, worker_heartbeats
 from loom.platform.worker import Worker
-
-MAILS = 8
-
-
-class SlowInbox:
-    """An SMTP server that takes a second to accept each message."""
-
-    def __init__(self) -> None:
-        self.subjects: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        mail = message_from_bytes(envelope.content, policy=policy.default)
-        self.subjects.append(str(mail["Subject"]))
-        await asyncio.sleep(1)
-        return "250 OK"
-
-
-@pytest.fixture
-def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
-    inbox, port = SlowInbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-def loom_env(services: Services, **more: str) -> dict[str, str]:
-    return {**os.environ, "LOOM_DATABASE_URL": services.settings.resolved_database_url(),
-            "LOOM_DATA_DIR": str(services.settings.data_dir), "LOOM_LOCALE": "en",
-            "LOOM_LOG_JSON": "false", **more}
-
-
-async def loom_process(services: Services, tmp_path: Path, *args: str,
-                       **env: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "loom.platform.cli", *args, env=loom_env(services, **env),
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
 async def stopped(process: asyncio.subprocess.Process, seconds: float) -> str:
@@ -80,14 +39,21 @@ async def test_a_stopped_worker_gives_back_what_it_had_not_begun(
                                 key=f"reminder:{number}", now=services.clock.now(),
                                 payload={"to": ["li@example.com"], "subject": f"提醒 {number}",
                                          "text": "请跟进客户"})
+    metrics_port = free_port()
     worker = await loom_process(services, tmp_path, "worker", "--poll", "0.2",
-                                LOOM_SMTP_URL=f"smtp://127.0.0.1:{port}")
+                                LOOM_SMTP_URL=f"smtp://127.0.0.1:{port}",
+                                LOOM_WORKER_METRICS_PORT=str(metrics_port))
     try:
         async with asyncio.timeout(60):
             while True:  # until the second message is under way
                 if len(inbox.subjects) >= 2:
                     break
                 await asyncio.sleep(0.05)
+        async with httpx.AsyncClient() as client:  # the worker's own counters
+            scraped = await client.get(f"http://127.0.0.1:{metrics_port}/metrics")
+        sent_line = next(line for line in scraped.text.splitlines() if line.startswith(
+            'loom_outbox_deliveries_total{kind="email",result="sent"}'))
+        assert float(sent_line.split()[-1]) >= 1
         errors = await stopped(worker, 30)
     finally:
         if worker.returncode is None:
