@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,12 +74,28 @@ class AppDocument(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The document as plain JSON data: stable, without defaults nobody wrote and
         without names that repeat their key."""
-        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True,
-                               by_alias=True)
+        # Python mode, then made plain: JSON mode would turn the exact decimals of
+        # conditions and formulas (0.5) into text ("0.5"), and a document read back and
+        # published again would compare numbers with text
+        data = _plain(self.model_dump(exclude_none=True, exclude_defaults=True,
+                                      by_alias=True))
         # the app's settings are written out, except a safety default left as it is
-        data["app"] = self.app.model_dump(mode="json", exclude_none=True, exclude={
-            "require_if_match"} if self.app.require_if_match else None)
+        data["app"] = _plain(self.app.model_dump(exclude_none=True, exclude={
+            "require_if_match"} if self.app.require_if_match else None))
         for section in ("entities", "rules", "flows"):
             for item in data.get(section, {}).values():
                 item.pop("name", None)
         return data
+
+
+def _plain(value: Any) -> Any:
+    """Python data as JSON data, exact decimals kept as numbers."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value

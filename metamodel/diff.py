@@ -8,6 +8,7 @@ the words an administrator uses — "field 'stage' added (select)", "option 'dem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from loom.metamodel.app import ITEM_SECTIONS
@@ -95,8 +96,21 @@ def _value_change(section: str, item: str, path: str, attribute: str, before: An
     return Change(section, item, "changed", path, text, before, after)
 
 
+def _same_numbers(value: Any) -> Any:
+    """The document with every fraction as an exact decimal: a document read from a file has
+    0.3 as a float, one read exactly (an API body) as Decimal('0.3') — the same number."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: _same_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_same_numbers(item) for item in value]
+    return value
+
+
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Every difference between two app documents, item by item."""
+    old, new = _same_numbers(old), _same_numbers(new)
     changes: list[Change] = []
     for attribute in sorted(set(old.get("app", {})) | set(new.get("app", {}))):
         before, after = old.get("app", {}).get(attribute), new.get("app", {}).get(attribute)

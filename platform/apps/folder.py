@@ -189,12 +189,14 @@ def _common_folder(paths: list[PurePosixPath]) -> tuple[str, ...]:
 
 
 def _plain_numbers(value: Any) -> Any:
-    """Decimals read from files become int/float where exact, as JSON columns expect."""
+    """Whole numbers read from files become ints; fractions stay exact decimals, as a
+    document read from an API body or a JSON column has them (0.3 is never a float that
+    compares unequal to the same document read another way)."""
     if isinstance(value, dict):
         return {key: _plain_numbers(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain_numbers(item) for item in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) \
-            else float(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value() \
+            and "." not in str(value):
+        return int(value)
     return value
