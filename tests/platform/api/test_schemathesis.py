@@ -283,7 +283,7 @@ async def test_platform_api_survives_schemathesis(
             for record in [_on_loop(loop, lambda: _newest(api, "lab", "sample"))] if record],
         "POST /api/apps/{app}/metadata/import": lambda: [
             {"path_parameters": lab, "body": write_zip(lab_document()),
-             "media_type": "application/zip"}],
+             "media_type": "application/octet-stream"}],
         "DELETE /api/apps/{app}": lambda: [{"path_parameters": lab}],
     }
 
