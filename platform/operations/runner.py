@@ -111,9 +111,9 @@ class OperationRunner:
             async with services.database.write() as conn:
                 await store.mark_running(conn, operation_id, self.name, services.clock.now())
             result = await work(progress)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the server is stopping
             await self._end(operation_id, "failed", progress.saved or None,
-                            store.interrupted())
+                            store.interrupted(), stopping=True)
             raise
         except Exception as exc:  # the operation fails; the server goes on
             if not isinstance(exc, LoomError):
@@ -123,14 +123,20 @@ class OperationRunner:
         await self._end(operation_id, "succeeded", result, None)
 
     async def _end(self, operation_id: int, status: store.Status,
-                   result: dict[str, Any] | None, error: BaseException | None) -> None:
+                   result: dict[str, Any] | None, error: BaseException | None, *,
+                   stopping: bool = False) -> None:
         try:
             async with self.services.database.write() as conn:
                 await store.finish(conn, operation_id, status=status, result=result,
                                    error=store.problem_document(error) if error else None,
                                    now=self.services.clock.now())
         except Exception:  # the next start (or the worker) marks it interrupted
-            log.exception("operation end not saved", extra={"operation_id": operation_id})
+            if stopping:  # expected while the server stops (the database may be busy)
+                log.warning("operation end not saved while stopping; the next start marks "
+                            "it interrupted", extra={"operation_id": operation_id})
+            else:
+                log.exception("operation end not saved",
+                              extra={"operation_id": operation_id})
 
     async def _beat(self) -> None:
         """While operations run (cancelled when the last one ends)."""

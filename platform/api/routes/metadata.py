@@ -40,8 +40,8 @@ ZIP_ANSWERS = ("application/zip", "application/octet-stream")
 class PublishIn(BaseModel):
     message: StoredText | None = None
     base_version: int | None = Field(
-        default=None, description="The version your draft started from; refused (409, with "
-        "what changed) if another version was published since")
+        default=None, ge=1, le=MAX_VERSION, description="The version your draft started "
+        "from; refused (409, with what changed) if another version was published since")
     dry_run: bool = Field(default=False, description="Check, plan and count the impact "
                           "(tables, rows, rules that would fire, running flows); change "
                           "nothing")

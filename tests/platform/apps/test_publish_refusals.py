@@ -129,3 +129,13 @@ async def test_an_unsafe_type_change_is_refused_with_the_reason(app: App) -> Non
     assert error["field"] == "entities.customer.fields.region"
     assert "text" in error["message"] and "integer" in error["message"]
     assert await app.version() == 1
+
+
+@pytest.mark.parametrize("base_version", [0, -161093891183370811002405336907776, 2**63])
+async def test_a_base_version_no_version_can_have_is_refused_by_name(app: App,
+                                                                    base_version: int) -> None:
+    refused = await app.publish(sales(), base_version=base_version, dry_run=True)
+
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["base_version"]
+    assert await app.version() == 1
