@@ -120,17 +120,23 @@ class RfmTiers(BaseModel):
                                   "all eight combinations")
 
 
-class RfmJob(BaseModel):
-    """RFM scoring of ``subject`` records from their ``events`` as of a date."""
+class _SubjectJob(BaseModel):
+    """What every job over ``subject`` records and their dated ``events`` has."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["rfm"]
+    kind: str  # each kind names itself
     label: LocalizedText
     description: LocalizedText | None = None
     enabled: bool = Field(default=True, description="A disabled job runs only on demand")
     subject: ApiName
     events: JobEvents
+
+
+class RfmJob(_SubjectJob):
+    """RFM scoring of ``subject`` records from their ``events`` as of a date."""
+
+    kind: Literal["rfm"]
     window_days: int | None = Field(default=None, ge=1, le=36500,
                                     description="Look back this many days (None: all)")
     schedule: JobSchedule | None = None
@@ -182,19 +188,12 @@ class ClvPredictions(BaseModel):
 TIME_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12}
 
 
-class ClvJob(BaseModel):
+class ClvJob(_SubjectJob):
     """Customer lifetime value: BG/NBD (repeat purchases, alive or not) and Gamma-Gamma
     (spend) fitted by maximum likelihood to the ``events`` of each ``subject`` dated on or
     before the as-of date (the calibration period), then each subject's predictions."""
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: Literal["clv"]
-    label: LocalizedText
-    description: LocalizedText | None = None
-    enabled: bool = Field(default=True, description="A disabled job runs only on demand")
-    subject: ApiName
-    events: JobEvents
     window_days: int | None = Field(default=None, ge=1, le=36500,
                                     description="Calibrate on this many days up to the "
                                     "as-of date (None: all history)")
