@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select, text
 
-from bench.scratch import ADMIN, scratch_services
+from bench.scratch import ADMIN, scratch_services, timed
 from loom.platform.jobs.runner import JobRunner
 from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
@@ -138,12 +137,6 @@ async def generate(services: Services, customer: Any, order: Any) -> int:
         async with services.database.write() as conn:
             await conn.execute(text("ANALYZE"))
     return len(owners)
-
-
-async def timed(work: Any) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = await work()
-    return time.perf_counter() - started, result
 
 
 async def run() -> None:

@@ -32,8 +32,7 @@ import os
 import random
 import resource
 import tempfile
-import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +40,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.scratch import ADMIN, scratch_services
+from bench.scratch import ADMIN, scratch_services, timed
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.exports import ExportOptions, prepare_export
 from loom.platform.records.import_plan import ImportOptions
@@ -108,12 +107,6 @@ def write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-async def timed(run: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = await run()
-    return time.perf_counter() - started, result
 
 
 class Bench:

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
 
-from bench.scratch import ADMIN, scratch_services
+from bench.scratch import ADMIN, scratch_services, timed
 from loom.platform.jobs.runner import JobRunner
 from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
@@ -111,12 +110,6 @@ async def generate(services: Services, customers: str, orders: str) -> None:
     else:
         async with services.database.write() as conn:
             await conn.execute(text("ANALYZE"))
-
-
-async def timed(work: Any) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = await work()
-    return time.perf_counter() - started, result
 
 
 async def run() -> None:

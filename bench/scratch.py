@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -59,3 +61,10 @@ async def _services(url: str) -> AsyncIterator[Services]:
         yield build_services(settings, Clock(), database)
     finally:
         await database.dispose()
+
+
+async def timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    """Seconds ``work`` took, and what it gave."""
+    started = time.perf_counter()
+    result = await work()
+    return time.perf_counter() - started, result
