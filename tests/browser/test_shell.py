@@ -3,6 +3,8 @@ their roles allow, the search box, and clear pages when something is not there."
 
 from __future__ import annotations
 
+import re
+
 from browser_kit import PHONE, Visitor, glyphs_differ
 from crm_world import PASSWORD, email_of
 from playwright.sync_api import expect
@@ -52,6 +54,9 @@ def test_language_switch_is_remembered_for_the_person(visitor: Visitor) -> None:
     page.get_by_test_id("language.en").click()
     expect(page.get_by_test_id("nav.entity.lead")).to_have_text("Leads")
     expect(page.get_by_test_id("search")).to_have_attribute("placeholder", "Search (press /)")
+    # the switch shows the language chosen, and the page is drawn before it is shot
+    expect(page.get_by_test_id("language.en")).to_have_class(re.compile(r"\bis-active\b"))
+    expect(page.locator("[data-testid^='kanban.lane.']").first).to_be_visible()
     visitor.shoot("shell-en")
     assert visitor.server.api("li").get("/api/me").json()["locale"] == "en"
     page.reload()
