@@ -162,10 +162,12 @@ def _settled(page: Page, element: Locator) -> Any:
     raise AssertionError("the page kept moving the element to drag")
 
 
-def drag(page: Page, source: Locator, target: Locator, steps: int = 15) -> None:
+def drag(page: Page, source: Locator, target: Locator, steps: int = 15,
+         placeholder: str = ".ghost") -> None:
     """Drag ``source`` onto ``target`` the way a hand does: press, move in small steps (a
-    drag library only starts dragging after the pointer has moved), release — once nothing
-    is loading any more (a hand waits for the board too)."""
+    drag library only starts dragging after the pointer has moved), and release only once
+    the drop placeholder shows inside the target — on a busy machine the board may answer
+    the pointer late, and a hand waits for it too. Starts once nothing is loading."""
     expect(page.locator(".el-loading-mask")).to_have_count(0)
     start, end = _settled(page, source), _settled(page, target)
     assert start and end, "both ends of a drag must be on screen"
@@ -176,4 +178,12 @@ def drag(page: Page, source: Locator, target: Locator, steps: int = 15) -> None:
     for step in range(1, steps + 1):
         page.mouse.move(x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps)
         page.wait_for_timeout(20)
+    landing = target.locator(placeholder)
+    for wiggle in range(50):
+        if landing.count():
+            break
+        page.mouse.move(x1 + (wiggle % 2) * 4, y1 + (wiggle % 3))
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the drop placeholder {placeholder!r} never showed in the target")
     page.mouse.up()
