@@ -59,3 +59,13 @@ worker_heartbeat_age = Gauge(
 pool_connections = Gauge(
     "loom_db_pool_connections", "Database connections of this process's pool by state",
     ["state"], registry=REGISTRY)
+replica_reads = Counter(
+    "loom_db_replica_reads_total", "Reads that tolerate lag (dashboards, exports), by the "
+    "server that answered them: replica or primary", ["target"], registry=REGISTRY)
+replica_fallbacks = Counter(
+    "loom_db_replica_fallbacks_total", "Times the read replica was set aside and its reads "
+    "sent to the primary, by reason (unreachable, lagging, failed)", ["reason"],
+    registry=REGISTRY)
+replica_lag = Gauge(
+    "loom_db_replica_lag_seconds", "The read replica's last measured lag (-1: unknown)",
+    registry=REGISTRY)

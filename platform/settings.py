@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -33,6 +33,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("loom-data"), description="Embedded-mode files")
     database_url: str = Field(default="", description="Default: SQLite under data_dir")
+    # PostgreSQL: a streaming replica for the reads that tolerate a little lag (dashboards,
+    # exports); docs/OPERATIONS.md "Read replica". Unset: every read on the primary.
+    database_replica_url: str | None = None
+    # a replica further behind than this is set aside (reads go to the primary) ...
+    database_replica_max_lag_seconds: float = Field(default=30, gt=0, le=86_400)
+    # ... as is one that cannot be reached; it is tried again this long afterwards
+    database_replica_retry_seconds: float = Field(default=10, gt=0, le=3600)
     smtp_url: str | None = None
     mail_from: str = "loom@localhost"
     admin_email: str | None = None
@@ -102,10 +109,19 @@ class Settings(BaseSettings):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_replica_url")
     @classmethod
-    def _normalise(cls, value: str) -> str:
+    def _normalise(cls, value: str | None) -> str | None:
         return async_database_url(value) if value else value
+
+    @model_validator(mode="after")
+    def _replica_of_postgresql(self) -> Settings:
+        if self.database_replica_url and not (
+                self.resolved_database_url().startswith("postgresql")
+                and self.database_replica_url.startswith("postgresql")):
+            raise ValueError("LOOM_DATABASE_REPLICA_URL needs PostgreSQL: a streaming "
+                             "replica of the PostgreSQL server LOOM_DATABASE_URL names")
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -117,7 +133,10 @@ class Settings(BaseSettings):
         from loom.platform.storage.database import Database
 
         return Database.open(self.resolved_database_url(),
-                             busy_timeout_ms=self.busy_timeout_ms)
+                             busy_timeout_ms=self.busy_timeout_ms,
+                             replica_url=self.database_replica_url,
+                             replica_max_lag=self.database_replica_max_lag_seconds,
+                             replica_retry_seconds=self.database_replica_retry_seconds)
 
     def link_base(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

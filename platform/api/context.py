@@ -87,15 +87,19 @@ def presented_token(request: Request) -> tuple[str, frozenset[str]]:
 
 
 @asynccontextmanager
-async def authenticated(request: Request, *, write: bool,
-                        scope: str | None = None) -> AsyncIterator[tuple[AsyncConnection,
-                                                                          Credential]]:
+async def authenticated(request: Request, *, write: bool, scope: str | None = None,
+                        lag_ok: bool = False) -> AsyncIterator[tuple[AsyncConnection,
+                                                                      Credential]]:
     """Authenticate the caller and open the command's transaction (committed at the end
     of the block, rolled back on any error). The one place where a token's scopes are
-    enforced: a command needs ``scope`` — by default "write" when it writes, else "read"."""
+    enforced: a command needs ``scope`` — by default "write" when it writes, else "read".
+    ``lag_ok``: a read that may see data a little behind (dashboards, exports), on the
+    read replica when there is one; who the caller is and what their token allows is still
+    decided on the primary, so a revoked token or a disabled user stops at once."""
     svc = services(request)
     token, kinds = presented_token(request)  # a %00 in the address: refused by sane_address
     needed = scope or ("write" if write else "read")
+    lagging = lag_ok and not write and svc.database.replica is not None
     transaction = svc.database.write() if write else svc.database.read()
     async with transaction as conn:
         credential = await resolve_token(conn, token, svc.clock, kinds)
@@ -106,7 +110,11 @@ async def authenticated(request: Request, *, write: bool,
         touched = credential.needs_touch(svc.clock.now())
         if touched and write:
             await touch(conn, credential.token_id, svc.clock.now())
-        yield conn, credential
+        if not lagging:
+            yield conn, credential
+    if lagging:
+        async with svc.database.read(lag_ok=True) as conn:
+            yield conn, credential
     if touched and not write:  # "last used" is worth a small write, not on every read,
         # and never worth refusing a read: a busy database skips it until the next read
         with suppress(ServiceBusy):
@@ -115,10 +123,11 @@ async def authenticated(request: Request, *, write: bool,
 
 
 @asynccontextmanager
-async def command(request: Request, *, write: bool,
-                  scope: str | None = None) -> AsyncIterator[tuple[AsyncConnection, Actor]]:
+async def command(request: Request, *, write: bool, scope: str | None = None,
+                  lag_ok: bool = False) -> AsyncIterator[tuple[AsyncConnection, Actor]]:
     """``authenticated``, for commands that need only who is acting."""
-    async with authenticated(request, write=write, scope=scope) as (conn, credential):
+    async with authenticated(request, write=write, scope=scope,
+                             lag_ok=lag_ok) as (conn, credential):
         yield conn, credential.actor
 
 

@@ -92,13 +92,14 @@ class RecordExport:
                          search=self.options.search, preset=self.options.preset)
 
     async def pages(self, database: Database, now: datetime) -> AsyncIterator[list[list[Any]]]:
-        """The rows of cells, a page at a time, each page read in its own transaction."""
+        """The rows of cells, a page at a time, each page read in its own transaction (on
+        the read replica when there is one: an export may lag a moment behind)."""
         items, cursor = self.first, self.cursor
-        async with database.read() as conn:
+        async with database.read(lag_ok=True) as conn:
             rows = await self._cells(conn, items, now)
         yield rows
         while cursor is not None:
-            async with database.read() as conn:
+            async with database.read(lag_ok=True) as conn:
                 page = await list_records(conn, self.runtime, self.actor, self.entity,
                                           self.query(cursor), now)
                 rows = await self._cells(conn, page.items, now)

@@ -41,6 +41,8 @@ def busy_error(error: BaseException) -> ServiceBusy | None:
         return None
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
         return service_busy()
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return service_busy()  # the server cut the connection (restart, failover)
     for cause in _causes(error):
         if isinstance(cause, sqlite3.OperationalError) and \
                 str(cause).lower().startswith(SQLITE_BUSY):

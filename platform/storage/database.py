@@ -12,6 +12,8 @@ wait on the file lock itself. Every wait is bounded (``LOOM_BUSY_TIMEOUT_MS``; o
 PostgreSQL it is the ``lock_timeout`` of each connection), so a lock that stays busy becomes
 ``ServiceBusy`` (503 with ``Retry-After``), never a 500 — as do deadlocks and connection
 failures (``busy.py``). Long work therefore writes in short transactions (``chunks.py``).
+
+Reads that tolerate a little lag may go to a streaming replica (``replica.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from loom.metamodel.errors import ServiceBusy
+from loom.platform import metrics
 from loom.platform.storage.busy import busy_error, service_busy
+from loom.platform.storage.replica import Replica
 
 READONLY = "loom_readonly"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+REPLICA_CONNECT_SECONDS = 2  # an unreachable replica costs a read this long, at most
 
 
 def json_dumps(value: Any) -> str:
@@ -55,18 +60,25 @@ def _json_default(value: Any) -> Any:
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
-                  busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> AsyncEngine:
+                  busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                  application_name: str = "loom",
+                  connect_timeout: float | None = None) -> AsyncEngine:
     """An async engine for ``url`` with the settings the platform relies on. SQL parameters
     (password hashes, token hashes, people's data) never appear in errors or logs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo, busy_timeout_ms)
+    # a pooled connection the server dropped (a restart, a failover) is tested before use
+    # and replaced (pool_pre_ping); an error that cut one in use invalidates it (busy.py)
+    connect_args: dict[str, Any] = {"server_settings": {
+        "application_name": application_name, "lock_timeout": str(int(busy_timeout_ms))}}
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
         pool_timeout=busy_timeout_ms / 1000,
         json_serializer=json_dumps, json_deserializer=json_loads, hide_parameters=True,
-        connect_args={"server_settings": {"application_name": "loom",
-                                           "lock_timeout": str(int(busy_timeout_ms))}},
+        connect_args=connect_args,
     )
 
 
@@ -106,17 +118,27 @@ class Database:
     """The platform's database: where transactions are opened, in one place."""
 
     def __init__(self, engine: AsyncEngine, *,
-                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                 replica: Replica | None = None) -> None:
         self.engine = engine
+        self.replica = replica
         self.busy_timeout = busy_timeout_ms / 1000
         # SQLite: this process's writers, in the order they asked (see the module docstring)
         self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-             pool_size: int = 10) -> Database:
+             pool_size: int = 10, replica_url: str | None = None,
+             replica_max_lag: float = 30, replica_retry_seconds: float = 10) -> Database:
+        replica = None
+        if replica_url:
+            replica = Replica(create_engine(replica_url, pool_size=pool_size,
+                                            busy_timeout_ms=busy_timeout_ms,
+                                            application_name="loom-replica-reader",
+                                            connect_timeout=REPLICA_CONNECT_SECONDS),
+                              max_lag=replica_max_lag, retry_seconds=replica_retry_seconds)
         return cls(create_engine(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms),
-                   busy_timeout_ms=busy_timeout_ms)
+                   busy_timeout_ms=busy_timeout_ms, replica=replica)
 
     @property
     def is_postgres(self) -> bool:
@@ -130,12 +152,33 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction (deferred on SQLite, so it never blocks a writer)."""
-        async with self._busy_is_503(), self.engine.connect() as conn:
+    async def read(self, *, lag_ok: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (deferred on SQLite, so it never blocks a writer).
+        ``lag_ok``: a read that may see data a little behind the primary — on the read
+        replica when there is one that answers (never for what a request just wrote)."""
+        async with self._busy_is_503(), self._reader(lag_ok) as conn:
             conn = await conn.execution_options(**{READONLY: True})
             async with conn.begin():
                 yield conn
+
+    @asynccontextmanager
+    async def _reader(self, lag_ok: bool) -> AsyncIterator[AsyncConnection]:
+        conn = await self.replica.connect() if lag_ok and self.replica else None
+        if conn is None:
+            if lag_ok:
+                metrics.replica_reads.labels("primary").inc()
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        metrics.replica_reads.labels("replica").inc()
+        try:
+            yield conn
+        except Exception as exc:
+            if self.replica and busy_error(exc) is not None:  # the replica went away
+                self.replica.set_aside("failed", exc)
+            raise
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def _turn_to_write(self) -> AsyncIterator[None]:
@@ -168,3 +211,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replica:
+            await self.replica.dispose()

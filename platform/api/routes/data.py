@@ -95,7 +95,9 @@ async def export(request: Request, app: str, entity: str,
                  view: str | None = Query(default=None, description="A view of this entity: "
                                           "export what it lists (narrowed by filter)")) -> Any:
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
+    # an export may lag a moment behind: on the read replica when there is one (its pages
+    # too, RecordExport.pages)
+    async with command(request, write=False, lag_ok=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
         options = ExportOptions(
             filter=parse_filter(filter), sort=sort, header=header, values=values,
