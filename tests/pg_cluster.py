@@ -20,7 +20,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixture_kit import free_port
+import asyncpg
+from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD, START, free_port
+
+from loom.platform.bootstrap import bootstrap
+from loom.platform.clock import FixedClock
+from loom.platform.settings import Settings
+from loom.platform.storage.database import Database, create_engine
+from loom.platform.storage.migrate import upgrade
 
 BIN = Path(os.environ.get("LOOM_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 STEP_SECONDS = 60  # the longest any one step (initdb, start, base backup, stop) may take
@@ -110,3 +117,21 @@ def private_primary() -> Iterator[Cluster]:
             with suppress(AssertionError, subprocess.TimeoutExpired):
                 Cluster(data.parent, 0).stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def loom_database(cluster: Cluster, name: str = "loom") -> str:
+    """A new database on ``cluster`` with Loom's tables and the first administrator; its
+    URL."""
+    admin = await asyncpg.connect(host="127.0.0.1", port=cluster.port, user="postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    database = Database(create_engine(cluster.url(name), pool_size=1))
+    try:
+        await upgrade(database)
+        await bootstrap(database, Settings(admin_email=ADMIN_EMAIL,
+                                           admin_password=ADMIN_PASSWORD), FixedClock(START))
+    finally:
+        await database.dispose()
+    return cluster.url(name)

@@ -15,19 +15,17 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD, START
-from pg_cluster import Cluster, private_primary
+from fixture_kit import ADMIN_EMAIL, START
+from pg_cluster import Cluster, loom_database, private_primary
 from sqlalchemy import select
 
 from loom.platform import metrics
 from loom.platform.api.app import create_app
-from loom.platform.bootstrap import bootstrap
 from loom.platform.clock import FixedClock
 from loom.platform.security.tokens import issue_token
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings
 from loom.platform.storage.database import Database, create_engine
-from loom.platform.storage.migrate import upgrade
 from loom.platform.storage.replica import Replica
 from loom.platform.storage.system_tables import users
 
@@ -46,14 +44,7 @@ READER = "loom-replica-reader"
 async def primary_and_standby() -> AsyncIterator[tuple[Cluster, Cluster]]:
     """A private primary with Loom's tables and first admin, and a standby streaming it."""
     with private_primary() as primary:
-        admin = await asyncpg.connect(host="127.0.0.1", port=primary.port, user="postgres")
-        await admin.execute("CREATE DATABASE loom")
-        await admin.close()
-        database = Database(create_engine(primary.url("loom"), pool_size=1))
-        await upgrade(database)
-        await bootstrap(database, Settings(admin_email=ADMIN_EMAIL,
-                                           admin_password=ADMIN_PASSWORD), FixedClock(START))
-        await database.dispose()
+        await loom_database(primary)
         yield primary, primary.standby()
 
 
