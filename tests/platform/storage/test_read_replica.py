@@ -180,3 +180,22 @@ async def test_lag_tolerant_reads_go_to_the_standby_and_fall_back_to_the_primary
 def test_a_replica_needs_postgresql(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="LOOM_DATABASE_REPLICA_URL needs PostgreSQL"):
         Settings(data_dir=tmp_path, database_replica_url="postgresql://127.0.0.1/loom")
+
+
+async def test_the_settings_open_the_replica(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url="postgresql://127.0.0.1:1/loom",
+                        database_replica_url="postgres://reader@127.0.0.1:2/loom",
+                        database_replica_max_lag_seconds=5,
+                        database_replica_retry_seconds=3)
+    database = settings.open_database()
+    try:
+        assert database.replica is not None
+        assert database.replica.engine.url.render_as_string() == \
+            "postgresql+asyncpg://reader@127.0.0.1:2/loom"
+        assert (database.replica.max_lag, database.replica.retry_seconds) == (5, 3)
+    finally:
+        await database.dispose()
+    without = Settings(data_dir=tmp_path, database_url="postgresql://127.0.0.1:1/loom")
+    database = without.open_database()
+    assert database.replica is None
+    await database.dispose()
