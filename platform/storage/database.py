@@ -165,7 +165,7 @@ class Database:
     async def _reader(self, lag_ok: bool) -> AsyncIterator[AsyncConnection]:
         conn = await self.replica.connect() if lag_ok and self.replica else None
         if conn is None:
-            if lag_ok:
+            if lag_ok and self.replica:
                 metrics.replica_reads.labels("primary").inc()
             async with self.engine.connect() as conn:
                 yield conn
