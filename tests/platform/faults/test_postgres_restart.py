@@ -125,6 +125,11 @@ async def database_state(primary: Cluster) -> dict[str, Any]:
             "tasks": {row["record_id"]: (row["status"], row["outcome"]) for row in
                       await conn.fetch("SELECT record_id, status, outcome FROM tasks "
                                        "WHERE entity = 'expense'")},
+            "rows": {  # one flow and one task per expense, none twice
+                "flows": await conn.fetchval("SELECT count(*) FROM flow_instances "
+                                             "WHERE entity = 'expense'"),
+                "tasks": await conn.fetchval("SELECT count(*) FROM tasks "
+                                             "WHERE entity = 'expense'")},
         }
     finally:
         await conn.close()
@@ -174,6 +179,7 @@ async def test_a_postgres_restart_under_load_loses_no_acknowledged_write(
     assert load.created <= set(state["expenses"])
     assert set(state["audited"]) == set(state["expenses"])
     assert set(state["flows"]) == set(state["expenses"]) == set(state["tasks"])
+    assert state["rows"] == {"flows": len(state["expenses"]), "tasks": len(state["expenses"])}
     for expense, status in state["expenses"].items():
         flow, task = state["flows"][expense], state["tasks"][expense]
         if task == ("done", "approve"):
