@@ -67,8 +67,11 @@ class Cluster:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        _run(BIN / "pg_ctl", "start", "-w", "-t", str(STEP_SECONDS), "-D", self.data,
-             "-l", self.log, "-o", f"-p {self.port} -k {self.data.parent}")
+        try:
+            _run(BIN / "pg_ctl", "start", "-w", "-t", str(STEP_SECONDS), "-D", self.data,
+                 "-l", self.log, "-o", f"-p {self.port} -k {self.data.parent}")
+        except AssertionError as exc:  # what the server itself said is in its log
+            raise AssertionError(f"{exc}\n{self.output()[-3000:]}") from None
 
     def stop(self, mode: str = "fast") -> None:
         _run(BIN / "pg_ctl", "stop", "-w", "-t", str(STEP_SECONDS), "-D", self.data,
@@ -78,9 +81,6 @@ class Cluster:
         """``pg_ctl restart``: every connection is cut, the server is away for a moment."""
         _run(BIN / "pg_ctl", "restart", "-w", "-t", str(STEP_SECONDS), "-D", self.data,
              "-m", mode, "-l", self.log, "-o", f"-p {self.port} -k {self.data.parent}")
-
-    def running(self) -> bool:
-        return (self.data / "postmaster.pid").exists()
 
     def standby(self) -> Cluster:
         """A streaming replica of this cluster, started: a base backup taken with
