@@ -4,10 +4,10 @@ one transaction each command runs in."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +32,7 @@ from loom.platform.security.sessions import (
 )
 from loom.platform.security.tokens import BEARER_KINDS, Credential, resolve_token, touch
 from loom.platform.services import Services
+from loom.platform.storage.replica import ReplicaReadFailed
 
 register_messages({
     "token_missing": {
@@ -57,6 +58,9 @@ register_messages({
                  "字段），以免在不知情时覆盖他人刚做的修改",
     },
 })
+
+
+T = TypeVar("T")
 
 
 def services(request: Request) -> Services:
@@ -129,6 +133,19 @@ async def command(request: Request, *, write: bool, scope: str | None = None,
     async with authenticated(request, write=write, scope=scope,
                              lag_ok=lag_ok) as (conn, credential):
         yield conn, credential.actor
+
+
+async def lag_tolerant(request: Request,
+                       read: Callable[[AsyncConnection, Actor], Awaitable[T]]) -> T:
+    """Run ``read`` — a read that may see data a little behind (dashboards, exports) — on
+    the read replica when there is one; should the replica fail under it, once more on the
+    primary: a replica's trouble is never the user's."""
+    try:
+        async with command(request, write=False, lag_ok=True) as (conn, actor):
+            return await read(conn, actor)
+    except ReplicaReadFailed:
+        async with command(request, write=False) as (conn, actor):
+            return await read(conn, actor)
 
 
 def _refuse_constant(name: str) -> Any:

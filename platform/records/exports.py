@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -94,17 +95,18 @@ class RecordExport:
     async def pages(self, database: Database, now: datetime) -> AsyncIterator[list[list[Any]]]:
         """The rows of cells, a page at a time, each page read in its own transaction (on
         the read replica when there is one: an export may lag a moment behind)."""
-        items, cursor = self.first, self.cursor
-        async with database.read(lag_ok=True) as conn:
-            rows = await self._cells(conn, items, now)
-        yield rows
+        yield await database.lag_tolerant(lambda conn: self._cells(conn, self.first, now))
+        cursor = self.cursor
         while cursor is not None:
-            async with database.read(lag_ok=True) as conn:
-                page = await list_records(conn, self.runtime, self.actor, self.entity,
-                                          self.query(cursor), now)
-                rows = await self._cells(conn, page.items, now)
+            rows, cursor = await database.lag_tolerant(partial(self._page, cursor, now))
             yield rows
-            cursor = page.next_cursor
+
+    async def _page(self, cursor: str, now: datetime,
+                    conn: AsyncConnection) -> tuple[list[list[Any]], str | None]:
+        """The cells of the page at ``cursor``, and the cursor of the next."""
+        page = await list_records(conn, self.runtime, self.actor, self.entity,
+                                  self.query(cursor), now)
+        return await self._cells(conn, page.items, now), page.next_cursor
 
     async def _cells(self, conn: AsyncConnection, items: list[dict[str, Any]],
                      now: datetime) -> list[list[Any]]:

@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import simplejson
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from loom.metamodel.errors import ServiceBusy
 from loom.platform import metrics
 from loom.platform.storage.busy import busy_error, service_busy
-from loom.platform.storage.replica import Replica
+from loom.platform.storage.replica import Replica, ReplicaReadFailed
 
+T = TypeVar("T")
 READONLY = "loom_readonly"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 REPLICA_CONNECT_SECONDS = 2  # an unreachable replica costs a read this long, at most
@@ -161,6 +163,16 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    async def lag_tolerant(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``read`` in a read transaction that may lag (``read(lag_ok=True)``); should the
+        replica fail under it, once more on the primary."""
+        try:
+            async with self.read(lag_ok=True) as conn:
+                return await read(conn)
+        except ReplicaReadFailed:
+            async with self.read() as conn:
+                return await read(conn)
+
     @asynccontextmanager
     async def _reader(self, lag_ok: bool) -> AsyncIterator[AsyncConnection]:
         conn = await self.replica.connect() if lag_ok and self.replica else None
@@ -174,8 +186,12 @@ class Database:
         try:
             yield conn
         except Exception as exc:
-            if self.replica and busy_error(exc) is not None:  # the replica went away
+            # the server failed under the read (not the platform deciding to refuse it)
+            if self.replica and (isinstance(exc, sa_exc.DBAPIError)
+                                 or busy_error(exc) is not None):
                 self.replica.set_aside("failed", exc)
+                busy = service_busy()
+                raise ReplicaReadFailed(busy.detail, retry_after=busy.retry_after) from exc
             raise
         finally:
             await conn.close()

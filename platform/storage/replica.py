@@ -4,13 +4,16 @@ Dashboards and exports read much and write nothing, and a figure a second old is
 as a fresh one; they ask ``Database.read(lag_ok=True)``. Everything else — commands,
 reads inside a write, what a request reads back after writing — stays on the primary.
 
-A replica never turns into an error for the user. One that cannot be reached, fails in
-the middle of a read, or lags more than ``max_lag`` is set aside: reads go to the primary
-(logged, and counted in ``loom_db_replica_fallbacks_total``) and the replica is tried
-again ``retry_seconds`` later. Its lag is measured on the replica itself, at most every
-``LAG_EVERY`` seconds: zero while it streams and has replayed all it received, else the
-time since the last transaction it replayed (so a standby cut off from its primary ages
-instead of serving ever older data as fresh).
+A replica never turns into an error for the user. One that cannot be reached, fails
+under a read, or lags more than ``max_lag`` is set aside: reads go to the primary (logged,
+and counted in ``loom_db_replica_fallbacks_total``) and the replica is tried again
+``retry_seconds`` later. A read the replica failed under raises ``ReplicaReadFailed``,
+and is read once more on the primary (``Database.lag_tolerant``; for a request,
+``lag_tolerant`` in ``api/context.py``).
+
+The lag is measured on the replica itself, at most every ``LAG_EVERY`` seconds: zero while
+it streams and has replayed all it received, else the time since the last transaction it
+replayed (so a standby cut off from its primary ages instead of serving old data as fresh).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loom.metamodel.errors import ServiceBusy
 from loom.platform import metrics
 
 log = logging.getLogger("loom.storage.replica")
@@ -32,6 +36,11 @@ SELECT pg_is_in_recovery() AS standby,
        EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS streaming,
        EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) AS age
 """)
+
+
+class ReplicaReadFailed(ServiceBusy):
+    """The replica failed under a read (gone, cancelled by its recovery, refusing us):
+    the same read on the primary will do."""
 
 
 class Replica:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.platform.api.context import command, services
+from loom.platform.api.context import command, lag_tolerant, services
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.records import parse_filter
 from loom.platform.dashboards.parameters import PRESETS
 from loom.platform.dashboards.service import compute_dashboard, list_dashboards
+from loom.platform.security.actors import Actor
 
 router = APIRouter(tags=["dashboards"])
 PREFIX = "/api/apps/{app}/dashboards"
@@ -39,10 +41,12 @@ async def dashboard(
                                    "figure of an entity that has the fields it names")) -> Any:
     rule = parse_filter(filter)
     svc = services(request)
-    # figures a moment old are as good as fresh ones: on the read replica when there is one
-    async with command(request, write=False, lag_ok=True) as (conn, actor):
+
+    async def figures(conn: AsyncConnection, actor: Actor) -> dict[str, Any]:
         runtime, actor = await svc.apps.enter(conn, actor, app)
-        body = await compute_dashboard(conn, runtime, actor, name, svc.clock.now(),
+        return await compute_dashboard(conn, runtime, actor, name, svc.clock.now(),
                                        preset=period, start=from_, end=to, rule=rule,
                                        locale=request_locale(request))
-    return LoomJSONResponse(body)
+
+    # figures a moment old are as good as fresh ones: on the read replica when there is one
+    return LoomJSONResponse(await lag_tolerant(request, figures))

@@ -16,9 +16,10 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.api.context import command, services
+from loom.platform.api.context import command, lag_tolerant, services
 from loom.platform.api.openapi_schemas import schema_ref
 from loom.platform.api.problems import problem, refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
@@ -31,6 +32,7 @@ from loom.platform.records.import_plan import ImportOptions
 from loom.platform.records.imports import ImportRefused, RecordImport
 from loom.platform.records.sheets import Sheet
 from loom.platform.records.views import view_filter
+from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 from loom.platform.services import Services
 from loom.renderers.openapi import SHEET_BODY_NOTE
@@ -95,18 +97,20 @@ async def export(request: Request, app: str, entity: str,
                  view: str | None = Query(default=None, description="A view of this entity: "
                                           "export what it lists (narrowed by filter)")) -> Any:
     svc = services(request)
-    # an export may lag a moment behind: on the read replica when there is one (its pages
-    # too, RecordExport.pages)
-    async with command(request, write=False, lag_ok=True) as (conn, actor):
+
+    async def prepared_export(conn: AsyncConnection, actor: Actor) -> RecordExport:
         runtime, actor = await svc.apps.enter(conn, actor, app)
         options = ExportOptions(
             filter=parse_filter(filter), sort=sort, header=header, values=values,
             fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
             locale=request_locale(request), text=format == "csv", search=q,
             preset=view_filter(runtime, actor, view, entity) if view is not None else None)
-        prepared = await prepare_export(conn, runtime, actor, entity, options,
-                                        svc.clock.now())
-    filename = f"{runtime.slug}-{entity}.{format}"
+        return await prepare_export(conn, runtime, actor, entity, options, svc.clock.now())
+
+    # an export may lag a moment behind: on the read replica when there is one (its pages
+    # too, RecordExport.pages)
+    prepared = await lag_tolerant(request, prepared_export)
+    filename = f"{prepared.runtime.slug}-{entity}.{format}"
     body = _csv(prepared, svc) if format == "csv" else _xlsx(prepared, svc)
     return StreamingResponse(body, media_type=f"{CSV_TYPE}; charset=utf-8"
                              if format == "csv" else XLSX_TYPE, headers={
