@@ -84,7 +84,7 @@ from loom.platform.storage.system_tables import (
     tasks,
     users,
 )
-from loom.platform.tasks.store import get_task
+from loom.platform.tasks.actions import TaskCommand, act_on_task
 
 INSTANCES = int(os.environ.get("LOOM_BENCH_FLOW_INSTANCES", "200"))
 ROUNDS = int(os.environ.get("LOOM_BENCH_FLOW_ROUNDS", "3"))
@@ -332,19 +332,13 @@ async def loom_start(services: Services, actor: Actor, record_id: int) -> None:
 
 
 async def loom_approve(services: Services, actor: Actor, task_id: int) -> None:
-    """``POST /api/apps/{app}/tasks/{id}/actions {"action": "approve"}``, without HTTP."""
+    """``POST /api/apps/{app}/tasks/{id}/actions {"action": "approve"}``, without HTTP:
+    what the route runs."""
     async with services.database.write() as conn:
-        await services.apps.runtime(conn, actor, SLUG)
-        task = await get_task(conn, actor.workspace_id, task_id)
-        instance_id = await conn.scalar(select(flow_activations.c.instance_id).where(
-            flow_activations.c.id == task["activation_id"]))
-
-        async def runtime_of(row: Any) -> Any:  # the version the instance is pinned to
-            return await services.apps.runtime_at(conn, row["app_id"], row["app_version"])
-
-        instance = await services.flows.instance_for(conn, runtime_of, actor,
-                                                     int(instance_id), services.clock.now())
-        await services.flows.act(instance, task_id, "approve")
+        runtime, member = await services.apps.enter(conn, actor, SLUG)
+        await act_on_task(conn, runtime, member, task_id, TaskCommand(action="approve"),
+                          now=services.clock.now(), flows=services.flows,
+                          runtime_at=services.apps.runtime_at, locale="en")
 
 
 async def inbox(services: Services, record_id: int) -> list[tuple[int, int, str]]:
