@@ -21,10 +21,12 @@ completed tasks of the BPMN nodes are counted and must equal the graph's count.
 **A command** is what a person does: start the flow on a record, or approve one task —
 1 + 3 commands an instance (manager, legal, finance), 1 + 4 over the threshold.
 
-* Loom: each command is one ``services.database.write()`` transaction, as the API runs it —
-  the app's runtime, the task and its instance (``services.flows.instance_for``), then
-  ``services.flows.start`` or ``services.flows.act(…, "approve")``. Each assignee acts
-  as themselves; finding their open task (the inbox) is a read outside the timing.
+* Loom: each command is one ``services.database.write()`` transaction running what the
+  API's route runs — the app's runtime, then ``services.flows.start``; or the app entered
+  as the assignee and ``tasks.actions.act_on_task(…, "approve")`` (the task's instance
+  locked, then ``services.flows.act``). Each assignee acts as themselves; finding their
+  open task (the inbox) is a read outside the timing. The SQL statements of each command
+  are counted (a ``before_cursor_execute`` listener) and reported per command.
 * SpiffWorkflow (in memory): start = a new ``BpmnWorkflow`` with the record's data and
   ``do_engine_steps()``; approve = the ready user task's ``run()`` and ``do_engine_steps()``.
   Its state is persisted with ``BpmnWorkflowSerializer.serialize_json`` (kept in a dict):
@@ -84,7 +86,7 @@ from loom.platform.storage.system_tables import (
     tasks,
     users,
 )
-from loom.platform.tasks.store import get_task
+from loom.platform.tasks.actions import TaskCommand, act_on_task
 
 INSTANCES = int(os.environ.get("LOOM_BENCH_FLOW_INSTANCES", "200"))
 ROUNDS = int(os.environ.get("LOOM_BENCH_FLOW_ROUNDS", "3"))
@@ -332,19 +334,13 @@ async def loom_start(services: Services, actor: Actor, record_id: int) -> None:
 
 
 async def loom_approve(services: Services, actor: Actor, task_id: int) -> None:
-    """``POST /api/apps/{app}/tasks/{id}/actions {"action": "approve"}``, without HTTP."""
+    """``POST /api/apps/{app}/tasks/{id}/actions {"action": "approve"}``, without HTTP:
+    what the route runs."""
     async with services.database.write() as conn:
-        await services.apps.runtime(conn, actor, SLUG)
-        task = await get_task(conn, actor.workspace_id, task_id)
-        instance_id = await conn.scalar(select(flow_activations.c.instance_id).where(
-            flow_activations.c.id == task["activation_id"]))
-
-        async def runtime_of(row: Any) -> Any:  # the version the instance is pinned to
-            return await services.apps.runtime_at(conn, row["app_id"], row["app_version"])
-
-        instance = await services.flows.instance_for(conn, runtime_of, actor,
-                                                     int(instance_id), services.clock.now())
-        await services.flows.act(instance, task_id, "approve")
+        runtime, member = await services.apps.enter(conn, actor, SLUG)
+        await act_on_task(conn, runtime, member, task_id, TaskCommand(action="approve"),
+                          now=services.clock.now(), flows=services.flows,
+                          runtime_at=services.apps.runtime_at, locale="en")
 
 
 async def inbox(services: Services, record_id: int) -> list[tuple[int, int, str]]:
@@ -543,6 +539,9 @@ async def bench(kind: str, amounts: list[int], spiff: Spiff) -> None:
     print(f"{label}:")
     print(line("Loom, one transaction per command", done))
     print(per_node(done, statements))
+    total = sum(sum(counts.values()) for counts in statements.counts.values())
+    print(f"      SQL statements per command: {total / sum(statements.commands.values()):.1f}"
+          f" on average over {WARMUP} instances")
     print(heaviest(statements))
     for mode, baseline in spiffs.items():
         print(line(f"SpiffWorkflow, {MODES[mode]}", baseline))
@@ -556,6 +555,8 @@ async def run() -> None:
     amounts = [amount_of(i) for i in range(INSTANCES)]
     steps = sum(len(path_of(a)) for a in amounts)
     commands = sum(1 + sum(n in USER_TASKS for n in path_of(a)) for a in amounts)
+    print("load average (1, 5, 15 min) at the start: "
+          + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     spiff = Spiff()
     await spiff.run([amount_of(i) for i in range(WARMUP)], "per command")  # warm-up
     print(f"{INSTANCES} instances a round: {steps} steps ({steps / INSTANCES:.1f} an "
@@ -564,6 +565,8 @@ async def run() -> None:
           f"serialize_json ({len(next(iter(spiff.saved.values()))):,} bytes at the end)")
     for kind in DATABASES:
         await bench(kind, amounts, spiff)
+    print("load average (1, 5, 15 min) at the end: "
+          + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
 def main() -> None:

@@ -61,6 +61,10 @@ class CompiledFlow:
     start_condition: Compiled | None
     # SLA name -> (met_when, pause_when)
     slas: dict[str, tuple[Compiled, Compiled | None]] = field(default_factory=dict)
+    # worked out once per published version (the flow never changes): whether leaving a
+    # node may test a condition, and the compiled actions of action nodes
+    _decides: dict[str, bool] = field(default_factory=dict, repr=False)
+    actions: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def compile(cls, doc: AppDocument, name: str) -> CompiledFlow:
@@ -81,6 +85,31 @@ class CompiledFlow:
         for met, pause in self.slas.values():
             found += [met] + ([pause] if pause is not None else [])
         return found + ([self.start_condition] if self.start_condition else [])
+
+    def decides_on_record(self, node: str) -> bool:
+        """Whether leaving ``node`` may test a condition before the next waiting points
+        (a gateway with a conditional edge on the way): if not, the record is not needed
+        to know where the flow goes."""
+        found = self._decides.get(node)
+        if found is None:
+            found = self._decides[node] = self._conditional_ahead(node)
+        return found
+
+    def _conditional_ahead(self, node: str) -> bool:
+        seen: set[str] = set()
+        todo = [edge.to for edge in self.spec.outgoing(node)]
+        while todo:
+            target = todo.pop()
+            kind = self.spec.nodes.get(target)
+            if target in seen or not isinstance(kind, Gateway | Join):
+                continue  # a waiting point: the walk stops there
+            seen.add(target)
+            edges = self.spec.outgoing(target)
+            if isinstance(kind, Gateway) and kind.kind != "parallel" and any(
+                    edge.condition is not None for edge in edges):
+                return True
+            todo += [edge.to for edge in edges]
+        return False
 
     def holds(self, edge: Edge, data: Mapping[str, Any], env: Env) -> bool:
         compiled = self.conditions.get(self.spec.edges.index(edge))

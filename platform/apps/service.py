@@ -222,6 +222,9 @@ class AppService:
     async def runtime_at(self, conn: AsyncConnection, app_id: int,
                          version: int) -> AppRuntime:
         """An app at a given published version (flow instances stay on theirs)."""
+        cached = self.cache.get((app_id, version))
+        if cached is not None:  # a published version never changes: no need to ask
+            return cached
         row = (await conn.execute(
             select(apps, workspaces.c.slug.label("workspace_slug"))
             .join(workspaces, workspaces.c.id == apps.c.workspace_id)

@@ -8,12 +8,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.metamodel.flows import Assignee
+from loom.metamodel.flows import Assignee, UserTask, Wait
 from loom.metamodel.rules import Recipient
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.rules.recipients import Recipients
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, role_members, users
+
+
+def reads_record(node: UserTask | Wait) -> bool:
+    """Whether entering ``node`` needs the record's values: assignees or copies taken
+    from its fields or its owner, a pool's candidates, a deadline or wait from a field, a
+    wait's condition."""
+    if isinstance(node, Wait):
+        return node.condition is not None or node.until_field is not None
+    people = [*node.assignees, *node.cc]
+    return node.due_field is not None or any(
+        person.kind in ("field", "owner", "pool")
+        or (person.kind == "manager" and person.of == "owner") for person in people)
 
 
 class FlowAssignees:

@@ -17,7 +17,6 @@ from loom.platform.flows.instance import Instance
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access
 from loom.platform.storage.system_tables import tasks
-from loom.platform.tasks.store import get_task
 
 register_messages({
     "flow_not_writable_here": {"en": "{label} cannot be changed at this step",
@@ -39,7 +38,7 @@ class TaskCommands:
                   user: int | None = None, position: str = "parallel",
                   values: dict[str, Any] | None = None) -> dict[str, Any]:
         conn, actor = instance.conn, instance.actor
-        task = await get_task(conn, actor.workspace_id, task_id, lock=True)
+        task, activation = await store.task_and_activation(conn, actor.workspace_id, task_id)
         if task["status"] != "open":
             raise Conflict(message("task_not_open", id=task_id, status=task["status"]))
         allowed = (*TASK_ACTIONS.get(task["kind"], APPROVAL_ACTIONS), "claim")
@@ -47,14 +46,11 @@ class TaskCommands:
             raise BadRequest(message("flow_bad_action", action=action,
                                      allowed=", ".join(allowed)))
         self._check_assignee(task, actor, action)
-        activation = await store.load_activation(conn, task["activation_id"])
         if values:
             await self._fill_in(instance, activation, action, values)
         # the decision first, then what it sets off (a failure rolls both back)
-        await store.record_history(conn, instance.id, instance.now, action,
-                                   node=activation["node"], actor_id=actor.user_id,
-                                   task_id=task_id, comment=comment,
-                                   details={"user": user} if user else {})
+        self._note(instance, action, node=activation["node"], actor_id=actor.user_id,
+                   task_id=task_id, comment=comment, details={"user": user} if user else {})
         if action == "claim":
             await self._update_task(conn, task, assignee_id=actor.user_id)
         elif action == "transfer":
@@ -68,15 +64,16 @@ class TaskCommands:
             await self._send_back(instance, activation, target_node or START)
         elif action == "reject":
             await self._close_task(conn, task, "reject", comment, instance.now, actor)
-            await store.end_activation(conn, activation, "done", instance.now)
-            await self._cancel_tasks(conn, activation["id"], instance.now)
+            await self._end_activation(instance, activation, "done")
+            if _others_open(activation):
+                await self._cancel_tasks(conn, activation["id"], instance.now)
             await self._advance(instance, activation["node"], "reject", activation["branch"])
         else:  # approve / complete
             await self._close_task(conn, task, "approve" if action == "approve" else "complete",
                                    comment, instance.now, actor)
             await self._approved(instance, activation, task)
-        await store.save_instance(conn, instance.row)
-        return await get_task(conn, actor.workspace_id, task_id)
+        await self.save(instance)
+        return dict(task)  # as written (no second read)
 
     async def _fill_in(self: Any, instance: Instance, activation: dict[str, Any],
                        action: str, values: dict[str, Any]) -> None:
@@ -92,6 +89,7 @@ class TaskCommands:
                            code="read_only") for name in values if name not in writable]
         if refused:
             raise ValidationFailed(message("validation_failed", count=len(refused)), refused)
+        instance.record = None  # read again, after the save's hooks and rules
         await self.pipeline.update(instance.conn, instance.runtime,
                                    instance.actor.via("flow"), instance.flow.spec.entity,
                                    instance.row["record_id"], values, budget=instance.budget,
@@ -108,8 +106,9 @@ class TaskCommands:
 
     async def _update_task(self, conn: AsyncConnection, task: dict[str, Any],
                            **values: Any) -> None:
-        await conn.execute(update(tasks).where(tasks.c.id == task["id"]).values(
-            version=task["version"] + 1, **values))
+        values["version"] = task["version"] + 1
+        await conn.execute(update(tasks).where(tasks.c.id == task["id"]).values(**values))
+        task.update(values)
 
     async def _close_task(self, conn: AsyncConnection, task: dict[str, Any], outcome: str,
                           comment: str | None, now: datetime, actor: Actor) -> None:
@@ -120,7 +119,7 @@ class TaskCommands:
                         task: dict[str, Any]) -> None:
         conn, now = instance.conn, instance.now
         if task["kind"] == "resubmit":
-            await store.end_activation(conn, activation, "done", now)
+            await self._end_activation(instance, activation, "done")
             back = activation["state"].get("return_to")
             if back:
                 await self._reopen(instance, back, activation["branch"])
@@ -138,8 +137,9 @@ class TaskCommands:
                 state["queue"] = queue
             await store.save_activation_state(conn, activation, state)
             return
-        await store.end_activation(conn, activation, "done", now, state)
-        await self._cancel_tasks(conn, activation["id"], now)
+        await self._end_activation(instance, activation, "done", state)
+        if _others_open(activation):
+            await self._cancel_tasks(conn, activation["id"], now)
         if state.get("return_to"):  # sent back by a node that wants it straight back
             await self._reopen(instance, state["return_to"], activation["branch"])
             return
@@ -177,11 +177,11 @@ class TaskCommands:
             raise BadRequest(message("flow_send_back_target",
                                      handled=", ".join([START, *sorted(handled)])))
         for other in await store.active_activations(conn, instance.id):
-            await store.end_activation(conn, other, "cancelled", now)
+            await self._end_activation(instance, other, "cancelled")
             await self._cancel_tasks(conn, other["id"], now)
         node: UserTask = instance.flow.spec.nodes[activation["node"]]  # type: ignore[assignment]
         return_to = activation["node"] if node.resubmit == "return_to_me" else None
-        await store.save_instance(conn, instance.row, joins={})
+        instance.row["joins"] = {}
         if target == START:
             state = {"mode": "single", "queue": [], "needed": 1, "approved": 0,
                      "return_to": return_to}
@@ -199,7 +199,8 @@ class TaskCommands:
         if isinstance(node, UserTask):
             await self._open_task(instance, node_id, node, branch, data, return_to)
 
-    async def _handled_nodes(self, instance: Instance) -> set[str]:
+    async def _handled_nodes(self: Any, instance: Instance) -> set[str]:
+        await self._flush_history(instance)  # this command's decisions count too
         done = [h for h in await store.history(instance.conn, instance.id)
                 if h["event"] in ("approve", "complete")]
         return {h["node"] for h in done if h["node"] and h["node"] != START}
@@ -212,6 +213,12 @@ class TaskCommands:
         if spec.withdraw == "never" or (spec.withdraw == "before_action"
                                         and await self._handled_nodes(instance)):
             raise Conflict(message("flow_no_withdraw"))
-        await store.record_history(instance.conn, instance.id, instance.now, "withdraw",
-                                   actor_id=actor.user_id, comment=comment)
+        self._note(instance, "withdraw", actor_id=actor.user_id, comment=comment)
         await self._finish(instance, "withdrawn", "withdrawn")
+
+
+def _others_open(activation: dict[str, Any]) -> bool:
+    """Whether the node may have other open tasks to cancel once it is done: a node that
+    asks one person (and no more were added) has just the one."""
+    state = activation["state"]
+    return state.get("mode") != "single" or state.get("needed", 1) != 1

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 
 from loom.metamodel.flows import Wait
-from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.records.context import WriteContext
@@ -77,7 +76,7 @@ class FlowHook:
             await self.flows.recheck_waits(instance)
             if instance.row["status"] == "running":
                 await self.flows.recheck_slas(instance)
-            await store.save_instance(ctx.conn, instance.row)
+            await self.flows.save(instance)
 
 
 def flow_starter(flows: FlowRuntime) -> Any:

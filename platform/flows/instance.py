@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +13,19 @@ from loom.platform.apps.runtime import AppRuntime
 from loom.platform.records.context import WriteBudget
 from loom.platform.security.actors import Actor
 
+# the columns of an instance a command changes; written once, when the command saves it
+STATE = ("joins", "step", "status", "outcome", "ended_at")
+
+
+def state_of(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: dict(row[name]) if name == "joins" else row.get(name) for name in STATE}
+
 
 @dataclass
 class Instance:
-    """An instance being moved by one command."""
+    """An instance being moved by one command. What the command changes collects here —
+    the instance's state in ``row``, its history in ``history`` — and is written when the
+    command saves the instance (``FlowRuntime.save``)."""
 
     conn: AsyncConnection
     runtime: AppRuntime
@@ -25,6 +34,15 @@ class Instance:
     flow: CompiledFlow
     now: datetime
     budget: WriteBudget
+    # the record as this command last read or wrote it (None: read it when needed)
+    record: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    stored: dict[str, Any] = field(default_factory=dict)  # the state as in the database
+    saved: bool = False  # written (one version up) by this command
+    opened: set[int] = field(default_factory=set)  # activations it opened, still waiting
+
+    def __post_init__(self) -> None:
+        self.stored = state_of(self.row)
 
     @property
     def id(self) -> int:

@@ -25,9 +25,9 @@ from loom.metamodel.flows import START, ActionNode, End, Subflow, UserTask, Wait
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.flows import store
-from loom.platform.flows.assignees import FlowAssignees
+from loom.platform.flows.assignees import FlowAssignees, reads_record
 from loom.platform.flows.commands import TaskCommands
-from loom.platform.flows.instance import Instance
+from loom.platform.flows.instance import Instance, state_of
 from loom.platform.flows.sla import SlaClocks
 from loom.platform.flows.waiting import Waiting, moment_of
 from loom.platform.outbox.notifications import notify
@@ -77,27 +77,26 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             raise NotFound(message("flow_not_found", name=name))
         flow = runtime.flows[name]
         entity = flow.spec.entity
-        await self.pipeline.load(conn, runtime, entity, record_id, lock=True)
+        record = await self.pipeline.load(conn, runtime, entity, record_id, lock=True)
         running = await conn.scalar(select(flow_instances.c.id).where(
             flow_instances.c.app_id == runtime.app_id, flow_instances.c.entity == entity,
             flow_instances.c.flow == name,
             flow_instances.c.record_id == record_id, flow_instances.c.status == "running"))
         if running is not None:
             raise Conflict(message("flow_running", name=name, id=running))
-        instance_id = await store.insert_instance(
+        row = await store.insert_instance(
             conn, workspace_id=runtime.workspace_id, app_id=runtime.app_id,
             app_version=runtime.version, flow=name, entity=entity, record_id=record_id,
             initiator_id=actor.user_id, started_at=now,
             parent_activation_id=parent_activation)
-        instance = Instance(conn, runtime, actor, await store.load_instance(
-            conn, runtime.workspace_id, instance_id, lock=True), flow, now,
-            budget or WriteBudget())
-        await store.record_history(conn, instance_id, now, "started", node=START,
-                                   actor_id=actor.user_id)
+        instance = Instance(conn, runtime, actor, row, flow, now, budget or WriteBudget(),
+                            record=record)
+        self._note(instance, "started", node=START, actor_id=actor.user_id)
         await self._fire_event(instance, "started")
         await self.start_slas(instance)
         await self._advance(instance, START, None, [])
-        return instance_id
+        await self.save(instance)
+        return instance.id
 
     async def instance_for(self, conn: AsyncConnection, runtime_of: Any, actor: Actor,
                            instance_id: int, now: datetime) -> Instance:
@@ -107,23 +106,67 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         return Instance(conn, runtime, actor, row, runtime.flows[row["flow"]], now,
                         WriteBudget())
 
+    async def instance_of_task(self, conn: AsyncConnection, runtime_of: Any, actor: Actor,
+                               task_id: int, now: datetime) -> Instance | None:
+        """The running instance of a flow's task, locked (None: the task is no flow's)."""
+        row = await store.instance_of_task(conn, actor.workspace_id, task_id)
+        if row is None:
+            return None
+        runtime = await runtime_of(row)  # first: it may refuse (another app's task)
+        store.usable(row)
+        return Instance(conn, runtime, actor, row, runtime.flows[row["flow"]], now,
+                        WriteBudget())
+
+    # --- saving ------------------------------------------------------------------------------
+
+    async def save(self, instance: Instance) -> None:
+        """Write what the command changed: its history (one INSERT) and the instance's
+        state, one version up — once a command, and again only if it changed since (every
+        command ends here)."""
+        await self._flush_history(instance)
+        state = state_of(instance.row)
+        changed = {name: value for name, value in state.items()
+                   if instance.stored.get(name) != value}
+        if instance.saved and not changed:
+            return
+        await store.save_instance(instance.conn, instance.row, **changed)
+        instance.stored, instance.saved = state, True
+
+    def _note(self, instance: Instance, event: str, **values: Any) -> None:
+        """A history row, written with the others when the command saves the instance."""
+        instance.history.append(store.history_row(instance.id, instance.now, event, **values))
+
+    async def _flush_history(self, instance: Instance) -> None:
+        rows, instance.history = instance.history, []
+        await store.append_history(instance.conn, rows)
+
     # --- moving on --------------------------------------------------------------------------
 
+    async def _record(self, instance: Instance) -> dict[str, Any]:
+        """The instance's record, read once a command (writes through the flow keep it)."""
+        if instance.record is None:
+            instance.record = await self.pipeline.load(
+                instance.conn, instance.runtime, instance.flow.spec.entity,
+                instance.row["record_id"])
+        return instance.record
+
     async def _data(self, instance: Instance) -> tuple[dict[str, Any], Env]:
-        record = await self.pipeline.load(instance.conn, instance.runtime,
-                                          instance.flow.spec.entity, instance.row["record_id"])
         return await prepare(instance.conn, instance.runtime, instance.flow.spec.entity,
-                             record, instance.flow.expressions(), instance.actor, instance.now)
+                             await self._record(instance), instance.flow.expressions(),
+                             instance.actor, instance.now)
 
     async def _advance(self, instance: Instance, node: str, outcome: str | None,
                        branch: list[str]) -> None:
         """``node`` completed: on to the next waiting points."""
-        data, env = await self._data(instance)
+        data: dict[str, Any] | None = None
+        env: Any = None
+        if instance.flow.decides_on_record(node):
+            data, env = await self._data(instance)
         joins = JoinState(dict(instance.row["joins"]))
         step = instance.row["step"] + 1
-        arrivals = instance.navigator.leave(node, outcome, tuple(branch), data, env, joins,
-                                            step)
-        await store.save_instance(instance.conn, instance.row, joins=joins.arrived, step=step)
+        arrivals = instance.navigator.leave(node, outcome, tuple(branch), data or {}, env,
+                                            joins, step)
+        instance.row.update(joins=joins.arrived, step=step)  # saved with the command
         if not arrivals and outcome == "reject":
             await self._finish(instance, "rejected", "rejected")
             return
@@ -133,22 +176,28 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             await self._enter(instance, arrival, data)
         await self._finish_if_idle(instance)
 
-    async def _enter(self, instance: Instance, arrival: Arrival, data: dict[str, Any],
+    async def _enter(self, instance: Instance, arrival: Arrival, data: dict[str, Any] | None,
                      attempt: int = 1) -> None:
         node = instance.flow.spec.nodes[arrival.node]
         conn, now = instance.conn, instance.now
+        if isinstance(node, UserTask | Wait) and data is None and reads_record(node):
+            data, _env = await self._data(instance)
+        data = data or {}
         if isinstance(node, End):
-            await store.record_history(conn, instance.id, now, "reached", node=arrival.node)
+            self._note(instance, "reached", node=arrival.node)
             if node.terminate:
                 await self._finish(instance, "completed", node.outcome)
             else:
                 instance.row["outcome"] = node.outcome
             return
         if isinstance(node, ActionNode):
+            noted, record = len(instance.history), instance.record
             try:
                 async with conn.begin_nested():  # a failed action leaves nothing behind
                     await self._run_actions(instance, arrival, node)
             except (LoomError, ExpressionError) as exc:
+                del instance.history[noted:]
+                instance.record = record
                 await self._action_failed(instance, arrival, node, exc, attempt)
                 return
             await self._advance(instance, arrival.node, None, list(arrival.branch))
@@ -162,9 +211,12 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         if isinstance(node, Subflow):
             activation = await store.insert_activation(conn, instance.id, arrival.node,
                                                        list(arrival.branch), now, {})
+            # the sub-flow may end at once and move this instance on from the database
+            await self.save(instance)
             await self.start(conn, instance.runtime, instance.actor, node.flow,
                              instance.row["record_id"], now, budget=instance.budget,
                              parent_activation=activation)
+            instance.record = None  # the sub-flow may have written it
             return
         raise BadRequest(f"node '{arrival.node}' of type {node.type} cannot run")
 
@@ -178,8 +230,7 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                 f"{p.field}: {localize(p.message, 'en')}" if p.field else localize(p.message, "en")
                 for p in error.problems)])
         if any(e.outcome == "error" for e in instance.flow.spec.outgoing(arrival.node)):
-            await store.record_history(instance.conn, instance.id, instance.now, "error",
-                                       node=arrival.node, details={"error": detail})
+            self._note(instance, "error", node=arrival.node, details={"error": detail})
             await self._advance(instance, arrival.node, "error", list(arrival.branch))
             return
         retry = attempt <= node.retry.max
@@ -190,9 +241,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             backoff = parse_duration(node.retry.backoff)
             due = instance.now + backoff.delta * attempt
             await self._timer(instance, "flow_retry", activation, arrival.node, due)
-        await store.record_history(instance.conn, instance.id, instance.now,
-                                   "retrying" if retry else "incident", node=arrival.node,
-                                   details={"error": detail, "attempt": attempt})
+        self._note(instance, "retrying" if retry else "incident", node=arrival.node,
+                   details={"error": detail, "attempt": attempt})
 
     async def _retry_action(self, instance: Instance, activation: dict[str, Any],
                             attempt: int | None = None) -> None:
@@ -207,20 +257,22 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
         count = 0
         for activation in await store.active_activations(instance.conn, instance.id):
             if activation["state"].get("failed"):
-                await store.end_activation(instance.conn, activation, "cancelled",
-                                           instance.now)
+                await self._end_activation(instance, activation, "cancelled")
                 await self._retry_action(instance, activation, attempt=1)
                 count += 1
+        await self.save(instance)
         return count
 
     async def _run_actions(self, instance: Instance, arrival: Arrival,
                            node: ActionNode) -> None:
         runtime, entity = instance.runtime, instance.flow.spec.entity
-        rule = compile_steps(f"{instance.flow.spec.name}__{arrival.node}"[:40], entity,
-                             node.actions, None, runtime.doc)
+        rule = instance.flow.actions.get(arrival.node)
+        if rule is None:  # compiled once per published version
+            rule = instance.flow.actions[arrival.node] = compile_steps(
+                f"{instance.flow.spec.name}__{arrival.node}"[:40], entity, node.actions, None,
+                runtime.doc)
         key = f"flow:{instance.id}:{arrival.node}:{instance.row['step']}"
-        record = await self.pipeline.load(instance.conn, runtime, entity,
-                                          instance.row["record_id"])
+        record = await self._record(instance)
         compiled = rule.expressions()
         data, env = await prepare(instance.conn, runtime, entity, record, compiled,
                                   instance.actor, instance.now, paths=rule.paths)
@@ -236,13 +288,14 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                     record = await self._write(instance, changes)
                     run.record, changes = dict(record), {}
                 done.append(await self.runner.run_action(run, action, index))
+                instance.record = None  # an action of its own may have written the record
         if changes:
             await self._write(instance, changes)
         await self._enqueue(instance, run.outbox)
-        await store.record_history(instance.conn, instance.id, instance.now, "action",
-                                   node=arrival.node, details={"actions": done})
+        self._note(instance, "action", node=arrival.node, details={"actions": done})
 
     async def _write(self, instance: Instance, changes: dict[str, Any]) -> dict[str, Any]:
+        instance.record = None  # the save's hooks and rules may change it further
         return await self.pipeline.update(
             instance.conn, instance.runtime, instance.actor.via("flow"),
             instance.flow.spec.entity, instance.row["record_id"], changes,
@@ -269,8 +322,7 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             users = [u for u in users if u != instance.row["initiator_id"]]
         if not users and not candidates:
             if node.on_empty == "auto_approve":
-                await store.record_history(instance.conn, instance.id, instance.now,
-                                           "auto_approved", node=node_id)
+                self._note(instance, "auto_approved", node=node_id)
                 await self._advance(instance, node_id, "approve", branch)
                 return
             if node.on_empty == "fail":
@@ -282,6 +334,7 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                  "needed": self._needed(node, users), "approved": 0, "return_to": return_to}
         activation = await store.insert_activation(instance.conn, instance.id, node_id, branch,
                                                    instance.now, state)
+        instance.opened.add(activation)
         title = node.label  # kept in every language; each assignee reads their own
         due = parse_duration(node.due).after(instance.now) if node.due else \
             moment_of(data.get(node.due_field), instance) if node.due_field else None
@@ -311,12 +364,9 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
             app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
             record_id=instance.row["record_id"], title=title, assignee_id=user,
             now=instance.now, locale=instance.runtime.doc.app.default_locale, due_at=due,
-            kind=kind or node.kind)
-        await instance.conn.execute(update(tasks).where(tasks.c.id == task_id).values(
-            activation_id=activation, candidates=candidates))
-        await store.record_history(instance.conn, instance.id, instance.now, "task",
-                                   node=None, task_id=task_id,
-                                   details={"assignee": user, "candidates": candidates})
+            kind=kind or node.kind, activation_id=activation, candidates=candidates)
+        self._note(instance, "task", node=None, task_id=task_id,
+                   details={"assignee": user, "candidates": candidates})
         return task_id
 
     async def _cc(self, instance: Instance, node_id: str, node: UserTask,
@@ -336,24 +386,27 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                               app_id=instance.runtime.app_id, entity=instance.flow.spec.entity,
                               record_id=instance.row["record_id"], title=text,
                               assignee_id=person, now=instance.now, locale=locale, kind="cc")
-        await store.record_history(instance.conn, instance.id, instance.now, "cc", node=node_id,
-                                   details={"to": people})
+        self._note(instance, "cc", node=node_id, details={"to": people})
 
     async def _finish_if_idle(self, instance: Instance) -> None:
-        if instance.row["status"] == "running" and not await store.active_activations(
-                instance.conn, instance.id):
-            await self._finish(instance, "completed", instance.row.get("outcome"))
+        # a node this command opened still waits: no need to ask the database
+        if instance.row["status"] == "running" and not instance.opened and \
+                not await store.active_activations(instance.conn, instance.id):
+            await self._finish(instance, "completed", instance.row.get("outcome"), active=[])
 
-    async def _finish(self, instance: Instance, status: str, outcome: str | None) -> None:
+    async def _finish(self, instance: Instance, status: str, outcome: str | None, *,
+                      active: list[dict[str, Any]] | None = None) -> None:
+        """The instance ends; ``active``: its active activations when just read."""
         conn, now = instance.conn, instance.now
         await self.stop_slas(instance)
-        for activation in await store.active_activations(conn, instance.id):
-            await store.end_activation(conn, activation, "cancelled", now)
+        if active is None:
+            active = await store.active_activations(conn, instance.id)
+        for activation in active:
+            await self._end_activation(instance, activation, "cancelled")
             await self._cancel_tasks(conn, activation["id"], now)
-        await store.save_instance(conn, instance.row, status=status, outcome=outcome,
-                                  ended_at=now)
-        await store.record_history(conn, instance.id, now, status,
-                                   details={"outcome": outcome})
+        instance.row.update(status=status, outcome=outcome, ended_at=now)
+        self._note(instance, status, details={"outcome": outcome})
+        await self.save(instance)
         await self._end_children(instance)
         if instance.row.get("parent_activation_id"):
             await self._resume_parent(instance, status, outcome)
@@ -368,6 +421,8 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
 
     async def _end_children(self, instance: Instance) -> None:
         """Sub-flows still running when their parent ends end with it."""
+        if not any(isinstance(node, Subflow) for node in instance.flow.spec.nodes.values()):
+            return  # no node of this flow starts one
         children = await store.children(instance.conn, instance.id)
         for row in children:
             child = await self.instance_for(instance.conn, self._pinned(instance.conn),
@@ -386,17 +441,27 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
                                          instance.actor, activation["instance_id"],
                                          instance.now)
         parent.budget = instance.budget
-        await store.end_activation(instance.conn, activation, "done", instance.now)
+        await self._end_activation(parent, activation, "done")
         rejected = status == "rejected" or outcome == "rejected"
         await self._advance(parent, activation["node"], "reject" if rejected else None,
                             activation["branch"])
-        await store.save_instance(instance.conn, parent.row)
+        await self.save(parent)
 
     def _pinned(self, conn: AsyncConnection) -> Any:
         async def runtime_of(row: Any) -> AppRuntime:
             return await self.apps.runtime_at(conn, row["app_id"], row["app_version"])
 
         return runtime_of
+
+    async def _end_activation(self, instance: Instance, activation: dict[str, Any],
+                              status: str, state: dict[str, Any] | None = None) -> None:
+        """A node is done waiting; its timers cancelled (no query for a task without
+        any: only waits, failed actions and tasks with ``timers`` have them)."""
+        node = instance.flow.spec.nodes.get(activation["node"])
+        timed = not isinstance(node, UserTask) or bool(node.timers)
+        instance.opened.discard(activation["id"])
+        await store.end_activation(instance.conn, activation, status, instance.now, state,
+                                   timers=timed)
 
     async def _cancel_tasks(self, conn: AsyncConnection, activation_id: int, now: datetime,
                             keep: int | None = None) -> None:
@@ -409,4 +474,7 @@ class FlowRuntime(TaskCommands, Waiting, SlaClocks):
 
     async def _fire_event(self, instance: Instance, event: str) -> None:
         if self.events is not None:
+            spec = instance.flow.spec
+            if instance.runtime.rules.on_flow_event(spec.entity, spec.name or "", event):
+                instance.record = None  # the rules may write the record
             await self.events(instance, event)

@@ -148,6 +148,8 @@ class SlaClocks:
     async def stop_slas(self: Any, instance: Instance) -> None:
         """The instance ended: a clock whose target the record now meets is met (a ticket
         closed in the very save that ended the flow), the others stop where they are."""
+        if not instance.flow.spec.slas:
+            return  # the flow has no clocks (their rows come from its spec)
         rows = await self._open_slas(instance)
         data, env = await self._data(instance) if rows else ({}, None)
         for row in rows:

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import Conflict, NotFound
 from loom.metamodel.i18n import message, register_messages
 from loom.platform import metrics
-from loom.platform.storage.system_tables import flow_activations, flow_history, flow_instances
+from loom.platform.storage.system_tables import (
+    flow_activations,
+    flow_history,
+    flow_instances,
+    tasks,
+)
 from loom.platform.tasks.store import cancel_timers
 
 register_messages({
@@ -22,10 +27,11 @@ register_messages({
 })
 
 
-async def insert_instance(conn: AsyncConnection, **values: Any) -> int:
+async def insert_instance(conn: AsyncConnection, **values: Any) -> dict[str, Any]:
+    """A new running instance; its whole row (no second read: nobody else sees it yet)."""
     result = await conn.execute(insert(flow_instances).values(
-        status="running", joins={}, step=0, version=1, **values).returning(flow_instances.c.id))
-    return int(result.scalar_one())
+        status="running", joins={}, step=0, version=1, **values).returning(*flow_instances.c))
+    return dict(result.mappings().one())
 
 
 async def load_instance(conn: AsyncConnection, workspace_id: int, instance_id: int, *,
@@ -37,9 +43,27 @@ async def load_instance(conn: AsyncConnection, workspace_id: int, instance_id: i
     row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise NotFound(message("flow_instance_not_found", id=instance_id))
+    return usable(dict(row), running)
+
+
+async def instance_of_task(conn: AsyncConnection, workspace_id: int,
+                           task_id: int) -> dict[str, Any] | None:
+    """The instance a task belongs to, locked — found from the task in the same read;
+    None for a task that is no flow's (or no task). Whether it still runs: ``usable``."""
+    activation = (select(flow_activations.c.instance_id)
+                  .join(tasks, tasks.c.activation_id == flow_activations.c.id)
+                  .where(tasks.c.id == task_id, tasks.c.workspace_id == workspace_id)
+                  .scalar_subquery())
+    row = (await conn.execute(select(flow_instances).where(
+        flow_instances.c.id == activation).with_for_update())).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def usable(row: dict[str, Any], running: bool = True) -> dict[str, Any]:
+    """The instance, if it still runs (when ``running``); else a 409."""
     if running and row["status"] != "running":
         raise Conflict(message("flow_instance_ended", status=row["status"]))
-    return dict(row)
+    return row
 
 
 async def save_instance(conn: AsyncConnection, instance: dict[str, Any], **values: Any) -> None:
@@ -48,6 +72,28 @@ async def save_instance(conn: AsyncConnection, instance: dict[str, Any], **value
     await conn.execute(update(flow_instances).where(flow_instances.c.id == instance["id"])
                        .values(**values))
     instance.update(values)
+
+
+async def task_and_activation(conn: AsyncConnection, workspace_id: int,
+                              task_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A task of a flow and its node's activation, both locked (the instance is locked
+    already, so the order is the one every command takes) — one read."""
+    query = (select(tasks, *(column.label(f"activation__{column.name}")
+                             for column in flow_activations.c))
+             .join(flow_activations, flow_activations.c.id == tasks.c.activation_id)
+             .where(tasks.c.id == task_id, tasks.c.workspace_id == workspace_id)
+             .with_for_update())
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound(message("task_not_found", id=task_id))
+    task: dict[str, Any] = {}
+    activation: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith("activation__"):
+            activation[key.removeprefix("activation__")] = value
+        else:
+            task[key] = value
+    return task, activation
 
 
 async def insert_activation(conn: AsyncConnection, instance_id: int, node: str,
@@ -73,7 +119,9 @@ async def active_activations(conn: AsyncConnection, instance_id: int) -> list[di
 
 
 async def end_activation(conn: AsyncConnection, activation: dict[str, Any], status: str,
-                         now: datetime, state: dict[str, Any] | None = None) -> None:
+                         now: datetime, state: dict[str, Any] | None = None, *,
+                         timers: bool = True) -> None:
+    """The node is done waiting; ``timers=False`` when it cannot have any (no query)."""
     values: dict[str, Any] = {"status": status, "ended_at": now,
                               "version": activation["version"] + 1}
     if state is not None:
@@ -81,7 +129,8 @@ async def end_activation(conn: AsyncConnection, activation: dict[str, Any], stat
     await conn.execute(update(flow_activations).where(
         flow_activations.c.id == activation["id"]).values(**values))
     activation.update(values)
-    await cancel_timers(conn, activation["id"], now)  # the node no longer waits
+    if timers:
+        await cancel_timers(conn, activation["id"], now)  # the node no longer waits
 
 
 async def save_activation_state(conn: AsyncConnection, activation: dict[str, Any],
@@ -92,14 +141,28 @@ async def save_activation_state(conn: AsyncConnection, activation: dict[str, Any
     activation.update(state=state, version=activation["version"] + 1)
 
 
+def history_row(instance_id: int, now: datetime, event: str, *, node: str | None = None,
+                actor_id: int | None = None, task_id: int | None = None,
+                comment: str | None = None,
+                details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"instance_id": instance_id, "at": now, "node": node, "event": event,
+            "actor_id": actor_id, "task_id": task_id, "comment": comment,
+            "details": details or {}}
+
+
 async def record_history(conn: AsyncConnection, instance_id: int, now: datetime, event: str,
-                         *, node: str | None = None, actor_id: int | None = None,
-                         task_id: int | None = None, comment: str | None = None,
-                         details: dict[str, Any] | None = None) -> None:
-    await conn.execute(insert(flow_history).values(
-        instance_id=instance_id, at=now, node=node, event=event, actor_id=actor_id,
-        task_id=task_id, comment=comment, details=details or {}))
-    metrics.flow_steps.labels(event).inc()
+                         **values: Any) -> None:
+    await append_history(conn, [history_row(instance_id, now, event, **values)])
+
+
+async def append_history(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """History rows in their order, in one go (an executemany: one statement, compiled
+    once, where a multi-row VALUES would be compiled anew for each call)."""
+    if not rows:
+        return
+    await conn.execute(insert(flow_history), rows)
+    for row in rows:
+        metrics.flow_steps.labels(row["event"]).inc()
 
 
 async def history(conn: AsyncConnection, instance_id: int) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound
-from loom.platform.flows import store
 from loom.platform.flows.waiting import FLOW_TIMER_KINDS
 from loom.platform.security.actors import system_actor
 from loom.platform.storage.system_tables import timers
@@ -65,7 +64,7 @@ async def _fire(services: Services, conn: AsyncConnection, timer_id: int,
         fired = await services.flows.fire_timer(instance, dict(timer))
         await finish_timer(conn, candidate, "fired" if fired else "cancelled", as_of)
         finished += 1
-    await store.save_instance(conn, instance.row)
+    await services.flows.save(instance)
     return finished
 
 

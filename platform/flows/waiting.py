@@ -42,9 +42,10 @@ class Waiting:
                           branch: list[str], data: dict[str, Any]) -> None:
         activation = await store.insert_activation(instance.conn, instance.id, node_id,
                                                    branch, instance.now, {"wait": True})
+        instance.opened.add(activation)
         if node.condition is not None and await self._wait_condition(instance, node, data):
-            await store.end_activation(instance.conn, {"id": activation, "version": 1},
-                                       "done", instance.now)
+            await self._end_activation(instance, {"id": activation, "version": 1,
+                                                  "node": node_id}, "done")
             await self._advance(instance, node_id, None, branch)
             return
         due = None
@@ -91,11 +92,17 @@ class Waiting:
             node = instance.flow.spec.nodes.get(activation["node"])
             if isinstance(node, Wait) and node.condition is not None and \
                     await self._wait_condition(instance, node, data):
-                await store.end_activation(instance.conn, activation, "done", instance.now)
+                await self._end_activation(instance, activation, "done")
                 await self._advance(instance, activation["node"], None, activation["branch"])
+        await self.save(instance)
 
     async def fire_timer(self: Any, instance: Instance, timer: dict[str, Any]) -> bool:
         """Do what a due timer says; False when its node no longer waits (stale)."""
+        fired = await self._fire_timer(instance, timer)
+        await self.save(instance)
+        return fired
+
+    async def _fire_timer(self: Any, instance: Instance, timer: dict[str, Any]) -> bool:
         if timer["kind"] in SLA_TIMER_KINDS:
             return await self.fire_sla(instance, timer)
         activation = await store.load_activation(instance.conn, timer["activation_id"])
@@ -103,23 +110,22 @@ class Waiting:
             return False
         kind, node_id = timer["kind"], activation["node"]
         if kind == "flow_wait":
-            await store.end_activation(instance.conn, activation, "done", instance.now)
+            await self._end_activation(instance, activation, "done")
             await self._advance(instance, node_id, None, activation["branch"])
         elif kind == "flow_timeout":
             await self._time_out(instance, activation)
         elif kind == "flow_retry":
-            await store.end_activation(instance.conn, activation, "cancelled", instance.now)
+            await self._end_activation(instance, activation, "cancelled")
             await self._retry_action(instance, activation)
         else:
             node: UserTask = instance.flow.spec.nodes[node_id]  # type: ignore[assignment]
             await self._task_timer(instance, activation, node,
                                    node.timers[timer["payload"]["timer"]])
-        await store.record_history(instance.conn, instance.id, instance.now, "timer",
-                                   node=node_id, details={"kind": kind})
+        self._note(instance, "timer", node=node_id, details={"kind": kind})
         return True
 
     async def _time_out(self: Any, instance: Instance, activation: dict[str, Any]) -> None:
-        await store.end_activation(instance.conn, activation, "done", instance.now)
+        await self._end_activation(instance, activation, "done")
         await self._cancel_tasks(instance.conn, activation["id"], instance.now)
         await self._advance(instance, activation["node"], "timeout", activation["branch"])
 

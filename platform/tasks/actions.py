@@ -23,11 +23,12 @@ from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.flows.commands import APPROVAL_ACTIONS
 from loom.platform.flows.commands import TASK_ACTIONS as FLOW_TASK_ACTIONS
+from loom.platform.flows.instance import Instance
 from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.outbox.notifications import shown_texts
 from loom.platform.records.titles import record_titles
 from loom.platform.security.actors import Actor
-from loom.platform.storage.system_tables import flow_activations, tasks, users
+from loom.platform.storage.system_tables import tasks, users
 from loom.platform.tasks.store import complete_task, get_task, list_tasks
 
 # The actions of a rule's to-do while it is open.
@@ -111,13 +112,22 @@ async def act_on_task(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
                       expected_version: int | None = None) -> dict[str, Any]:
     """Carry out ``command`` on a task of this app; returns the task afterwards, in
     ``locale``."""
+    async def runtime_of(row: Any) -> AppRuntime:  # the version the instance is pinned to
+        if row["app_id"] != runtime.app_id:
+            raise NotFound(message("task_not_found", id=task_id))
+        return await runtime_at(conn, row["app_id"], row["app_version"])
+
+    # a flow's task: its instance locked first (the order every flow command takes)
+    instance = await flows.instance_of_task(conn, runtime_of, actor, task_id, now)
+    if instance is not None:
+        done = await _flow_action(conn, actor, task_id, instance, command, flows,
+                                  expected_version)
+        return task_json(done, locale)
     task = await get_task(conn, runtime.workspace_id, task_id)
     if task["app_id"] != runtime.app_id:
         raise NotFound(message("task_not_found", id=task_id))
-    if task["activation_id"] is not None:
-        done = await _flow_action(conn, actor, task, command, now, flows, runtime_at,
-                                  expected_version)
-        return task_json(done, locale)
+    if task["activation_id"] is not None:  # its flow has no instance (deleted)
+        raise NotFound(message("task_not_found", id=task_id))
     if not actor.is_admin and task["assignee_id"] != actor.user_id:
         raise PermissionDenied(message("task_not_yours"))
     if command.action not in TODO_ACTIONS:
@@ -131,22 +141,15 @@ async def act_on_task(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
     return task_json({**done, "outcome": "complete", "comment": command.comment}, locale)
 
 
-async def _flow_action(conn: AsyncConnection, actor: Actor, task: dict[str, Any],
-                       command: TaskCommand, now: datetime, flows: FlowRuntime,
-                       runtime_at: RuntimeAt, expected_version: int | None) -> dict[str, Any]:
-    instance_id = await conn.scalar(select(flow_activations.c.instance_id).where(
-        flow_activations.c.id == task["activation_id"]))
-
-    async def runtime_of(row: Any) -> AppRuntime:  # the version the instance is pinned to
-        return await runtime_at(conn, row["app_id"], row["app_version"])
-
-    instance = await flows.instance_for(conn, runtime_of, actor, int(instance_id), now)
+async def _flow_action(conn: AsyncConnection, actor: Actor, task_id: int, instance: Instance,
+                       command: TaskCommand, flows: FlowRuntime,
+                       expected_version: int | None) -> dict[str, Any]:
     if expected_version is not None:
-        current = await get_task(conn, actor.workspace_id, task["id"], lock=True)
+        current = await get_task(conn, actor.workspace_id, task_id, lock=True)
         if current["version"] != expected_version:
-            raise Conflict(message("task_stale", id=task["id"], current=current["version"]))
+            raise Conflict(message("task_stale", id=task_id, current=current["version"]))
     user = await _user_id(conn, actor, command.user)
-    return await flows.act(instance, task["id"], command.action, comment=command.comment,
+    return await flows.act(instance, task_id, command.action, comment=command.comment,
                            target_node=command.target_node, user=user,
                            position=command.position, values=command.values)
 

@@ -32,11 +32,15 @@ async def create_task(conn: AsyncConnection, *, workspace_id: int, app_id: int,
                       assignee_id: int | None, now: datetime, locale: str,
                       due_at: datetime | None = None, notes: Any = None, kind: str = "todo",
                       source_rule: str | None = None, source_action: int | None = None,
+                      activation_id: int | None = None, candidates: list[int] | None = None,
                       ) -> int:
     """A new open task. ``title`` and ``notes`` are plain or localized texts or Messages,
     kept for any reader's language; the columns hold them in the assignee's language
     (``locale`` when they chose none)."""
     texts = {"title": stored_text(title), "notes": stored_text(notes)}
+    # a flow's task: its node's activation and the pool's candidates, in the same INSERT
+    flow = {"activation_id": activation_id, "candidates": candidates} \
+        if activation_id is not None else {}
     if assignee_id is not None:
         locale = (await saved_locales(conn, [assignee_id])).get(assignee_id, locale)
     result = await conn.execute(insert(tasks).values(
@@ -44,7 +48,8 @@ async def create_task(conn: AsyncConnection, *, workspace_id: int, app_id: int,
         kind=kind, title=render_text(texts["title"], locale),
         notes=render_text(texts["notes"], locale) if notes is not None else None,
         texts=texts, assignee_id=assignee_id, status="open", due_at=due_at,
-        source_rule=source_rule, source_action=source_action, version=1, created_at=now)
+        source_rule=source_rule, source_action=source_action, version=1, created_at=now,
+        **flow)
         .returning(tasks.c.id))
     return int(result.scalar_one())
 

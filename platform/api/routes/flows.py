@@ -199,7 +199,7 @@ async def retry(request: Request, app: str, instance_id: RowId) -> Any:
         require_admin(actor)
         _current, instance = await _running(svc, conn, actor, app, instance_id)
         retried = await svc.flows.retry_incidents(instance)
-        await store.save_instance(conn, instance.row)
+        await svc.flows.save(instance)
         return LoomJSONResponse({**await _full(conn, instance.row, request_locale(request)),
                                  "retried": retried})
 
