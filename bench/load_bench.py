@@ -68,7 +68,7 @@ STAGES = ["lead", "qualified", "proposal", "won", "lost"]
 PRELOAD = 10                 # records per client before the clock starts
 SAMPLE_EVERY = 5.0           # seconds between samples of memory and connections
 JUDGED_FROM = 30.0           # growth is judged only on runs measuring at least this long
-GROWTH_LIMIT = 0.10
+GROWTH_PERCENT = 10         # RSS growth after the warm-up that fails a run
 APP = "/api/apps/load"
 
 
@@ -409,7 +409,7 @@ def judge(outcome: Outcome) -> list[str]:
         return failures
     first, last = measured[0], measured[-1]
     for name, rss in first.rss.items():
-        if last.rss[name] >= rss * (1 + GROWTH_LIMIT):
+        if 100 * (last.rss[name] - rss) >= GROWTH_PERCENT * rss:
             failures.append(f"{name}: RSS grew {last.rss[name] / rss - 1:.0%} after warm-up")
     if first.connections is not None:
         half = len(measured) // 2
