@@ -149,7 +149,8 @@ async def drive(target: Target, clients: int) -> Run:
     return Run(latencies, errors[0], SECONDS)
 
 
-def _serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """``command`` started in its own process, once it answers on ``port``."""
     process = subprocess.Popen(command, env={**os.environ, **env},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
@@ -162,17 +163,31 @@ def _serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Pop
     raise RuntimeError(f"{command[0]} did not start")
 
 
+def loom_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("loom")), *args]
+
+
+def loom_env(services: Any, folder: Path) -> dict[str, str]:
+    """What a ``loom`` process of the benchmark needs: the scratch database, a data folder,
+    quiet logs."""
+    return {"LOOM_DATABASE_URL": services.settings.resolved_database_url(),
+            "LOOM_DATA_DIR": str(folder / "loom-data"), "LOOM_FIRST_RUN": "blank",
+            "LOOM_LOG_JSON": "true", "LOOM_LOG_LEVEL": "WARNING"}
+
+
+def loom_serve(services: Any, folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """``loom serve`` on the scratch database, once it answers on ``port``."""
+    return serve(loom_command("serve"), {**loom_env(services, folder), "LOOM_PORT": str(port)},
+                 port)
+
+
 async def _loom_target(services: Any, folder: Path,
                        port: int) -> tuple[Target, subprocess.Popen[bytes]]:
     async with services.database.write() as conn:
         row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
         await services.apps.create(conn, actor_from_row(row), "bench", DOC)
         token = await issue_token(conn, row["id"], services.clock, name="bench")
-    loom = Path(sys.executable).with_name("loom")
-    process = _serve([str(loom), "serve"], {
-        "LOOM_DATABASE_URL": services.settings.resolved_database_url(),
-        "LOOM_DATA_DIR": str(folder / "loom-data"), "LOOM_PORT": str(port),
-        "LOOM_FIRST_RUN": "blank", "LOOM_LOG_JSON": "true", "LOOM_LOG_LEVEL": "WARNING"}, port)
+    process = loom_serve(services, folder, port)
     return Target("Loom", f"http://127.0.0.1:{port}", token,
                   "/api/apps/bench/records/deal",
                   lambda stage: {"filter": f'{{"==":[{{"var":"stage"}},"{stage}"]}}',
@@ -180,7 +195,7 @@ async def _loom_target(services: Any, folder: Path,
 
 
 async def _baseline_target(url: str, port: int) -> tuple[Target, subprocess.Popen[bytes]]:
-    process = _serve([sys.executable, "-m", "uvicorn", "bench.handwritten_app:app",
+    process = serve([sys.executable, "-m", "uvicorn", "bench.handwritten_app:app",
                       "--port", str(port), "--log-level", "warning", "--no-access-log"],
                      {"BASELINE_DATABASE_URL": url}, port)
     token = "hw_" + os.urandom(16).hex()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
-from fault_kit import SlowInbox
+from fault_kit import SlowInbox, SlowReceiver
 from fixture_kit import free_port
 
 
@@ -18,3 +18,12 @@ def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
     controller.start()
     yield inbox, port
     controller.stop()
+
+
+@pytest.fixture
+async def slow_webhooks() -> AsyncIterator[tuple[SlowReceiver, int]]:
+    """A slow webhook receiver on 127.0.0.1 and its port."""
+    receiver, port = SlowReceiver(), free_port()
+    server = await receiver.listen(port)
+    yield receiver, port
+    server.close()

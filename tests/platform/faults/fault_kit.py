@@ -1,9 +1,11 @@
 """What the fault tests share: ``loom`` commands run as separate processes (a signal
-reaches them as it would on a server), and an SMTP server that is slow to accept."""
+reaches them as it would on a server), and an SMTP server and a webhook receiver that are
+slow to answer (a delivery is under way long enough to be cut off)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from email import message_from_bytes, policy
@@ -28,6 +30,31 @@ class SlowInbox:
         self.message_ids.append(str(mail["Message-ID"]))
         await asyncio.sleep(1)
         return "250 OK"
+
+
+class SlowReceiver:
+    """A webhook endpoint (HTTP on 127.0.0.1) that takes a second to answer each POST;
+    it notes each delivery's body ``subject`` and ``X-Loom-Delivery`` key as it arrives."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+        self.keys: list[str] = []
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                      ) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {name.lower(): value for name, _, value in
+                   (line.partition(": ") for line in head[1:] if line)}
+        body = json.loads(await reader.readexactly(int(headers["content-length"])))
+        self.subjects.append(body["subject"])
+        self.keys.append(headers["x-loom-delivery"])
+        await asyncio.sleep(1)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def listen(self, port: int) -> asyncio.Server:
+        return await asyncio.start_server(self._answer, "127.0.0.1", port)
 
 
 def loom_env(services: Services, **more: str) -> dict[str, str]:
