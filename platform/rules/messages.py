@@ -19,9 +19,9 @@ from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import LOCALES
 from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.columns import field_spec
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, users
+from loom.platform.transfer.columns import field_spec
 from loom.renderers.values import value_text
 
 LocalizedText = dict[str, str]
