@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.scratch import ADMIN, scratch_services, timed
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, list_records
 from loom.platform.security.actors import Actor
 from loom.platform.security.users import actor_from_row

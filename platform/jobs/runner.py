@@ -25,7 +25,7 @@ from loom.metamodel.errors import LoomError, NotFound, describe_error
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.jobs import AnyJob, ClvJob
 from loom.platform import metrics
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.jobs import runs
 from loom.platform.jobs.clv import stage_clv
 from loom.platform.jobs.rfm import StagedRun, stage_rfm

@@ -15,7 +15,7 @@ from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.forms import FieldPlacement, FormSpec, SectionSpec, SubtablePlacement
 from loom.metamodel.i18n import localize, message
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records import related  # noqa: F401  (registers the form messages)
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.file_kinds import (

@@ -25,8 +25,8 @@ from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
-from loom.platform.apps.runtime import AppRuntime
 from loom.platform.clock import Clock
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.store import enqueue_all
 from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit

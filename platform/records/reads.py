@@ -36,7 +36,7 @@ from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import LOCALES, localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.search import search_clause
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize

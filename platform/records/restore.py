@@ -27,7 +27,7 @@ from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import Conflict, NotFound, Problem
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.audit import audit_row, field_changes, write_audit
 from loom.platform.records.checks import find_duplicates
 from loom.platform.records.context import WriteBudget, WriteContext

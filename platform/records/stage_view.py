@@ -15,7 +15,7 @@ from loom.engines.forms.stages import StagePath, Unmet
 from loom.engines.forms.values import to_json
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.i18n import localize
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.stage_entries import record_entries
 from loom.platform.security.actors import Actor

@@ -38,7 +38,7 @@ from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, SUBTABLE_ROWS_MAX, FieldSpec, FieldType
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.context import WriteContext
 from loom.platform.records.prepare import literal_defaults, read_changes
 from loom.platform.records.rollups import own_rollups

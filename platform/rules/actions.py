@@ -32,7 +32,7 @@ from loom.metamodel.rules import (
     UpdateRelated,
     Webhook,
 )
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.reads import environment, filter_clause

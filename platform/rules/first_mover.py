@@ -24,7 +24,7 @@ from loom.engines.expressions import ExpressionError
 from loom.engines.forms.values import BadValue, coerce, to_json
 from loom.metamodel.errors import Conflict, Problem
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor

@@ -18,7 +18,7 @@ from loom.engines.rules.templates import LinkedRecord, render, shown, template_n
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import LOCALES
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, users
 from loom.platform.transfer.columns import field_spec

@@ -34,7 +34,7 @@ from loom.metamodel.fields import API_NAME_PATTERN
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.rules import RuleSpec
 from loom.metamodel.validation import format_path, schema_problems
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.prepare import check_set_values, read_changes

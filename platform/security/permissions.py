@@ -27,7 +27,7 @@ from loom.engines.forms.values import is_record_id
 from loom.metamodel.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.roles import EntityPermissions, reaches, scope_items
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, record_shares, role_members, users
 

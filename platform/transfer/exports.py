@@ -23,7 +23,7 @@ from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import BadRequest, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, environment, list_records, visible
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize

@@ -11,7 +11,7 @@ from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, FieldType
 from loom.metamodel.i18n import did_you_mean, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.permissions import Access
 from loom.platform.transfer.columns import Column, match_header
 

@@ -31,7 +31,7 @@ from loom.engines.forms.values import BadValue, coerce, is_record_id
 from loom.metamodel.errors import LoomError, PermissionDenied, Problem
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.operations.progress import Progress
 from loom.platform.records.prepare import field_problem
 from loom.platform.records.reads import environment
