@@ -12,10 +12,10 @@ from loom.metamodel.dashboards import DashboardSpec
 from loom.metamodel.errors import BadRequest, NotFound, Problem
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.dashboards.measures import Measuring
 from loom.platform.dashboards.parameters import parse_period
 from loom.platform.dashboards.widgets import widget_figures
-from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import trusted
 

@@ -16,7 +16,7 @@ from loom.engines.expressions import Compiled, Env, RelatedQuery
 from loom.engines.expressions.sql import SqlBuilder
 from loom.metamodel.fields import FieldType
 from loom.platform.compiled.app import AppRuntime
-from loom.platform.records.reads import column_resolver, environment, related_source
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.security.actors import Actor
 
 

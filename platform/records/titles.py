@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import PermissionDenied
 from loom.platform.compiled.app import AppRuntime
-from loom.platform.records.reads import environment
+from loom.platform.compiled.conditions import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 

@@ -33,9 +33,9 @@ from loom.metamodel.rules import (
     Webhook,
 )
 from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment, filter_clause
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
-from loom.platform.records.reads import environment, filter_clause
 from loom.platform.rules.assignment import choose_assignee
 from loom.platform.rules.messages import fill_in
 from loom.platform.rules.recipients import Recipients

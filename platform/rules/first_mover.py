@@ -25,8 +25,8 @@ from loom.engines.forms.values import BadValue, coerce, to_json
 from loom.metamodel.errors import Conflict, Problem
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.records.evaluation import prepare
-from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, within_reach
 from loom.platform.storage.system_tables import record_audit, rule_runs, users

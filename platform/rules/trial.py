@@ -35,16 +35,11 @@ from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.rules import RuleSpec
 from loom.metamodel.validation import format_path, schema_problems
 from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.prepare import check_set_values, read_changes
-from loom.platform.records.reads import (
-    capped_count,
-    column_resolver,
-    environment,
-    get_record,
-    related_source,
-)
+from loom.platform.records.reads import capped_count, get_record
 from loom.platform.rules.actions import LOCAL_ACTIONS, Run
 from loom.platform.rules.hook import RuleExecutor
 from loom.platform.security.actors import Actor

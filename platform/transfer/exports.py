@@ -24,7 +24,8 @@ from loom.metamodel.errors import BadRequest, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
 from loom.platform.compiled.app import AppRuntime
-from loom.platform.records.reads import ListQuery, environment, list_records, visible
+from loom.platform.compiled.conditions import environment
+from loom.platform.records.reads import ListQuery, list_records, visible
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 from loom.platform.storage.database import Database

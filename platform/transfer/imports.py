@@ -32,9 +32,9 @@ from loom.metamodel.errors import LoomError, PermissionDenied, Problem
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize, message, register_messages
 from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.operations.progress import Progress
 from loom.platform.records.prepare import field_problem
-from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 from loom.platform.storage.chunks import ShortTransactions
