@@ -99,7 +99,8 @@ async def app_create(slug: str,
     if template:
         async with services_session(workspace) as (services, actor):
             async with services.database.write() as conn:
-                result = await clone_template(services, conn, actor, slug, template)
+                result = await clone_template(services.apps, services.pipeline, conn, actor,
+                                               slug, template)
                 # checked with the clone: a bad recipe leaves no app
                 prepared = await prepare_demo(services, conn, actor, slug, seed=seed,
                                               size=demo_size,
