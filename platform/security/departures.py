@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.inbox.reassign import reassign_open_tasks
 from loom.platform.security import trail
 from loom.platform.security.actors import Actor
 from loom.platform.security.resets import void_resets
 from loom.platform.security.tokens import revoke_user_tokens
 from loom.platform.security.users import get_user
 from loom.platform.storage.system_tables import users
-from loom.platform.tasks.reassign import reassign_open_tasks
 
 register_messages({
     "deactivate_self": {"en": "You cannot deactivate yourself; ask another administrator",

@@ -17,8 +17,8 @@ from loom.platform.api.context import command, etag, if_match, json_body, servic
 from loom.platform.api.guards import RowId, StoredText
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.tasks.actions import TaskCommand, act_on_task, visible_tasks
-from loom.platform.tasks.view import task_view
+from loom.platform.inbox.actions import TaskCommand, act_on_task, visible_tasks
+from loom.platform.inbox.view import task_view
 
 router = APIRouter(tags=["tasks"])
 
