@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import message
 from loom.platform.compiled.app import AppRuntime

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import FieldType

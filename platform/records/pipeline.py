@@ -19,8 +19,8 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.forms.validation import missing_required
-from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import FieldType

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.query.keyset import (
     after_cursor,
     decode_cursor,

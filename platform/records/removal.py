@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.key_references import KeyReference
 from loom.metamodel.errors import Conflict, NotFound, Problem
 from loom.metamodel.fields import FieldType

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import BadValue, coerce
+from loom.engines.field_values.coercion import BadValue, coerce
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import Conflict, NotFound, Problem
 from loom.metamodel.fields import FieldType

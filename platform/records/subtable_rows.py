@@ -32,8 +32,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.forms.validation import missing_required
-from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, SUBTABLE_ROWS_MAX, FieldSpec, FieldType

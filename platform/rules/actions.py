@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import Env
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.engines.rules.compiler import CompiledAction, CompiledRule, is_created_ref
 from loom.engines.timing import parse_duration
 from loom.metamodel.errors import NotFound, ValidationFailed

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import ExpressionError
-from loom.engines.forms.values import BadValue, coerce, to_json
+from loom.engines.field_values.coercion import BadValue, coerce, to_json
 from loom.metamodel.errors import Conflict, Problem
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.compiled.app import AppRuntime

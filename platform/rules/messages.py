@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.engines.rules.templates import LinkedRecord, render, shown, template_names
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldType

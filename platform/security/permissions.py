@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import NotTranslatable, Scope, compile_condition
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.metamodel.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.roles import EntityPermissions, reaches, scope_items

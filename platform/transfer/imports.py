@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import BadValue, coerce, is_record_id
+from loom.engines.field_values.coercion import BadValue, coerce, is_record_id
 from loom.metamodel.errors import LoomError, PermissionDenied, Problem
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize, message, register_messages

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from loom.engines.forms.values import MAX_ID
+from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import localize, message
 from loom.platform.api.context import command, services
