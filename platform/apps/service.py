@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.checks import check_metadata
+from loom.engines.metadata_checks import check_metadata
 from loom.metamodel.app import AppDocument
 from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import (

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.checks import check_metadata
+from loom.engines.metadata_checks import check_metadata
 from loom.metamodel.diff import diff_documents
 from loom.metamodel.errors import Conflict, LoomError, NotFound
 from loom.metamodel.i18n import message, register_messages

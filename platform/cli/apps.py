@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from loom.engines.checks import checked_document
+from loom.engines.metadata_checks import checked_document
 from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import LoomError
 from loom.metamodel.validation import parse_document

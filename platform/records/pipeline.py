@@ -30,13 +30,13 @@ from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.store import enqueue_all
 from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit
-from loom.platform.records.checks import (
+from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
+from loom.platform.records.database_checks import (
     find_duplicates,
     group_label,
     resolve_references,
     unique_groups,
 )
-from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare, record_env
 from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.removal import (

@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import ExpressionError, NotTranslatable
-from loom.engines.rules.checks import check_rules
 from loom.engines.rules.compiler import CompiledRule, compile_rule
+from loom.engines.rules.rule_checks import check_rules
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import LoomError, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import API_NAME_PATTERN
