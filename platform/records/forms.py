@@ -18,6 +18,7 @@ from loom.metamodel.i18n import localize, message
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.compiled.conditions import environment
 from loom.platform.records import related  # noqa: F401  (registers the form messages)
+from loom.platform.records.change_request import read_changes
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.file_kinds import (
     ACCEPTED,
@@ -25,7 +26,6 @@ from loom.platform.records.file_kinds import (
     PICKER_FILES,
     PICKER_IMAGES,
 )
-from loom.platform.records.prepare import read_changes
 from loom.platform.records.subtable_rows import RowsGiven, check_rows, take_rows
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize

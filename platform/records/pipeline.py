@@ -30,6 +30,7 @@ from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.store import enqueue_all
 from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit
+from loom.platform.records.change_request import check_set_values, literal_defaults, read_changes
 from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
 from loom.platform.records.database_checks import (
     find_duplicates,
@@ -38,7 +39,6 @@ from loom.platform.records.database_checks import (
     unique_groups,
 )
 from loom.platform.records.evaluation import prepare, record_env
-from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.removal import (
     Removal,
     on_delete,

@@ -39,8 +39,8 @@ from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, SUBTABLE_ROWS_MAX, FieldSpec, FieldType
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.compiled.app import AppRuntime
+from loom.platform.records.change_request import literal_defaults, read_changes
 from loom.platform.records.context import WriteContext
-from loom.platform.records.prepare import literal_defaults, read_changes
 from loom.platform.records.rollups import own_rollups
 from loom.platform.security.permissions import FULL_ACCESS, Access
 

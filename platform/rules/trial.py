@@ -36,9 +36,9 @@ from loom.metamodel.rules import RuleSpec
 from loom.metamodel.validation import format_path, schema_problems
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.compiled.conditions import column_resolver, environment, related_source
+from loom.platform.records.change_request import check_set_values, read_changes
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
-from loom.platform.records.prepare import check_set_values, read_changes
 from loom.platform.records.reads import capped_count, get_record
 from loom.platform.rules.actions import LOCAL_ACTIONS, Run
 from loom.platform.rules.hook import RuleExecutor

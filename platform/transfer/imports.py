@@ -34,7 +34,7 @@ from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize, message, regi
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.compiled.conditions import environment
 from loom.platform.operations.progress import Progress
-from loom.platform.records.prepare import field_problem
+from loom.platform.records.change_request import field_problem
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 from loom.platform.storage.chunks import ShortTransactions
