@@ -49,7 +49,8 @@ async def run() -> None:
             slug = f"crm_{size}"
             started = time.perf_counter()
             async with services.database.write() as conn:
-                await clone_template(services, conn, actor, slug, "crm")
+                await clone_template(services.apps, services.pipeline, conn, actor, slug,
+                                     "crm")
             clone = time.perf_counter() - started
             async with services.database.read() as conn:
                 runtime = await services.apps.runtime(conn, actor, slug)

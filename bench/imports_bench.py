@@ -41,16 +41,16 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.scratch import ADMIN, scratch_services, timed
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.exports import ExportOptions, prepare_export
-from loom.platform.records.import_plan import ImportOptions
-from loom.platform.records.imports import RecordImport
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, list_records
-from loom.platform.records.sheets import Sheet
 from loom.platform.security.actors import Actor
 from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
 from loom.platform.storage.system_tables import users
+from loom.platform.transfer.exports import ExportOptions, prepare_export
+from loom.platform.transfer.import_plan import ImportOptions
+from loom.platform.transfer.imports import RecordImport
+from loom.platform.transfer.sheets import Sheet
 from loom.renderers.spreadsheets import CsvWriter
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")

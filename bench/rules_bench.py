@@ -40,8 +40,8 @@ from sqlalchemy.sql import ColumnElement, case
 
 from bench.scratch import ADMIN, scratch_services
 from loom.platform.api.app import create_app
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import column_resolver, environment, related_source
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.rules.timed import run_timed_rules
 from loom.platform.security.actors import system_actor
 from loom.platform.security.tokens import issue_token

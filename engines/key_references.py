@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from loom.engines.forms.values import BadValue, coerce
+from loom.engines.field_values.coercion import BadValue, coerce
 from loom.metamodel.app import AppDocument
 from loom.metamodel.fields import FieldType
 from loom.metamodel.rules import Action, Assign, Convert, CreateRecord, SetField, UpdateRelated

@@ -2,7 +2,7 @@
 
 Every problem at once: JSON Schema (generated from the Pydantic models) for the shape of
 the whole document; then each item is read on its own as far as it goes (``salvage.py``)
-and the static checks of ``checks.py`` look at the references between the sound parts.
+and the static checks of ``document_checks.py`` look at the references between the sound parts.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError
 from pydantic import ValidationError as PydanticError
 
 from loom.metamodel.app import AppDocument
-from loom.metamodel.checks import check_document
+from loom.metamodel.document_checks import check_document
 from loom.metamodel.errors import MetadataInvalid, Problem
 from loom.metamodel.i18n import did_you_mean, localize, message, register_messages
 from loom.metamodel.paths import format_path

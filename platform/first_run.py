@@ -48,7 +48,7 @@ async def start_first_run(services: Services, runner: OperationRunner) -> int | 
         if admin is None:
             return None
         actor = actor_from_row(admin)
-        await clone_template(services, conn, actor, SLUG, TEMPLATE)
+        await clone_template(services.apps, services.pipeline, conn, actor, SLUG, TEMPLATE)
         prepared = await prepare_demo(services, conn, actor, SLUG, size=DEMO_SIZE)
         operation_id = await operations.create(
             conn, actor, "demo_load", app_id=prepared.app_id, params=prepared.as_json(),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loom.platform.apps.runtime import RuntimeCache
 from loom.platform.apps.service import AppService
 from loom.platform.clock import Clock
+from loom.platform.compiled.app import RuntimeCache
 from loom.platform.flows.hook import FlowHook, flow_events, flow_starter
 from loom.platform.flows.runtime import FlowRuntime
 from loom.platform.records.key_guard import KeyGuard

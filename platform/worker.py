@@ -72,7 +72,8 @@ class Worker:
                                         "flows": self.fire_flow_timers,
                                         "stages": partial(run_stage_reminders, services),
                                         "outbox": self.deliver_outbox,
-                                        "identity": partial(sweep_identity, services),
+                                        "identity": partial(sweep_identity, services.database,
+                                                             services.settings),
                                         "operations": self.fail_silent_operations,
                                         "recycle_bin": partial(sweep_recycle_bin, services)}
 

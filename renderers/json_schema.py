@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from loom.engines.forms.values import MAX_ID
+from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import localize

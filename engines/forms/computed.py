@@ -25,8 +25,8 @@ from loom.engines.expressions import (
     compile_formula,
 )
 from loom.engines.expressions.scope import value_type
+from loom.engines.field_values.coercion import BadValue, coerce
 from loom.engines.forms.stages import StagePath, compile_stage_paths
-from loom.engines.forms.values import BadValue, coerce
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Problem

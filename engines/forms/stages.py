@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loom.engines.expressions import Compiled, Env, ExpressionError, Scope, compile_condition
-from loom.engines.forms.values import is_blank
+from loom.engines.field_values.coercion import is_blank
 from loom.engines.timing import Duration, parse_duration
 from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import EntitySpec

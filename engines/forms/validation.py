@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from loom.engines.forms.values import is_blank
+from loom.engines.field_values.coercion import is_blank
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import FieldType

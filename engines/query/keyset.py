@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, false, literal, or_
 from sqlalchemy.sql import ColumnElement
 
-from loom.engines.forms.values import BadValue, coerce, is_record_id, to_json
+from loom.engines.field_values.coercion import BadValue, coerce, is_record_id, to_json
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest
 from loom.metamodel.fields import REFERENCE_TYPES, FieldSpec, FieldType

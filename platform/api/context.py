@@ -22,7 +22,7 @@ from loom.metamodel.errors import (
     ServiceBusy,
 )
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.security.sessions import (
     CSRF_HEADER,

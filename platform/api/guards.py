@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Path, Request
 from pydantic import AfterValidator
 
-from loom.engines.forms.values import MAX_ID
+from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.errors import BadRequest
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import simplejson
 from fastapi.responses import JSONResponse
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 
 
 def _default(value: Any) -> Any:

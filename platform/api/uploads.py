@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 from loom.metamodel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.records.files import ReceivedFile, room_for_files
-from loom.platform.records.sheets import Kind, check_kind
+from loom.platform.transfer.sheets import Kind, check_kind
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE
 
 CSV_TYPES = frozenset({CSV_TYPE, "application/csv", "text/comma-separated-values"})

@@ -9,23 +9,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.platform.apps.service import PublishResult
+from loom.platform.apps.service import AppService, PublishResult
 from loom.platform.apps.templates import load_template, template_seed
+from loom.platform.records.pipeline import RecordPipeline
 from loom.platform.security.actors import Actor
-from loom.platform.services import Services
 
 
-async def clone_template(services: Services, conn: AsyncConnection, actor: Actor, slug: str,
-                         template: str, *, label: Any = None) -> PublishResult:
+async def clone_template(apps: AppService, pipeline: RecordPipeline, conn: AsyncConnection,
+                         actor: Actor, slug: str, template: str, *,
+                         label: Any = None) -> PublishResult:
     base = load_template(template)
     document = copy.deepcopy(base)
     if label:
         document["app"] = {**document["app"], "label": label}
-    result = await services.apps.create(conn, actor, slug, document, base=base)
+    result = await apps.create(conn, actor, slug, document, base=base)
     seed = template_seed(template)
     if seed:
-        runtime = await services.apps.runtime(conn, actor, slug)
+        runtime = await apps.runtime(conn, actor, slug)
         for entity, records in seed.items():
-            await services.pipeline.create_many(conn, runtime, actor.via("import"), entity,
-                                                records)
+            await pipeline.create_many(conn, runtime, actor.via("import"), entity, records)
     return result

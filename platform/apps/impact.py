@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import LoomError
 from loom.metamodel.i18n import localize
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import capped_count
 from loom.platform.rules.trial import preview
 from loom.platform.security.actors import Actor

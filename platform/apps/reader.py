@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.dashboards.service import may_open as may_open_dashboard
 from loom.platform.records.views import may_open as may_open_view
 from loom.platform.security.actors import Actor

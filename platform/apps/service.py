@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.checks import check_metadata
+from loom.engines.metadata_checks import check_metadata
 from loom.metamodel.app import AppDocument
 from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import (
@@ -31,8 +31,8 @@ from loom.metamodel.salvage import as_stored
 from loom.platform.apps import overlays
 from loom.platform.apps.audit import Action, record_change
 from loom.platform.apps.impact import publish_impact
-from loom.platform.apps.runtime import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.clock import Clock
+from loom.platform.compiled.app import AppRuntime, RuntimeCache, build_runtime
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import actor_in_app, builds_app, member_of_app
 from loom.platform.storage.entity_tables import EntityTables, Namespace

@@ -10,11 +10,11 @@ from typing import Any
 
 import typer
 
-from loom.engines.checks import checked_document
+from loom.engines.metadata_checks import checked_document
 from loom.metamodel.diff import Change, diff_documents
 from loom.metamodel.errors import LoomError
 from loom.metamodel.validation import parse_document
-from loom.platform.apps import history, overlays
+from loom.platform.apps import history, template_upgrades
 from loom.platform.apps.audit import audit_entries
 from loom.platform.apps.cloning import clone_template
 from loom.platform.apps.folder import read_folder, read_zip, write_folder, write_zip
@@ -99,7 +99,8 @@ async def app_create(slug: str,
     if template:
         async with services_session(workspace) as (services, actor):
             async with services.database.write() as conn:
-                result = await clone_template(services, conn, actor, slug, template)
+                result = await clone_template(services.apps, services.pipeline, conn, actor,
+                                               slug, template)
                 # checked with the clone: a bad recipe leaves no app
                 prepared = await prepare_demo(services, conn, actor, slug, seed=seed,
                                               size=demo_size,
@@ -265,7 +266,7 @@ async def app_rollback(slug: str, version: int,
 async def app_overlay(slug: str, workspace: str = WORKSPACE) -> None:
     """The template the app was made from, and the app's own changes on top of it."""
     async with session(workspace) as s, s.database.read() as conn:
-        layers = await overlays.overlay(s.apps, conn, s.actor, slug, locale())
+        layers = await template_upgrades.overlay(s.apps, conn, s.actor, slug, locale())
     typer.echo(f"{slug}: template {layers['template']} {layers['template_version']} "
                f"(available: {layers['available_version']})")
     _print_changes(layers["changes"])
@@ -287,8 +288,9 @@ async def app_upgrade(slug: str,
             raise LoomError(f"--take wants PATH=app or PATH=template, not {item!r}")
         resolutions[path] = side
     async with session(workspace) as s, s.database.write() as conn:
-        result = await overlays.upgrade(s.apps, conn, s.actor, slug, resolutions=resolutions,
-                                        dry_run=dry_run, locale=locale())
+        result = await template_upgrades.upgrade(s.apps, conn, s.actor, slug,
+                                                 resolutions=resolutions, dry_run=dry_run,
+                                                 locale=locale())
     typer.echo(f"{slug}: template {result['template']} {result['from_version']} → "
                f"{result['to_version']}" + (" (up to date)" if result["up_to_date"] else ""))
     _print_changes(result["changes"])

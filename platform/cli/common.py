@@ -15,9 +15,9 @@ import typer
 
 from loom.metamodel.errors import LoomError
 from loom.metamodel.i18n import pick_locale
-from loom.platform.apps.runtime import RuntimeCache
 from loom.platform.apps.service import AppService
 from loom.platform.clock import Clock
+from loom.platform.compiled.app import RuntimeCache
 from loom.platform.security.actors import Actor, system_actor
 from loom.platform.security.users import ensure_workspace
 from loom.platform.settings import Settings

@@ -12,10 +12,10 @@ from loom.metamodel.errors import BadRequest
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.cli.common import cli, command, locale, services_session
 from loom.platform.operations import Progress
-from loom.platform.records.import_plan import ImportOptions
-from loom.platform.records.imports import ImportReport, RecordImport
-from loom.platform.records.sheets import Kind, Sheet, check_kind
 from loom.platform.security.users import DEFAULT_WORKSPACE
+from loom.platform.transfer.import_plan import ImportOptions
+from loom.platform.transfer.imports import ImportReport, RecordImport
+from loom.platform.transfer.sheets import Kind, Sheet, check_kind
 
 register_messages({
     "cli_import_kind": {"en": "{name}: give a .csv or .xlsx file",

@@ -14,6 +14,7 @@ from loom.platform.cli.common import (
     user_cli,
 )
 from loom.platform.clock import Clock
+from loom.platform.inbox.reassign import REASSIGNERS
 from loom.platform.records.handover import deactivate, handed_over
 from loom.platform.security.users import DEFAULT_WORKSPACE, NewUser, create_user, ensure_workspace
 from loom.platform.settings import Settings
@@ -66,7 +67,7 @@ async def user_deactivate(email: str,
             if user_id is None:
                 raise NotFound(f"There is no user {email} in workspace {workspace}")
             result, handover = await deactivate(conn, services, actor, user_id,
-                                                services.clock.now(), reassign_to)
+                                                services.clock.now(), reassign_to, REASSIGNERS)
         if handover is not None:  # in short transactions, once the deactivation is kept
             result = handed_over(result, await handover.move(services))
     typer.echo(json_dumps(result))

@@ -11,7 +11,7 @@ from loom.engines.expressions.scope import ValueType
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import localize
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 
 AVERAGE_SCALE = 2
 

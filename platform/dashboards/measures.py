@@ -30,8 +30,8 @@ from loom.engines.query.periods import Period
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import PermissionDenied
 from loom.metamodel.i18n import Message, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import column_resolver, environment, related_source
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 

@@ -11,11 +11,11 @@ from loom.engines.expressions import NotTranslatable, Scope, check_condition, co
 from loom.metamodel.dashboards import DashboardSpec
 from loom.metamodel.errors import BadRequest, NotFound, Problem
 from loom.metamodel.i18n import localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.dashboards.measures import Measuring
 from loom.platform.dashboards.parameters import parse_period
 from loom.platform.dashboards.widgets import widget_figures
-from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import trusted
 

@@ -40,9 +40,9 @@ from loom.engines.demo.plan import StepPlan
 from loom.metamodel.errors import BadRequest, Conflict, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.roles import members, put_role
-from loom.platform.apps.runtime import AppRuntime
 from loom.platform.apps.service import require_admin
 from loom.platform.clock import FixedClock
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.demo.recipes import app_recipe
 from loom.platform.operations.progress import Progress, Step
 from loom.platform.security.actors import Actor

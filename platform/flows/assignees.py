@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.flows import Assignee, UserTask, Wait
 from loom.metamodel.rules import Recipient
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.rules.recipients import Recipients
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, role_members, users

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.flows.navigator import CompiledFlow, Navigator
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.context import WriteBudget
 from loom.platform.security.actors import Actor
 

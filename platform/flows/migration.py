@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.storage.system_tables import flow_activations, flow_instances

@@ -23,7 +23,7 @@ from loom.engines.timing import parse_duration
 from loom.metamodel.errors import BadRequest, Conflict, LoomError, NotFound
 from loom.metamodel.flows import START, ActionNode, End, Subflow, UserTask, Wait
 from loom.metamodel.i18n import localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.flows import store
 from loom.platform.flows.assignees import FlowAssignees, reads_record
 from loom.platform.flows.commands import TaskCommands

@@ -32,7 +32,7 @@ from loom.engines.jobs import clv_models as models
 from loom.engines.jobs.clv import ROLE_TYPES, ClvQuery, bgnbd_groups, predicted, spend_groups
 from loom.metamodel.i18n import message
 from loom.metamodel.jobs import TIME_UNIT_DAYS, ClvJob
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.jobs.rfm import StagedRun, amount_places
 from loom.platform.jobs.staging import Staging
 from loom.platform.jobs.watchers import Watchers

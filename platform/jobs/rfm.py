@@ -16,7 +16,7 @@ from loom.engines.expressions import Env
 from loom.engines.jobs.rfm import ROLE_TYPES, RfmQuery, minor_to_amount
 from loom.metamodel.fields import FieldType
 from loom.metamodel.jobs import RfmJob
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.jobs.staging import Staging
 from loom.platform.jobs.watchers import Watchers
 

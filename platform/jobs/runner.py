@@ -25,12 +25,12 @@ from loom.metamodel.errors import LoomError, NotFound, describe_error
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.jobs import AnyJob, ClvJob
 from loom.platform import metrics
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.jobs import runs
 from loom.platform.jobs.clv import stage_clv
 from loom.platform.jobs.rfm import StagedRun, stage_rfm
 from loom.platform.records.context import WriteBudget
-from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor, system_actor
 from loom.platform.security.permissions import FULL_ACCESS
 from loom.platform.storage.busy import busy_error

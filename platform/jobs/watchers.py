@@ -29,9 +29,9 @@ from sqlalchemy.sql import ColumnElement
 from loom.engines.expressions import Compiled, Env, NotTranslatable
 from loom.metamodel.fields import FieldType
 from loom.metamodel.flows import Wait
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, related_source
 from loom.platform.jobs.staging import Staging
-from loom.platform.records.reads import column_resolver, related_source
 from loom.platform.records.rollups import rollups_over
 from loom.platform.storage.system_tables import flow_instances
 

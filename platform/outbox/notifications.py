@@ -12,9 +12,18 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import NotFound
-from loom.metamodel.i18n import render_text, stored_text
-from loom.platform.security.users import saved_locales
-from loom.platform.storage.system_tables import notifications
+from loom.metamodel.i18n import LOCALES, render_text, stored_text
+from loom.platform.storage.system_tables import notifications, users
+
+
+async def saved_locales(conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int, str]:
+    """The language each of these users chose (users who chose none are left out)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = await conn.execute(select(users.c.id, users.c.locale).where(
+        users.c.id.in_(wanted), users.c.locale.in_(LOCALES)))
+    return {user_id: locale for user_id, locale in rows.all()}
 
 
 async def notify(conn: AsyncConnection, *, workspace_id: int, user_ids: Iterable[int],

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import PermissionDenied
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, list_records
 from loom.platform.records.search import searched_fields
 from loom.platform.security.actors import Actor

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, Problem
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 
 # "restore": a record back from the recycle bin, as it was (hooks decide what that means

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.expressions import Compiled, Env, RelatedQuery
 from loom.engines.expressions.sql import SqlBuilder
 from loom.metamodel.fields import FieldType
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import column_resolver, environment, related_source
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.security.actors import Actor
 
 

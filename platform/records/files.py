@@ -33,7 +33,7 @@ from loom.metamodel.errors import (
 )
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.file_kinds import ACCEPTED, ACCEPTED_IMAGES, sniff
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize

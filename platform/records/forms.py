@@ -15,8 +15,10 @@ from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.forms import FieldPlacement, FormSpec, SectionSpec, SubtablePlacement
 from loom.metamodel.i18n import localize, message
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.records import related  # noqa: F401  (registers the form messages)
+from loom.platform.records.change_request import read_changes
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.file_kinds import (
     ACCEPTED,
@@ -24,8 +26,6 @@ from loom.platform.records.file_kinds import (
     PICKER_FILES,
     PICKER_IMAGES,
 )
-from loom.platform.records.prepare import read_changes
-from loom.platform.records.reads import environment
 from loom.platform.records.subtable_rows import RowsGiven, check_rows, take_rows
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS, Access, authorize

@@ -16,6 +16,7 @@ request answers; many, as an operation the administrator follows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from loom.metamodel.errors import LoomError, describe_error
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.operations.progress import Progress, Step
 from loom.platform.security.actors import Actor
-from loom.platform.security.departures import deactivate_user, successor_id
+from loom.platform.security.departures import Reassigner, deactivate_user, successor_id
 from loom.platform.security.permissions import FULL_ACCESS
 from loom.platform.storage.chunks import ShortTransactions
 from loom.platform.storage.system_tables import apps
@@ -130,10 +131,12 @@ async def owned_records(conn: AsyncConnection, services: Services, actor: Actor,
 
 async def deactivate(conn: AsyncConnection, services: Services, actor: Actor, user_id: int,
                      now: datetime, reassign_to: str | None,
+                     reassigners: Mapping[str, Reassigner],
                      ) -> tuple[dict[str, Any], RecordHandover | None]:
     """Deactivate a departed user and hand their open tasks to ``reassign_to``, in the
     caller's transaction; the hand-over of their records to run once it committed."""
-    result = await deactivate_user(conn, actor, user_id, now, reassign_to=reassign_to)
+    result = await deactivate_user(conn, actor, user_id, now, reassign_to=reassign_to,
+                                   reassigners=reassigners)
     if not reassign_to:
         return {**result, "not_reassigned": []}, None
     successor = await successor_id(conn, actor, reassign_to, user_id)

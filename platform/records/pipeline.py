@@ -19,26 +19,26 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.forms.validation import missing_required
-from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
-from loom.platform.apps.runtime import AppRuntime
 from loom.platform.clock import Clock
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.store import enqueue_all
 from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit
-from loom.platform.records.checks import (
+from loom.platform.records.change_request import check_set_values, literal_defaults, read_changes
+from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
+from loom.platform.records.database_checks import (
     find_duplicates,
     group_label,
     resolve_references,
     unique_groups,
 )
-from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare, record_env
-from loom.platform.records.prepare import check_set_values, literal_defaults, read_changes
 from loom.platform.records.removal import (
     Removal,
     on_delete,

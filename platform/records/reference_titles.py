@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.fields import FieldType
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.titles import record_titles
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, users

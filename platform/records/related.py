@@ -23,8 +23,9 @@ from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.forms import MAX_RELATED_LIMIT, RelatedListSpec
 from loom.metamodel.i18n import localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import ListQuery, environment, get_record, list_records
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
+from loom.platform.records.reads import ListQuery, get_record, list_records
 from loom.platform.records.reference_titles import reference_titles
 from loom.platform.records.stage_view import record_stage_paths
 from loom.platform.rules.record_actions import action_states

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.key_references import KeyReference
 from loom.metamodel.errors import Conflict, NotFound, Problem
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize, require_reach
 

@@ -22,16 +22,16 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import BadValue, coerce
+from loom.engines.field_values.coercion import BadValue, coerce
 from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import Conflict, NotFound, Problem
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.audit import audit_row, field_changes, write_audit
-from loom.platform.records.checks import find_duplicates
+from loom.platform.records.change_request import field_problem
 from loom.platform.records.context import WriteBudget, WriteContext
-from loom.platform.records.prepare import field_problem
+from loom.platform.records.database_checks import find_duplicates
 from loom.platform.records.recycle_bin import oldest_kept
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS

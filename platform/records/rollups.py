@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from loom.metamodel.fields import FieldSpec, FieldType
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment, filter_clause
 from loom.platform.records.context import WriteContext
-from loom.platform.records.reads import environment, filter_clause
 from loom.platform.security.permissions import FULL_ACCESS
 
 AGGREGATES = {"sum": func.sum, "min": func.min, "max": func.max, "avg": func.avg}

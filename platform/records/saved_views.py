@@ -21,8 +21,8 @@ from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import ApiName
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import environment, filter_clause
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment, filter_clause
 from loom.platform.records.search import MAX_SEARCH
 from loom.platform.records.views import view_of
 from loom.platform.security.actors import Actor

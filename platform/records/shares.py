@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import NotFound, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.audit import SHARE_KEY, write_audit
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize, require_reach

@@ -18,7 +18,7 @@ from loom.engines.forms.stages import describe_duration
 from loom.engines.timing import Duration
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import LOCALES, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.stage_entries import due_entries, mark_reminded
 

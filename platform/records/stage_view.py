@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.field_values.coercion import to_json
 from loom.engines.forms.stages import StagePath, Unmet
-from loom.engines.forms.values import to_json
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.i18n import localize
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.evaluation import prepare
 from loom.platform.records.stage_entries import record_entries
 from loom.platform.security.actors import Actor

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import PermissionDenied
 from loom.metamodel.fields import SUBTABLE_ROWS_MAX
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import environment, visible
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
+from loom.platform.records.reads import visible
 from loom.platform.records.subtable_rows import subtables_of
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize

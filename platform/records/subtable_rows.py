@@ -32,15 +32,15 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loom.engines.field_values.coercion import is_record_id
 from loom.engines.forms.validation import missing_required
-from loom.engines.forms.values import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Conflict, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, SUBTABLE_ROWS_MAX, FieldSpec, FieldType
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.records.change_request import literal_defaults, read_changes
 from loom.platform.records.context import WriteContext
-from loom.platform.records.prepare import literal_defaults, read_changes
 from loom.platform.records.rollups import own_rollups
 from loom.platform.security.permissions import FULL_ACCESS, Access
 

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.metamodel.errors import BadRequest
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import get_record
 from loom.platform.records.timeline_entries import Entry, Source
 from loom.platform.records.timeline_sources import record_sources

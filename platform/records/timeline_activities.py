@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.engines.query.keyset import encode_cursor, parse_sort
 from loom.metamodel.errors import BadRequest
 from loom.metamodel.i18n import localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, list_records
 from loom.platform.records.timeline_entries import Entry, Rows
 from loom.platform.security.actors import Actor

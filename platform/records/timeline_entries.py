@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 
 # Among entries of one moment, what a person did happened before what it set off (newest
 # first, the effects are shown above their cause).

@@ -14,11 +14,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from loom.engines.forms.values import BadValue, coerce, is_record_id, to_json
+from loom.engines.field_values.coercion import BadValue, coerce, is_record_id, to_json
 from loom.metamodel.errors import BadRequest, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import list_text, localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.outbox.notifications import shown_texts
 from loom.platform.records.audit import SHARE_KEY
 from loom.platform.records.reference_titles import reference_titles

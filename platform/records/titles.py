@@ -11,8 +11,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import PermissionDenied
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.reads import environment
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 

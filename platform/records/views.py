@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.metamodel.views import MAX_PAGE_SIZE, ViewSpec
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, list_records
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize, trusted

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import Env
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.engines.rules.compiler import CompiledAction, CompiledRule, is_created_ref
 from loom.engines.timing import parse_duration
 from loom.metamodel.errors import NotFound, ValidationFailed
@@ -32,10 +32,10 @@ from loom.metamodel.rules import (
     UpdateRelated,
     Webhook,
 )
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment, filter_clause
 from loom.platform.outbox.notifications import notify
 from loom.platform.records.context import WriteBudget
-from loom.platform.records.reads import environment, filter_clause
 from loom.platform.rules.assignment import choose_assignee
 from loom.platform.rules.messages import fill_in
 from loom.platform.rules.recipients import Recipients

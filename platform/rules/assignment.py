@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from loom.metamodel.rules import Assign, Recipient
-from loom.platform.records.reads import environment, filter_clause
+from loom.platform.compiled.conditions import environment, filter_clause
 from loom.platform.storage.system_tables import assignment_pointers
 
 if TYPE_CHECKING:

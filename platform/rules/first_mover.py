@@ -21,12 +21,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import ExpressionError
-from loom.engines.forms.values import BadValue, coerce, to_json
+from loom.engines.field_values.coercion import BadValue, coerce, to_json
 from loom.metamodel.errors import Conflict, Problem
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.records.evaluation import prepare
-from loom.platform.records.reads import environment
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, within_reach
 from loom.platform.storage.system_tables import record_audit, rule_runs, users

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.engines.rules.templates import LinkedRecord, render, shown, template_names
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import LOCALES
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.columns import field_spec
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, users
+from loom.platform.transfer.columns import field_spec
 from loom.renderers.values import value_text
 
 LocalizedText = dict[str, str]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.i18n import LOCALES
 from loom.metamodel.rules import Candidates, Recipient
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import role_members, users
 

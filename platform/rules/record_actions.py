@@ -22,9 +22,9 @@ from loom.metamodel.errors import Conflict, LoomError, NotFound, Problem, Valida
 from loom.metamodel.fields import LocalizedText
 from loom.metamodel.i18n import localize, message, register_messages
 from loom.metamodel.rules import RecordAction
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.records.evaluation import prepare
-from loom.platform.records.reads import environment
 from loom.platform.rules.first_mover import lost_race
 from loom.platform.rules.hook import RuleExecutor
 from loom.platform.security.actors import Actor

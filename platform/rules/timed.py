@@ -45,9 +45,9 @@ from loom.engines.timing import last_tick
 from loom.metamodel.errors import LoomError
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import localize
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.records.evaluation import prepare
-from loom.platform.records.reads import column_resolver, environment, related_source
 from loom.platform.rules.moments import DateWindow, moment_slot, value_slot, value_slot_sql
 from loom.platform.rules.traces import write_trace
 from loom.platform.security.actors import Actor, system_actor

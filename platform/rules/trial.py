@@ -26,25 +26,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import ExpressionError, NotTranslatable
-from loom.engines.rules.checks import check_rules
 from loom.engines.rules.compiler import CompiledRule, compile_rule
+from loom.engines.rules.rule_checks import check_rules
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import LoomError, NotFound, Problem, ValidationFailed
 from loom.metamodel.fields import API_NAME_PATTERN
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.rules import RuleSpec
 from loom.metamodel.validation import format_path, schema_problems
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
+from loom.platform.records.change_request import check_set_values, read_changes
 from loom.platform.records.context import WriteBudget
 from loom.platform.records.evaluation import prepare
-from loom.platform.records.prepare import check_set_values, read_changes
-from loom.platform.records.reads import (
-    capped_count,
-    column_resolver,
-    environment,
-    get_record,
-    related_source,
-)
+from loom.platform.records.reads import capped_count, get_record
 from loom.platform.rules.actions import LOCAL_ACTIONS, Run
 from loom.platform.rules.hook import RuleExecutor
 from loom.platform.security.actors import Actor

@@ -1,10 +1,11 @@
 """Departed users: deactivated (they can no longer sign in, every token and reset link of
 theirs stops working at once), with their open work handed to a successor.
 
-What is handed over is a list of reassigners, each moving one kind of work and saying how
-much it moved: open tasks are here; the records they own in the apps are moved by
-``platform/records/handover.py`` through the write pipeline, once the deactivation has
-committed (in short transactions, or as an operation when they are many).
+What is handed over is a list of reassigners the caller passes in, each moving one kind of
+work and saying how much it moved: open tasks (``platform/inbox/reassign.py``); the records
+they own in the apps are moved by ``platform/records/handover.py`` through the write
+pipeline, once the deactivation has committed (in short transactions, or as an operation
+when they are many).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from loom.platform.security.resets import void_resets
 from loom.platform.security.tokens import revoke_user_tokens
 from loom.platform.security.users import get_user
 from loom.platform.storage.system_tables import users
-from loom.platform.tasks.reassign import reassign_open_tasks
 
 register_messages({
     "deactivate_self": {"en": "You cannot deactivate yourself; ask another administrator",
@@ -38,15 +38,6 @@ register_messages({
 
 # (conn, acting admin, departing user id, successor id, now) -> how many items moved
 Reassigner = Callable[[AsyncConnection, Actor, int, int, datetime], Awaitable[int]]
-
-
-async def reassign_tasks(conn: AsyncConnection, actor: Actor, from_user: int, to_user: int,
-                         now: datetime) -> int:
-    return await reassign_open_tasks(conn, actor.workspace_id, from_user, to_user, now,
-                                     actor_id=actor.user_id)
-
-
-REASSIGNERS: Mapping[str, Reassigner] = {"tasks": reassign_tasks}
 
 
 async def successor_id(conn: AsyncConnection, actor: Actor, email: str,
@@ -67,7 +58,7 @@ async def successor_id(conn: AsyncConnection, actor: Actor, email: str,
 
 async def deactivate_user(conn: AsyncConnection, actor: Actor, user_id: int, now: datetime,
                           *, reassign_to: str | None = None,
-                          reassigners: Mapping[str, Reassigner] = REASSIGNERS,
+                          reassigners: Mapping[str, Reassigner],
                           ) -> dict[str, Any]:
     """Deactivate a user of the actor's workspace, revoke their tokens and reset links, and
     hand their open work to ``reassign_to``. Returns the user and what was handed over."""

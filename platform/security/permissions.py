@@ -23,11 +23,12 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.expressions import NotTranslatable, Scope, compile_condition
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.metamodel.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.roles import EntityPermissions, reaches, scope_items
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import column_resolver, environment, related_source
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import departments, record_shares, role_members, users
 
@@ -64,8 +65,6 @@ class RowScope:
     shared: Literal["read", "write"]
 
     def where(self, runtime: AppRuntime, env: Any, dialect: str) -> ColumnElement[bool]:
-        from loom.platform.records.reads import column_resolver, related_source
-
         table = runtime.tables[self.entity]
         terms: list[ColumnElement[bool]] = []
         if self.owners and self.owner_field in table.c:
@@ -294,8 +293,6 @@ async def require_reach(conn: AsyncConnection, runtime: AppRuntime, actor: Actor
                         now: datetime) -> None:
     """Refuse a change of a record outside the actor's reach: 403 when they may at least
     see it, 404 when they may not even know it exists."""
-    from loom.platform.records.reads import environment
-
     env = environment(runtime, actor, now)
     if await within_reach(conn, runtime, access, entity, record_id, env):
         return

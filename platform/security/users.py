@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,16 +165,6 @@ async def list_users(conn: AsyncConnection, workspace_id: int) -> list[dict[str,
     rows = (await conn.execute(select(users).where(users.c.workspace_id == workspace_id)
                                .order_by(users.c.id))).mappings().all()
     return [await describe_user(conn, row) for row in rows]
-
-
-async def saved_locales(conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int, str]:
-    """The language each of these users chose (users who chose none are left out)."""
-    wanted = sorted(set(user_ids))
-    if not wanted:
-        return {}
-    rows = await conn.execute(select(users.c.id, users.c.locale).where(
-        users.c.id.in_(wanted), users.c.locale.in_(LOCALES)))
-    return {user_id: locale for user_id, locale in rows.all()}
 
 
 def actor_from_row(row: Any, source: str = "api") -> Actor:

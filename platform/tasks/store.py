@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound
 from loom.metamodel.i18n import message, register_messages, render_text, stored_text
-from loom.platform.security.users import saved_locales
+from loom.platform.outbox.notifications import saved_locales
 from loom.platform.storage.leases import lease_due
 from loom.platform.storage.system_tables import tasks, timers
 

@@ -8,7 +8,7 @@ import ast
 import json
 from pathlib import Path
 
-from loom.engines.checks import check_app
+from loom.engines.metadata_checks import check_app
 from loom.metamodel.validation import parse_document, schema_problems
 from loom.platform.apps.templates import load_template
 

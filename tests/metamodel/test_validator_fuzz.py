@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from loom.engines.checks import check_app, check_metadata
+from loom.engines.metadata_checks import check_app, check_metadata
 from loom.metamodel.app import ITEM_SECTIONS, AppDocument
 from loom.metamodel.errors import MetadataInvalid, Problem
 from loom.metamodel.fields import FieldType

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from loom.engines.checks import check_app
+from loom.engines.metadata_checks import check_app
 from loom.metamodel.errors import MetadataInvalid
 from loom.metamodel.validation import parse_document
 from loom.platform.apps.templates import load_template

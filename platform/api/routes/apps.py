@@ -70,8 +70,8 @@ async def create_app(request: Request, body: AppIn) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         if body.template:
-            result = await clone_template(svc, conn, actor, body.slug, body.template,
-                                          label=body.label)
+            result = await clone_template(svc.apps, svc.pipeline, conn, actor, body.slug,
+                                          body.template, label=body.label)
             if body.demo_data:  # checked with the clone: a bad recipe leaves no app
                 demo = await prepare_demo(svc, conn, actor, body.slug, seed=body.demo_seed,
                                           size=body.demo_size, as_of=aware(body.demo_as_of))

@@ -27,14 +27,14 @@ from loom.platform.api.routes.operations import ACCEPTED, accepted, launch, queu
 from loom.platform.api.routes.records import parse_filter
 from loom.platform.api.uploads import Upload, received_sheet
 from loom.platform.operations import Progress, Step
-from loom.platform.records.exports import ExportOptions, RecordExport, prepare_export
-from loom.platform.records.import_plan import ImportOptions
-from loom.platform.records.imports import ImportRefused, RecordImport
-from loom.platform.records.sheets import Sheet
 from loom.platform.records.views import view_filter
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import authorize
 from loom.platform.services import Services
+from loom.platform.transfer.exports import ExportOptions, RecordExport, prepare_export
+from loom.platform.transfer.import_plan import ImportOptions
+from loom.platform.transfer.imports import ImportRefused, RecordImport
+from loom.platform.transfer.sheets import Sheet
 from loom.renderers.openapi import SHEET_BODY_NOTE
 from loom.renderers.spreadsheets import CSV_TYPE, XLSX_TYPE, CsvWriter, XlsxWriter
 

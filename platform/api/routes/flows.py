@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from loom.engines.forms.values import MAX_ID
+from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import localize, message
 from loom.platform.api.context import command, services
@@ -16,11 +16,11 @@ from loom.platform.api.guards import RowId, StoredText
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.apps.service import require_admin
+from loom.platform.compiled.conditions import environment
 from loom.platform.flows import store
 from loom.platform.flows.instance import Instance
 from loom.platform.flows.migration import migrate
 from loom.platform.outbox.notifications import shown_texts
-from loom.platform.records.reads import environment
 from loom.platform.security.permissions import authorize, require_reach, within_reach
 from loom.platform.storage.system_tables import tasks, users
 

@@ -17,7 +17,7 @@ from loom.platform.api.guards import StoredText
 from loom.platform.api.openapi_schemas import schema_ref
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.apps import history, overlays
+from loom.platform.apps import history, template_upgrades
 from loom.platform.apps.audit import audit_entries
 from loom.platform.apps.folder import read_zip, write_zip
 from loom.platform.apps.service import PatchKind
@@ -288,8 +288,8 @@ async def import_archive(request: Request, app: str,
             responses=refusals(404))
 async def overlay(request: Request, app: str) -> Any:
     async with command(request, write=False) as (conn, actor):
-        return LoomJSONResponse(await overlays.overlay(services(request).apps, conn, actor,
-                                                       app, request_locale(request)))
+        return LoomJSONResponse(await template_upgrades.overlay(
+            services(request).apps, conn, actor, app, request_locale(request)))
 
 
 @router.post("/api/apps/{app}/metadata/upgrade",
@@ -299,7 +299,7 @@ async def overlay(request: Request, app: str) -> Any:
 async def upgrade(request: Request, app: str, body: UpgradeIn | None = None) -> Any:
     body = body or UpgradeIn()
     async with command(request, write=True) as (conn, actor):
-        return LoomJSONResponse(await overlays.upgrade(
+        return LoomJSONResponse(await template_upgrades.upgrade(
             services(request).apps, conn, actor, app, resolutions=body.resolutions,
             dry_run=body.dry_run, locale=request_locale(request)))
 

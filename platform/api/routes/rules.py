@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic import ValidationError as PydanticError
 
-from loom.engines.forms.values import MAX_ID
+from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import format_path, parse_document

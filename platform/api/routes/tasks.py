@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticError
 
-from loom.engines.forms.values import MAX_ID
+from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.errors import Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
 from loom.metamodel.validation import format_path
@@ -17,8 +17,8 @@ from loom.platform.api.context import command, etag, if_match, json_body, servic
 from loom.platform.api.guards import RowId, StoredText
 from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
-from loom.platform.tasks.actions import TaskCommand, act_on_task, visible_tasks
-from loom.platform.tasks.view import task_view
+from loom.platform.inbox.actions import TaskCommand, act_on_task, visible_tasks
+from loom.platform.inbox.view import task_view
 
 router = APIRouter(tags=["tasks"])
 

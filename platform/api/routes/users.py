@@ -14,6 +14,7 @@ from loom.platform.api.guards import RowId
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.api.routes.operations import ACCEPTED, launch, queue
 from loom.platform.apps.service import require_admin
+from loom.platform.inbox.reassign import REASSIGNERS
 from loom.platform.operations import Progress
 from loom.platform.records.handover import INLINE_RECORDS, deactivate, handed_over
 from loom.platform.security.user_edits import update_user
@@ -100,7 +101,7 @@ async def post_deactivate(request: Request, user_id: RowId,
     async with command(request, write=True) as (conn, actor):
         require_admin(actor)
         result, handover = await deactivate(conn, svc, actor, user_id, svc.clock.now(),
-                                            body.reassign_to if body else None)
+                                            body.reassign_to if body else None, REASSIGNERS)
         if handover is not None and handover.count > INLINE_RECORDS:
             operation_id = await queue(request, conn, actor, HANDOVER_KIND, app_id=None,
                                        params={"user": user_id, "to": result["reassigned_to"],

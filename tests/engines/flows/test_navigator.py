@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from loom.engines.expressions import Env
-from loom.engines.flows.checks import check_flows
+from loom.engines.flows.flow_checks import check_flows
 from loom.engines.flows.navigator import CompiledFlow, FlowStuck, JoinState, Navigator
 from loom.metamodel.app import AppDocument
 

@@ -28,7 +28,7 @@ async def _two_workspaces(services: Services) -> None:
         other = await ensure_workspace(conn, "other", services.clock, "Other Co")
         for workspace, name in ((default, "默认公司客户"), (other, "别家公司客户")):
             actor = system_actor(workspace, "cli")
-            await clone_template(services, conn, actor, "crm", "crm")
+            await clone_template(services.apps, services.pipeline, conn, actor, "crm", "crm")
             runtime = await services.apps.runtime(conn, actor, "crm")
             await services.pipeline.create_many(conn, runtime, actor.via("import"),
                                                 "customer", [{"name": name}])

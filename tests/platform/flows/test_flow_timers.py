@@ -165,7 +165,7 @@ async def test_a_failing_action_is_retried_then_an_incident(services: Services) 
     {"type": "wait", "duration": "P1D", "timeout": "P2D"},
 ])
 def test_waits_are_checked_at_publish(bad: dict[str, Any]) -> None:
-    from loom.engines.flows.checks import check_flows
+    from loom.engines.flows.flow_checks import check_flows
     from loom.metamodel.app import AppDocument
 
     doc = AppDocument.model_validate(flow({"w": bad, "done": END},

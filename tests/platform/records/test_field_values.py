@@ -1,4 +1,4 @@
-"""Coercion of every field type (engines/forms/values.py): what a person, a client or a CSV
+"""Coercion of every field type (engines/field_values/coercion.py): what a person, a client or a CSV
 cell may send, the typed value it becomes, and the message key of what is refused."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from loom.engines.forms.values import (
+from loom.engines.field_values.coercion import (
     MAX_ID,
     BadValue,
     coerce,

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import is_record_id
+from loom.engines.field_values.coercion import is_record_id
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import LOCALES, localize, message
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.storage.system_tables import departments, users
 
 # (position in the batch, record values) — the values are changed in place when a

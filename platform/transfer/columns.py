@@ -21,8 +21,8 @@ from typing import Any
 from loom.metamodel.entity import SYSTEM_FIELD_LABELS, SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.fields import REFERENCE_TYPES, TEXT_TYPES, FieldSpec, FieldType
 from loom.metamodel.i18n import LOCALES, localize
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.sheets import PercentCell
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.transfer.sheets import PercentCell
 
 SEPARATOR = "."
 LIST_SEPARATOR = "; "

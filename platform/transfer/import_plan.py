@@ -11,9 +11,9 @@ from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.fields import REFERENCE_TYPES, FieldType
 from loom.metamodel.i18n import did_you_mean, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.columns import Column, match_header
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.permissions import Access
+from loom.platform.transfer.columns import Column, match_header
 
 Mode = Literal["create", "upsert"]
 KEY_TYPES_REFUSED = REFERENCE_TYPES | {FieldType.MULTISELECT, FieldType.BOOLEAN}

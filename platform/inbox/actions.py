@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from loom.metamodel.i18n import message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.flows.commands import APPROVAL_ACTIONS
 from loom.platform.flows.commands import TASK_ACTIONS as FLOW_TASK_ACTIONS
 from loom.platform.flows.instance import Instance

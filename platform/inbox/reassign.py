@@ -4,13 +4,22 @@ queued in running flows. Flow tasks get a history entry, as a transfer (转交) 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.platform.flows import store as flow_store
+from loom.platform.security.actors import Actor
+from loom.platform.security.departures import Reassigner
 from loom.platform.storage.system_tables import flow_activations, flow_instances, tasks
+
+
+async def reassign_tasks(conn: AsyncConnection, actor: Actor, from_user: int, to_user: int,
+                         now: datetime) -> int:
+    return await reassign_open_tasks(conn, actor.workspace_id, from_user, to_user, now,
+                                     actor_id=actor.user_id)
 
 
 async def reassign_open_tasks(conn: AsyncConnection, workspace_id: int, from_user: int,
@@ -75,3 +84,7 @@ async def _replace_in_queues(conn: AsyncConnection, workspace_id: int, from_user
         if from_user in queue:  # still, now that it is locked
             state["queue"] = [to_user if user == from_user else user for user in queue]
             await flow_store.save_activation_state(conn, dict(row), state)
+
+
+# what a departure hands over besides the records (platform/records/handover.py)
+REASSIGNERS: Mapping[str, Reassigner] = {"tasks": reassign_tasks}

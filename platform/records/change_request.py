@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
-from loom.engines.forms.values import BadValue, coerce
+from loom.engines.field_values.coercion import BadValue, coerce
 from loom.metamodel.entity import SYSTEM_FIELDS, EntitySpec
 from loom.metamodel.errors import BadRequest, Problem
 from loom.metamodel.fields import FieldType

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from loom.engines.expressions import Scope
-from loom.engines.rules.checks import MetadataChecker
+from loom.engines.rules.rule_checks import MetadataChecker
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import Problem
 from loom.metamodel.fields import FieldType

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from loom.engines.forms.written import ascii_text, read_date, read_datetime, read_number
+from loom.engines.field_values.written import ascii_text, read_date, read_datetime, read_number
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import register_messages
 

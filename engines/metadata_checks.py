@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from loom.engines.flows.checks import check_flows
+from loom.engines.flows.flow_checks import check_flows
 from loom.engines.forms import computed
 from loom.engines.forms.form_checks import check_forms
 from loom.engines.forms.stage_checks import check_stage_paths
 from loom.engines.query.dashboard_checks import check_dashboards
 from loom.engines.query.view_checks import check_views
 from loom.engines.roles import check_roles
-from loom.engines.rules.checks import check_rules
+from loom.engines.rules.rule_checks import check_rules
 from loom.metamodel.app import AppDocument
 from loom.metamodel.errors import MetadataInvalid, Problem
 from loom.metamodel.i18n import message

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import to_json
+from loom.engines.field_values.coercion import to_json
 from loom.metamodel.errors import NotFound, PermissionDenied
 from loom.metamodel.i18n import message
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.inbox.actions import RuntimeAt, task_json
 from loom.platform.security.actors import Actor
 from loom.platform.storage.system_tables import flow_activations, flow_instances
-from loom.platform.tasks.actions import RuntimeAt, task_json
 from loom.platform.tasks.store import get_task
 
 

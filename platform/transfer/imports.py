@@ -27,20 +27,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.engines.forms.values import BadValue, coerce, is_record_id
+from loom.engines.field_values.coercion import BadValue, coerce, is_record_id
 from loom.metamodel.errors import LoomError, PermissionDenied, Problem
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.metamodel.i18n import DEFAULT_LOCALE, Message, localize, message, register_messages
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
 from loom.platform.operations.progress import Progress
-from loom.platform.records.columns import BLANK, RECORD_ID, read_cell
-from loom.platform.records.import_plan import ImportOptions, ImportPlan, plan_import
-from loom.platform.records.prepare import field_problem
-from loom.platform.records.reads import environment
-from loom.platform.records.sheets import Sheet, SheetRow
+from loom.platform.records.change_request import field_problem
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
 from loom.platform.storage.chunks import ShortTransactions
+from loom.platform.transfer.columns import BLANK, RECORD_ID, read_cell
+from loom.platform.transfer.import_plan import ImportOptions, ImportPlan, plan_import
+from loom.platform.transfer.sheets import Sheet, SheetRow
 
 if TYPE_CHECKING:
     from loom.platform.services import Services

@@ -23,8 +23,14 @@ from loom.metamodel.entity import SYSTEM_FIELDS
 from loom.metamodel.errors import BadRequest, PermissionDenied
 from loom.metamodel.fields import FieldType
 from loom.metamodel.i18n import message
-from loom.platform.apps.runtime import AppRuntime
-from loom.platform.records.columns import (
+from loom.platform.compiled.app import AppRuntime
+from loom.platform.compiled.conditions import environment
+from loom.platform.records.reads import ListQuery, list_records, visible
+from loom.platform.security.actors import Actor
+from loom.platform.security.permissions import Access, authorize
+from loom.platform.storage.database import Database
+from loom.platform.storage.system_tables import departments, users
+from loom.platform.transfer.columns import (
     CellStyle,
     Column,
     display,
@@ -32,11 +38,6 @@ from loom.platform.records.columns import (
     header,
     naming_field,
 )
-from loom.platform.records.reads import ListQuery, environment, list_records, visible
-from loom.platform.security.actors import Actor
-from loom.platform.security.permissions import Access, authorize
-from loom.platform.storage.database import Database
-from loom.platform.storage.system_tables import departments, users
 
 PAGE_SIZE = 500
 # after the entity's fields, in this order; ``version`` only when asked for

@@ -1,0 +1,1 @@
+"""Import and export: spreadsheets in through the write pipeline, lists out as files."""
