@@ -23,7 +23,7 @@ completed tasks of the BPMN nodes are counted and must equal the graph's count.
 
 * Loom: each command is one ``services.database.write()`` transaction running what the
   API's route runs — the app's runtime, then ``services.flows.start``; or the app entered
-  as the assignee and ``tasks.actions.act_on_task(…, "approve")`` (the task's instance
+  as the assignee and ``inbox.actions.act_on_task(…, "approve")`` (the task's instance
   locked, then ``services.flows.act``). Each assignee acts as themselves; finding their
   open task (the inbox) is a read outside the timing. The SQL statements of each command
   are counted (a ``before_cursor_execute`` listener) and reported per command.
@@ -75,6 +75,7 @@ from sqlalchemy import (
 )
 
 from bench.scratch import ADMIN, scratch_services
+from loom.platform.inbox.actions import TaskCommand, act_on_task
 from loom.platform.security.actors import Actor
 from loom.platform.security.users import NewUser, actor_from_row, create_user
 from loom.platform.services import Services
@@ -86,7 +87,6 @@ from loom.platform.storage.system_tables import (
     tasks,
     users,
 )
-from loom.platform.tasks.actions import TaskCommand, act_on_task
 
 INSTANCES = int(os.environ.get("LOOM_BENCH_FLOW_INSTANCES", "200"))
 ROUNDS = int(os.environ.get("LOOM_BENCH_FLOW_ROUNDS", "3"))
