@@ -92,7 +92,7 @@ async def prepare(services: Any) -> tuple[Any, Any]:
             "title": lambda n: literal("交易 ").concat(padded(n, 7)),
             # a fiftieth blank; many ties otherwise (the id breaks them)
             "amount": lambda n: case(((n // 20) % 50 == 0, null()),
-                                     else_=((n * 7919) % 100003) * 10),
+                                     else_=((n % 100003) * 7919 % 100003) * 10),
             "stage": lambda n: _choice(n, STAGES),
             "region": lambda n: _choice(n // 5, REGIONS),
             "closed_on": lambda n: literal(date(2026, 1, 1), Date()),

@@ -57,7 +57,7 @@ DOC: dict[str, Any] = {
 # The kinds of field added, each once a round: (label, field spec).
 KINDS: list[tuple[str, dict[str, Any]]] = [
     ("text", {"type": "text"}),
-    ("number with a default", {"type": "number", "default": 3}),
+    ("integer with a default", {"type": "integer", "default": 3}),
     ("select", {"type": "select", "options": [{"value": "a"}, {"value": "b"}]}),
 ]
 

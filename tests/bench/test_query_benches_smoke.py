@@ -48,5 +48,5 @@ def test_the_lists_benchmark_compares_the_same_pages(kind: str) -> None:
 def test_the_schema_benchmark_adds_fields_without_rewriting(kind: str) -> None:
     out = bench("schema", kind, LOOM_BENCH_SCHEMA_ROWS="5000", LOOM_BENCH_SCHEMA_SHORT="500",
                 LOOM_BENCH_SCHEMA_ROUNDS="1")
-    assert len(re.findall(r"^  (text|number with a default|select) +[\d.]+ ms", out,
+    assert len(re.findall(r"^  (text|integer with a default|select) +[\d.]+ ms", out,
                           re.M)) == 3, out
