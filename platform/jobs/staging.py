@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
@@ -64,9 +65,9 @@ class Staging:
         self.analyzed = False
         table = self.entity_table
         self.table = Table(
-            # no primary key: nothing looks a staged row up by id (the entity's key serves
-            # every join), and keeping an index while staging every record costs more
-            # than the staging itself
+            # no primary key: on PostgreSQL nothing looks a staged row up by id (hash
+            # joins), and keeping an index while staging every record cost more than the
+            # staging itself; SQLite gets its index once the scores are in (``fill``)
             STAGE, MetaData(), Column("id", ID, nullable=False),
             *(Column(f"new_{role}", kind) for role, kind in self.roles.items()),
             *(Column(f"old_{name}", table.c[name].type) for name in self.writes),
@@ -88,8 +89,7 @@ class Staging:
     async def fill(self, conn: AsyncConnection, computed: Select[Any]) -> None:
         """Stage ``computed`` (``id`` and one column per role, for the records that get
         values) with the current values of the written fields, and the records left out
-        that hold values, to clear them — in one pass over the entity (an outer join).
-        Unchanged records without values are not staged."""
+        that hold values, to clear them. Unchanged records without values are not staged."""
         await conn.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
         await conn.run_sync(self.table.create)
         current, stage = self.entity_table, self.table
@@ -99,12 +99,25 @@ class Staging:
         holding = or_(*(current.c[name].is_not(None) for name in self.writes))
         columns = ["id", *(f"new_{role}" for role in self.roles),
                    *(f"old_{name}" for name in self.writes), "changed", "watched"]
+        staged = select(current.c.id, *(values.c[role] for role in self.roles),
+                        *(current.c[name] for name in self.writes), changed, false())
+        if conn.dialect.name == "postgresql":
+            # one pass over the entity: the scores outer-joined (hash joins), the records
+            # left out come with them
+            await conn.execute(insert(stage).from_select(columns, staged.select_from(
+                current.outerjoin(values, values.c.id == current.c.id))
+                .where(or_(values.c.id.is_not(None), holding))))
+            return
+        # SQLite joins by nested loops: the scores drive, each finding its record by key;
+        # then the records left out, each finding its staged row by the stage's index
+        await conn.execute(insert(stage).from_select(columns, staged.select_from(
+            values.join(current, current.c.id == values.c.id))))
+        await conn.execute(text(f"CREATE UNIQUE INDEX {STAGE}_id ON {STAGE} (id)"))
+        left_out = ~select(stage.c.id).where(stage.c.id == current.c.id).exists()
         await conn.execute(insert(stage).from_select(columns, select(
-            current.c.id, *(values.c[role] for role in self.roles),
-            *(current.c[name] for name in self.writes), changed, false())
-            .select_from(current.outerjoin(values, values.c.id == current.c.id))
-            .where(or_(values.c.id.is_not(None), holding))))
-        self.analyzed = False
+            current.c.id, *(null() for _ in self.roles),
+            *(current.c[name] for name in self.writes), true(), false())
+            .where(holding, left_out)))
 
     async def _analyze(self, conn: AsyncConnection) -> None:
         """Statistics for the statements that join the stage to the entity (a temporary
