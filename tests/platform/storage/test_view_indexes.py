@@ -58,3 +58,14 @@ async def test_publishing_a_view_creates_its_index_once(shop) -> None:
     assert again.status_code == 200, again.text
     assert not [c for c in again.json()["changes"] if "index" in c], again.json()["changes"]
     assert [n for n in await shop.indexes("order") if n.startswith("ixv_")] == name
+
+
+async def test_removing_the_view_drops_its_index(shop) -> None:
+    doc = shop.edited()
+    doc["views"] = {"big_orders": ORDERS}
+    assert (await shop.publish(doc)).status_code == 200
+    del doc["views"]["big_orders"]
+    removed = await shop.publish(doc)
+    assert removed.status_code == 200, removed.text
+    assert any(c.startswith("drop index ixv_") for c in removed.json()["changes"])
+    assert not [n for n in await shop.indexes("order") if n.startswith("ixv_")]
