@@ -6,7 +6,11 @@ Measured, each as a ratio to the baseline:
 1. the first run (every customer with orders gets its scores: one UPDATE and one audit
    INSERT over all of them),
 2. the same date again (everything computed and compared, nothing changes),
-3. the next day (recency moves for everyone: all written again).
+3. the next day (recency moves for everyone: all written again);
+
+and before each, the same scores computed in pandas from the same tables, the read of the
+orders included (``bench/rfm_pandas.py``). After each run every customer's written values
+must equal pandas' (checked: the benchmark fails otherwise).
 
 The data is generated in SQL (``generate_series`` on PostgreSQL, a recursive CTE on
 SQLite), deterministically: a tenth of the customers have no orders, dates spread over two
@@ -30,7 +34,8 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from bench.scratch import ADMIN, scratch_services, timed
+from bench.rfm_pandas import differences, pandas_rfm, written_scores
+from bench.scratch import ADMIN, analyze, scratch_services, timed
 from loom.platform.jobs.runner import JobRunner
 from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
@@ -101,15 +106,7 @@ async def generate(services: Services, customers: str, orders: str) -> None:
             f"amount) SELECT 1, {stamp}, {stamp}, 1 + ((g * 2654435761) % {buyers}), {day}, "
             f"1 + ((g * 37) % 49900) / 100.0 "
             f"FROM {_numbers(CUSTOMERS * ORDERS_PER_CUSTOMER, postgres)}"))
-    # statistics, and (PostgreSQL) the visibility map and hint bits set now, so neither the
-    # baseline nor the job pays for the first read after the bulk load
-    if postgres:
-        async with services.database.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("VACUUM ANALYZE"))
-    else:
-        async with services.database.write() as conn:
-            await conn.execute(text("ANALYZE"))
+    await analyze(services)  # neither the baseline nor the job pays for the first read
 
 
 async def run() -> None:
@@ -141,15 +138,31 @@ async def run() -> None:
         print(f"  baseline: GROUP BY over the orders ({groups:,} groups) {base:8.2f} s",
               flush=True)
         runner = JobRunner(services)
+        tiers = DOC["jobs"]["rfm"]["tiers"]["names"]
+        await pandas_rfm(services, name(order), AS_OF, tiers)  # warm, as the baseline
+        figures = {"baseline": base}
         for label, as_of in (("first run (all written)", AS_OF),
                              ("same date (nothing changes)", AS_OF),
                              ("next day (all written)", AS_OF + timedelta(days=1))):
+            spent, frame = await timed(lambda as_of=as_of: pandas_rfm(
+                services, name(order), as_of, tiers))
+            print(f"  pandas, read and scored as of {as_of} {spent:8.2f} s  = "
+                  f"{spent / base:5.1f}× baseline", flush=True)
+            figures.setdefault("pandas", []).append(spent)
             spent, result = await timed(lambda as_of=as_of: runner.run(runtime, "rfm",
                                                                        as_of=as_of))
             counts = result["counts"]
+            figures.setdefault("job", []).append(spent)
             print(f"  {label:<30} {spent:8.2f} s  = {spent / base:5.1f}× baseline  "
                   f"(changed {counts['changed']:,}, set-based {counts['set_based']:,})",
                   flush=True)
+            wrong = differences(frame, await written_scores(services, name(customer)))
+            if wrong:
+                raise SystemExit(f"the job and pandas differ on {wrong:,} customers")
+        print(f"  the job's scores equal pandas' for every customer, each run; "
+              f"same date ÷ pandas: {figures['job'][1] / figures['pandas'][1]:.2f}×, "
+              f"first run ÷ pandas: {figures['job'][0] / figures['pandas'][0]:.2f}×",
+              flush=True)
 
 
 def main() -> None:

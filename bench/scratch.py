@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from loom.platform.bootstrap import bootstrap
@@ -68,3 +69,15 @@ async def timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = await work()
     return time.perf_counter() - started, result
+
+
+async def analyze(services: Services) -> None:
+    """Statistics for the planner (and on PostgreSQL the visibility map and hint bits) set
+    after a bulk load, so no measurement pays for the first read of the new rows."""
+    if services.database.is_postgres:
+        async with services.database.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
+    else:
+        async with services.database.write() as conn:
+            await conn.execute(text("ANALYZE"))

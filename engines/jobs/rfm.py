@@ -88,14 +88,20 @@ class RfmQuery:
         spec = self.job.events
         table = self.events
         amount = table.c[spec.amount]
-        minor = cast(func.round(amount * (10 ** self.amount_scale)), BigInteger)
+        if self.dialect == "postgresql":
+            # numeric(p, s) sums exactly: scale the total once, not every event
+            minor_total = cast(func.round(func.coalesce(func.sum(amount), 0)
+                                          * (10 ** self.amount_scale)), BigInteger)
+        else:  # SQLite may sum in floating point: whole cents per event, then the sum
+            minor_total = func.coalesce(func.sum(
+                cast(func.round(amount * (10 ** self.amount_scale)), BigInteger)), 0)
         last = func.max(table.c[spec.date])
         return (select(table.c[spec.link].label("subject_id"),
                        last.label("last_event"),
                        func.count().label("frequency"),
                        func.round(func.coalesce(func.sum(amount), 0), self.monetary_scale)
                        .label("monetary"),
-                       func.coalesce(func.sum(minor), 0).label("monetary_minor"),
+                       minor_total.label("monetary_minor"),
                        days_between(self.as_of, last, self.dialect).label("recency_days"))
                 .where(*self._events_in_window())
                 .group_by(table.c[spec.link])

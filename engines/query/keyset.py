@@ -65,11 +65,18 @@ def parse_sort(text: str | None, spec: EntitySpec) -> list[SortKey]:
     return keys
 
 
+def _nullable(column: ColumnElement[Any]) -> bool:
+    return getattr(column, "nullable", True) is not False
+
+
 def order_by(columns: Any, keys: list[SortKey]) -> list[Any]:
     clauses = []
     for key in keys:
         column = columns[key.field]
-        clauses.append((column.desc() if key.descending else column.asc()).nulls_last())
+        clause = column.desc() if key.descending else column.asc()
+        # NULLS LAST only where there can be blanks: on a NOT NULL column (id) it would
+        # only keep SQLite from reading an index in order
+        clauses.append(clause.nulls_last() if _nullable(column) else clause)
     return clauses
 
 
@@ -79,7 +86,7 @@ def _after(column: ColumnElement[Any], value: Any, descending: bool) -> ColumnEl
     # bound as a value of the column's type: SQLAlchemy refuses `column > True` itself
     bound = literal(value, column.type)
     beyond = column < bound if descending else column > bound
-    return or_(beyond, column.is_(None))
+    return or_(beyond, column.is_(None)) if _nullable(column) else beyond
 
 
 def _same(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
@@ -94,6 +101,28 @@ def after_cursor(columns: Any, keys: list[SortKey], values: list[Any]) -> Column
         branches.append(and_(*equal_prefix,
                              _after(columns[key.field], values[position], key.descending)))
     return or_(*branches)
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """The rows after a cursor as an index can find them: ``ranged`` — bounded on the
+    first sort key (``amount <= :v AND (…)``: an index range starting at the cursor, not a
+    scan filtering out every row before it) — and then, when the first key may be blank
+    and the cursor's is not, ``blanks``: the rows whose first key is blank, which sort
+    after all of them (read only once ``ranged`` runs out)."""
+
+    ranged: ColumnElement[bool]
+    blanks: ColumnElement[bool] | None
+
+
+def continuation(columns: Any, keys: list[SortKey], values: list[Any]) -> Continuation:
+    first, value = columns[keys[0].field], values[0]
+    after = after_cursor(columns, keys, values)
+    if value is None:  # within the blanks already: `first IS NULL AND …` is a range
+        return Continuation(after, None)
+    bound = literal(value, first.type)
+    ranged = and_(first <= bound if keys[0].descending else first >= bound, after)
+    return Continuation(ranged, first.is_(None) if _nullable(first) else None)
 
 
 def _signature(keys: list[SortKey]) -> str:

@@ -61,9 +61,14 @@ class Staging:
     roles: dict[str, TypeEngine[Any]]
 
     def __post_init__(self) -> None:
+        self.counted: dict[str, int] = {}  # what ``counts`` found, once it has run
+        self.analyzed = False
         table = self.entity_table
         self.table = Table(
-            STAGE, MetaData(), Column("id", ID, primary_key=True),
+            # no primary key: on PostgreSQL nothing looks a staged row up by id (hash
+            # joins), and keeping an index while staging every record cost more than the
+            # staging itself; SQLite gets its index once the scores are in (``fill``)
+            STAGE, MetaData(), Column("id", ID, nullable=False),
             *(Column(f"new_{role}", kind) for role, kind in self.roles.items()),
             *(Column(f"old_{name}", table.c[name].type) for name in self.writes),
             Column("changed", Boolean, nullable=False),
@@ -83,7 +88,7 @@ class Staging:
 
     async def fill(self, conn: AsyncConnection, computed: Select[Any]) -> None:
         """Stage ``computed`` (``id`` and one column per role, for the records that get
-        values) with the current values of the written fields; then the records left out
+        values) with the current values of the written fields, and the records left out
         that hold values, to clear them. Unchanged records without values are not staged."""
         await conn.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
         await conn.run_sync(self.table.create)
@@ -91,20 +96,35 @@ class Staging:
         values = computed.subquery("computed")
         changed = or_(*(current.c[name].is_distinct_from(values.c[role])
                         for name, role in self.writes.items()))
+        holding = or_(*(current.c[name].is_not(None) for name in self.writes))
         columns = ["id", *(f"new_{role}" for role in self.roles),
                    *(f"old_{name}" for name in self.writes), "changed", "watched"]
-        await conn.execute(insert(stage).from_select(columns, select(
-            values.c.id, *(values.c[role] for role in self.roles),
-            *(current.c[name] for name in self.writes), changed, false())
-            .select_from(values.join(current, current.c.id == values.c.id))))
-        holding = or_(*(current.c[name].is_not(None) for name in self.writes))
+        staged = select(current.c.id, *(values.c[role] for role in self.roles),
+                        *(current.c[name] for name in self.writes), changed, false())
+        if conn.dialect.name == "postgresql":
+            # one pass over the entity: the scores outer-joined (hash joins), the records
+            # left out come with them
+            await conn.execute(insert(stage).from_select(columns, staged.select_from(
+                current.outerjoin(values, values.c.id == current.c.id))
+                .where(or_(values.c.id.is_not(None), holding))))
+            return
+        # SQLite joins by nested loops: the scores drive, each finding its record by key;
+        # then the records left out, each finding its staged row by the stage's index
+        await conn.execute(insert(stage).from_select(columns, staged.select_from(
+            values.join(current, current.c.id == values.c.id))))
+        await conn.execute(text(f"CREATE UNIQUE INDEX {STAGE}_id ON {STAGE} (id)"))
         left_out = ~select(stage.c.id).where(stage.c.id == current.c.id).exists()
         await conn.execute(insert(stage).from_select(columns, select(
             current.c.id, *(null() for _ in self.roles),
             *(current.c[name] for name in self.writes), true(), false())
             .where(holding, left_out)))
-        if conn.dialect.name == "postgresql":  # a temporary table has no statistics
+
+    async def _analyze(self, conn: AsyncConnection) -> None:
+        """Statistics for the statements that join the stage to the entity (a temporary
+        table has none) — taken only when one runs: a run that changes nothing needs none."""
+        if conn.dialect.name == "postgresql" and not self.analyzed:
             await conn.execute(text(f"ANALYZE {STAGE}"))
+        self.analyzed = True
 
     async def mark_watched(self, conn: AsyncConnection,
                            predicate: ColumnElement[bool] | None) -> None:
@@ -112,6 +132,7 @@ class Staging:
         columns: it runs correlated to the entity row)."""
         if predicate is None:
             return
+        await self._analyze(conn)
         current = self.entity_table
         statement = update(self.table).where(self.table.c.changed == true())
         if not isinstance(predicate, True_):
@@ -127,13 +148,17 @@ class Staging:
             func.count().filter(and_(stage.c.changed == true(), stage.c.watched == true())),
         ))).one()
         records = await conn.scalar(select(func.count()).select_from(self.entity_table))
-        return {"records": int(records or 0), "changed": row[0], "through_pipeline": row[1],
-                "set_based": row[0] - row[1]}
+        self.counted = {"records": int(records or 0), "changed": row[0],
+                        "through_pipeline": row[1], "set_based": row[0] - row[1]}
+        return dict(self.counted)
 
     async def write_unwatched(self, conn: AsyncConnection, *, app_id: int, entity: str,
                               now: datetime) -> None:
         """The set-based path: one UPDATE of the changed, unwatched records, then their
         audit entries from the staged old and new values."""
+        if self.counted.get("set_based") == 0:  # counted: nothing to write, no scan
+            return
+        await self._analyze(conn)
         stage, current = self.table, self.entity_table
         plain = and_(current.c.id == stage.c.id, stage.c.changed == true(),
                      stage.c.watched == false())
@@ -170,6 +195,8 @@ class Staging:
 
     async def watched_rows(self, conn: AsyncConnection) -> list[dict[str, Any]]:
         """The changed records left for the pipeline: id and the new value per field."""
+        if self.counted.get("through_pipeline") == 0:
+            return []
         stage = self.table
         rows = (await conn.execute(
             select(stage.c.id, *(self.new(name).label(name) for name in self.writes))

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.engines.field_values.coercion import is_record_id
 from loom.engines.query.keyset import (
-    after_cursor,
+    continuation,
     decode_cursor,
     encode_cursor,
     order_by,
@@ -161,9 +161,14 @@ async def list_records(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
     if where is not None:
         statement = statement.where(where)
     page = statement.order_by(*order_by(table.c, keys))
+    blanks = None
     if query.cursor:
-        page = page.where(after_cursor(table.c, keys, decode_cursor(query.cursor, keys, spec)))
+        after = continuation(table.c, keys, decode_cursor(query.cursor, keys, spec))
+        page, blanks = page.where(after.ranged), after.blanks
     rows = (await conn.execute(page.limit(query.limit + 1))).mappings().all()
+    if blanks is not None and len(rows) <= query.limit:  # the blank sort values come last
+        rest = statement.where(blanks).order_by(*order_by(table.c, keys))
+        rows += (await conn.execute(rest.limit(query.limit + 1 - len(rows)))).mappings().all()
     has_more = len(rows) > query.limit
     rows = rows[:query.limit]
     items = [{name: row[name] for name in wanted} for row in rows]

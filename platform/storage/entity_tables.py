@@ -30,6 +30,7 @@ from loom.metamodel.app import AppDocument
 from loom.metamodel.entity import EntitySpec
 from loom.metamodel.fields import FieldSpec, FieldType
 from loom.platform.storage.types import ID, UTCDateTime
+from loom.platform.storage.view_indexes import view_indexes
 
 MAX_IDENTIFIER = 63  # PostgreSQL's limit; SQLite has none
 
@@ -106,6 +107,7 @@ class EntityTables:
         self.namespace = namespace
         self.metadata = MetaData()
         _system_stubs(self.metadata)
+        self.views = doc.views
         self.tables: dict[str, Table] = {}
         for name, entity in doc.entities.items():
             self.tables[name] = self._build(name, entity)
@@ -141,6 +143,10 @@ class EntityTables:
             kind = "uq" if index.unique else "ix"
             indexes.append(Index(index.name or object_name(kind, table_name, index.fields),
                                  *index.fields, unique=index.unique))
+        # only PostgreSQL namespaces have a schema: its indexes can say NULLS LAST
+        indexes += view_indexes(name, entity, self.views, {c.name: c for c in columns},
+                                lambda parts: object_name("ixv", table_name, parts),
+                                postgres=self.namespace.schema is not None)
         # AUTOINCREMENT: SQLite would otherwise give the id of the newest record to the
         # next one once it is deleted — mixing two records' histories, and taking the id
         # a restore from the recycle bin needs
