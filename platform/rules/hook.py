@@ -71,11 +71,11 @@ class RuleHook:
         groups: set[str] = set()
         compiled, paths = _expressions(rules)
         while True:
-            data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, ctx.new, compiled,
-                                      ctx.actor, ctx.now, prior=ctx.old,
-                                      changed=ctx.changed(), paths=paths)
-            firing = None
             changed = ctx.changed()
+            data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, ctx.new, compiled,
+                                      ctx.actor, ctx.now, prior=ctx.old, changed=changed,
+                                      paths=paths)
+            firing = None
             for rule in rules:
                 if rule.name in done or (rule.spec.group and rule.spec.group in groups):
                     continue
