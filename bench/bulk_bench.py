@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
+from bench.imports_bench import BATCH, Bench
 from bench.scratch import ADMIN, scratch_services, timed
 from loom.platform.apps.runtime import AppRuntime
 from loom.platform.security.actors import Actor
@@ -44,7 +45,6 @@ from loom.platform.storage.system_tables import record_audit, users
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 ROWS = int(os.environ.get("LOOM_BENCH_BULK_ROWS", "20000"))
-BATCH = 500
 ACCOUNTS = 200
 WAYS = ("floor", "bulk", "import")
 
@@ -117,21 +117,11 @@ def typed_row(given: dict[str, Any], today: date, actor: Actor, now: datetime
             "created_by": actor.user_id, "updated_by": actor.user_id}
 
 
-class Ways:
-    def __init__(self, services: Services, actor: Actor) -> None:
-        self.services = services
-        self.actor = actor
-
-    async def runtime(self, slug: str) -> AppRuntime:
-        async with self.services.database.read() as conn:
-            runtime, _ = await self.services.apps.enter(conn, self.actor, slug)
-        return runtime
+class Ways(Bench):
+    """(a) is the imports benchmark's plain INSERT; (b) and (c) the pipeline's two doors."""
 
     async def floor(self, runtime: AppRuntime, rows: list[dict[str, Any]]) -> None:
-        table = runtime.tables["deal"]
-        for start in range(0, len(rows), BATCH):
-            async with self.services.database.write() as conn:
-                await conn.execute(insert(table), rows[start:start + BATCH])
+        await self.raw_insert(runtime.slug, "deal", rows)
 
     async def bulk(self, runtime: AppRuntime, items: list[dict[str, Any]]) -> None:
         actor = self.actor.via("api")
