@@ -21,6 +21,10 @@ SHARE_KEY = "$shared_with"
 def field_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
                   fields: list[str]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields whose value differs."""
+    if before is None and after is not None:  # a new record: every value it has
+        # (``None != value`` would ask each Decimal whether None is a Rational: slow)
+        return {name: [None, to_json(value)] for name in fields
+                if (value := after.get(name)) is not None}
     before = before or {}
     after = after or {}
     return {name: [to_json(before.get(name)), to_json(after.get(name))] for name in fields

@@ -7,11 +7,13 @@ outside the database goes into ``outbox`` and is written in the same transaction
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.entity import EntitySpec
@@ -97,6 +99,12 @@ class WriteContext:
     fired: list[Any] = field(default_factory=list)
     # what a hook found wrong with the record as it stands, reported with the validation's
     problems: list[Problem] = field(default_factory=list)
+    # rows a hook keeps for this save in a system table (rule traces): inserted after the
+    # hooks ran, for a batch of records in one statement per table, not one per record
+    later: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    # the record as formulas were last computed from (the pipeline skips computing them
+    # again from the same values)
+    computed_from: dict[str, Any] | None = None
 
     @property
     def record_id(self) -> int | None:
@@ -108,6 +116,25 @@ class WriteContext:
             return {name for name, value in self.new.items() if value is not None}
         return {name for name in self.spec.fields
                 if name in self.new and self.new.get(name) != self.old.get(name)}
+
+
+def snapshot(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``record`` that a change in place (a list of tags) does not reach; the
+    scalar values are immutable and shared."""
+    return {name: copy.deepcopy(value) if isinstance(value, list | dict | set) else value
+            for name, value in record.items()}
+
+
+async def write_later(conn: AsyncConnection, contexts: list[WriteContext]) -> None:
+    """Insert the rows the hooks kept in ``contexts`` (``WriteContext.later``), in the
+    order they were kept, one multi-row statement per table."""
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for ctx in contexts:
+        for table, row in ctx.later:
+            by_table.setdefault(table, []).append(row)
+        ctx.later = []
+    for table, rows in by_table.items():
+        await conn.execute(insert(table), rows)
 
 
 class PipelineHook(Protocol):

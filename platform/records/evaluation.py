@@ -6,6 +6,7 @@ evaluation, so the compiled closures stay pure."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -102,10 +103,9 @@ def record_env(runtime: AppRuntime, actor: Actor, now: datetime, *,
                prior: Mapping[str, Any] | None = None, changed: set[str] | None = None,
                related: Callable[[RelatedQuery], Any] | None = None) -> Env:
     """The environment of an evaluation on one record during (or outside) a save."""
-    base = environment(runtime, actor, now)
-    return Env(now=base.now, today=base.today, timezone=base.timezone, user=base.user,
-               prior=prior, changed=frozenset(changed) if changed is not None else None,
-               related=related)
+    return replace(environment(runtime, actor, now), prior=prior,
+                   changed=frozenset(changed) if changed is not None else None,
+                   related=related)
 
 
 async def prepare(conn: AsyncConnection, runtime: AppRuntime, entity: str,

@@ -9,7 +9,6 @@ All of it runs on the caller's connection, inside the caller's transaction.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -31,7 +30,13 @@ from loom.platform.outbox.store import enqueue_all
 from loom.platform.records import recycle_bin
 from loom.platform.records.audit import audit_row, field_changes, write_audit
 from loom.platform.records.change_request import check_set_values, literal_defaults, read_changes
-from loom.platform.records.context import PipelineHook, WriteBudget, WriteContext
+from loom.platform.records.context import (
+    PipelineHook,
+    WriteBudget,
+    WriteContext,
+    snapshot,
+    write_later,
+)
 from loom.platform.records.database_checks import (
     find_duplicates,
     group_label,
@@ -109,6 +114,7 @@ class RecordPipeline:
         contexts: list[WriteContext] = []
         problems: dict[int, list[Problem]] = {}
         rows: dict[int, RowsSaved] = {}
+        env = record_env(runtime, actor, now)  # of the expression defaults
         for position, item in enumerate(items):
             given: list[RowsGiven] = []
             found: list[Problem] = []
@@ -119,7 +125,7 @@ class RecordPipeline:
             found += more
             values = literal_defaults(spec, changes, tz=tz) | changes
             values = runtime.expressions[entity].default_values(
-                spec, values, record_env(runtime, actor, now), tz=tz) | values
+                spec, values, env, tz=tz) | values
             ctx = WriteContext(conn, runtime, entity, spec, actor, now, "create", None, values,
                                budget)
             if given:
@@ -154,7 +160,8 @@ class RecordPipeline:
         budget.enter(f"new {entity}")
         try:
             for ctx in contexts:
-                await self._after_save(ctx)
+                await self._after_save(ctx, flush=False)
+            await write_later(conn, contexts)
         finally:
             budget.leave()
         return ({pos: self._public(spec, record) for pos, record in zip(kept, records,
@@ -181,9 +188,7 @@ class RecordPipeline:
                 if ctx.new.get("id") is not None:
                     await conn.execute(update(table).where(table.c.id == ctx.new["id"])
                                        .values(**row))
-            ids = iter(list((await conn.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh)
-            ).scalars()) if fresh else [])
+            ids = iter(await _insert_rows(conn, table, fresh) if fresh else [])
         except IntegrityError as exc:
             raise _integrity_problem(exc, table, spec,
                                      contexts[0].new if len(contexts) == 1 else None) from None
@@ -368,7 +373,7 @@ class RecordPipeline:
 
     async def _before_save(self, ctx: WriteContext, tz: ZoneInfo) -> list[Problem]:
         """Run the before-save hooks; what they set is checked like any input."""
-        before = copy.deepcopy(ctx.new)  # deep: a hook may change a list in place
+        before = snapshot(ctx.new)  # a hook may change a list in place
         ctx.recompute = lambda: self._compute(ctx, tz)
         await self._compute(ctx, tz)
         for hook in self.hooks:
@@ -382,8 +387,8 @@ class RecordPipeline:
         make required (DESIGN.md: formulas are recomputed after every change)."""
         exprs = ctx.runtime.expressions[ctx.entity]
         compiled = exprs.compiled()
-        if not compiled:
-            return
+        if not compiled or ctx.computed_from == ctx.new:
+            return  # nothing to compute, or the record is as it was when last computed
         data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, ctx.new, compiled,
                                   ctx.actor, ctx.now, prior=ctx.old, changed=ctx.changed())
         values, failures = exprs.compute(data, env, tz=tz)
@@ -393,19 +398,24 @@ class RecordPipeline:
         ctx.new.update(values)
         data.update(values)
         ctx.required = exprs.required(data, env)
+        ctx.computed_from = snapshot(ctx.new)
 
     async def after_save(self, ctx: WriteContext) -> None:
         """The after-save hooks and the outbox, for a write made beside create, update and
         delete (a restore from the recycle bin: ``ctx.operation`` says so to each hook)."""
         await self._after_save(ctx)
 
-    async def _after_save(self, ctx: WriteContext) -> None:
+    async def _after_save(self, ctx: WriteContext, *, flush: bool = True) -> None:
+        """``flush``: write what the hooks kept for later now (a batch writes it once,
+        for all its records)."""
         for hook in self.hooks:
             await hook.after_save(ctx)
         # side effects the hooks decided on are recorded in this same transaction
         await enqueue_all(ctx.conn, workspace_id=ctx.runtime.workspace_id,
                           app_id=ctx.runtime.app_id, items=ctx.outbox, now=ctx.now)
         ctx.outbox.clear()
+        if flush:
+            await write_later(ctx.conn, [ctx])
 
     @staticmethod
     def _public(spec: EntitySpec, record: dict[str, Any]) -> dict[str, Any]:
@@ -414,6 +424,19 @@ class RecordPipeline:
         out = {name: record.get(name) for name in names}
         out.update({name: record.get(name) for name in spec.stored_fields()})
         return out
+
+
+async def _insert_rows(conn: AsyncConnection, table: Table,
+                       rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` with multi-row statements; their new ids, in the order of ``rows``."""
+    if conn.dialect.name == "sqlite":
+        # SQLite gives each row of an INSERT the next rowid, in the order given, but does
+        # not promise to return them in that order; asked to keep the order, SQLAlchemy
+        # would send one INSERT per row. The ids sorted are the rows' ids in order.
+        return sorted((await conn.execute(insert(table).returning(table.c.id), rows))
+                      .scalars())
+    return list((await conn.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).scalars())
 
 
 def _tz(runtime: AppRuntime) -> ZoneInfo:

@@ -22,7 +22,7 @@ from loom.platform.outbox.store import enqueue_all
 from loom.platform.records.context import WriteBudget, WriteContext
 from loom.platform.records.evaluation import prepare
 from loom.platform.rules.actions import LOCAL_ACTIONS, ActionRunner, Run
-from loom.platform.rules.traces import firing_status, trace_row, write_trace, write_traces
+from loom.platform.rules.traces import firing_status, keep_traces, trace_row, write_trace
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import FULL_ACCESS
 
@@ -71,11 +71,11 @@ class RuleHook:
         groups: set[str] = set()
         compiled, paths = _expressions(rules)
         while True:
-            data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, ctx.new, compiled,
-                                      ctx.actor, ctx.now, prior=ctx.old,
-                                      changed=ctx.changed(), paths=paths)
-            firing = None
             changed = ctx.changed()
+            data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, ctx.new, compiled,
+                                      ctx.actor, ctx.now, prior=ctx.old, changed=changed,
+                                      paths=paths)
+            firing = None
             for rule in rules:
                 if rule.name in done or (rule.spec.group and rule.spec.group in groups):
                     continue
@@ -132,19 +132,22 @@ class RuleHook:
         traces = []
         for firing in fired:
             rule = firing.rule
-            record = ctx.new if ctx.operation != "delete" else (ctx.old or {})
-            compiled, paths = _expressions([rule])
-            data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, record, compiled,
-                                      ctx.actor, ctx.now, prior=ctx.old, paths=paths)
-            run = self._run(ctx, rule, data, env)
-            for index, action in enumerate(rule.actions):
-                if not isinstance(action.spec, LOCAL_ACTIONS):
+            actions = [(index, action) for index, action in enumerate(rule.actions)
+                       if not isinstance(action.spec, LOCAL_ACTIONS)]
+            if actions:  # a rule of local actions only did all it does before the save
+                record = ctx.new if ctx.operation != "delete" else (ctx.old or {})
+                compiled, paths = _expressions([rule])
+                data, env = await prepare(ctx.conn, ctx.runtime, ctx.entity, record,
+                                          compiled, ctx.actor, ctx.now, prior=ctx.old,
+                                          paths=paths)
+                run = self._run(ctx, rule, data, env)
+                for index, action in actions:
                     firing.actions.append(await self.runner.run_action(run, action, index))
             traces.append(trace_row(ctx.runtime, ctx.actor, rule=rule.name, entity=ctx.entity,
                                     record_id=ctx.record_id, trigger=rule.spec.trigger.on,
                                     status=firing_status(firing.actions), now=ctx.now,
                                     inputs=firing.inputs, actions=firing.actions))
-        await write_traces(ctx.conn, traces)
+        keep_traces(ctx.later, traces)
 
     async def _deleted(self, ctx: WriteContext, rules: list[CompiledRule]) -> list[Firing]:
         compiled, paths = _expressions(rules)

@@ -65,6 +65,14 @@ async def write_traces(conn: AsyncConnection, rows: list[dict[str, Any]]) -> Non
             metrics.rule_runs.labels(row["status"]).inc()
 
 
+def keep_traces(later: list[tuple[Any, dict[str, Any]]], rows: list[dict[str, Any]]) -> None:
+    """The traces of one save, kept for the pipeline to insert with its batch's
+    (``WriteContext.later``)."""
+    later.extend((rule_runs, row) for row in rows)
+    for row in rows:
+        metrics.rule_runs.labels(row["status"]).inc()
+
+
 async def write_trace(conn: AsyncConnection, runtime: AppRuntime, actor: Actor,
                       **trace: Any) -> None:
     await write_traces(conn, [trace_row(runtime, actor, **trace)])
