@@ -37,7 +37,7 @@ from sqlalchemy import func, insert, select
 
 from bench.imports_bench import BATCH, Bench
 from bench.scratch import ADMIN, scratch_services, timed
-from loom.platform.apps.runtime import AppRuntime
+from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
