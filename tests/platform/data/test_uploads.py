@@ -5,7 +5,6 @@ traceback. A big file is imported in the background, as an operation."""
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import httpx
@@ -131,7 +130,6 @@ async def test_a_big_file_is_imported_as_an_operation(sales: httpx.AsyncClient,
               "2025-01-01", f"c{i}@example.com"] for i in range(20_000)]
     rows[12_345][5] = "broken"  # one bad row in the middle
     body = csv_text(rows).encode()
-    started = time.perf_counter()
     response = await sales.post(IMPORT, content=body, headers={"Content-Type": "text/csv"},
                                 timeout=300)
     assert response.status_code == 202, response.text
@@ -140,20 +138,16 @@ async def test_a_big_file_is_imported_as_an_operation(sales: httpx.AsyncClient,
     assert response.json()["params"] == {"entity": "customer", "mode": "create", "key": None,
                                          "dry_run": False, "all_or_nothing": False}
     done = await finished(sales, response.json())
-    elapsed = time.perf_counter() - started
     assert done["status"] == "succeeded", done
     report = done["result"]
     assert (report["rows"], report["created"], report["refused"]) == (20_000, 19_999, 1)
     assert report["errors"][0]["row"] == 12_346
     assert done["progress"]["done"] == done["progress"]["total"] == 20_000
     assert done["progress"]["step"] == {"name": "rows", "label": "Importing Customer records"}
-    assert elapsed < 120, f"20,000 rows took {elapsed:.1f}s"
     assert not list((services.settings.data_dir / "imports").iterdir())  # the file is gone
-    started = time.perf_counter()
     exported = await sales.get(f"{CUSTOMERS}/export", params={"header": "names"},
                                timeout=300)
     assert len(read_csv(exported.content)) == 20_000
-    assert time.perf_counter() - started < 60
 
 
 async def test_a_big_all_or_nothing_import_keeps_nothing_when_a_row_is_refused(

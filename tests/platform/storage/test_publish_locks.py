@@ -5,7 +5,6 @@ block it and a writer makes it queue until that writer commits."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from sqlalchemy import text
@@ -40,12 +39,10 @@ async def test_publish_needing_a_held_table(shop, how: str) -> None:
     if shop.postgres:
         async with holder as conn:
             await _hold(conn, shop, how, acme["id"])
-            started = time.monotonic()
+            # the holder keeps its lock past the wait: only the lock timeout ends it
             refused = await asyncio.wait_for(shop.publish(doc), timeout=10)
-            elapsed = time.monotonic() - started
         assert refused.status_code == 422, refused.text
         assert "busy" in refused.json()["detail"]
-        assert elapsed < 3
         assert await shop.version() == 1
         assert "phone" not in await shop.columns("customer")
         published = await shop.publish(doc)
