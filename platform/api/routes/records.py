@@ -24,6 +24,7 @@ from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records import shares
 from loom.platform.records.audit import SHARE_KEY, record_history
+from loom.platform.records.context import WriteBudget
 from loom.platform.records.reads import (
     DEFAULT_LIMIT,
     ListQuery,
@@ -109,8 +110,9 @@ async def create(request: Request, app: str, entity: str) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
-        record = await svc.pipeline.create(conn, runtime, actor, entity, data)
-        [record] = await as_seen(conn, runtime, actor, entity, [record])
+        budget = WriteBudget()
+        record = await svc.pipeline.create(conn, runtime, actor, entity, data, budget=budget)
+        [record] = await as_seen(conn, runtime, actor, entity, [record], budget=budget)
         record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, status_code=201, headers={
         "Location": f"/api/apps/{app}/records/{entity}/{record['id']}",
@@ -129,8 +131,10 @@ async def bulk(request: Request, app: str, entity: str) -> Any:
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
-        records = await svc.pipeline.create_many(conn, runtime, actor, entity, data)
-        records = await as_seen(conn, runtime, actor, entity, records)
+        budget = WriteBudget.for_batch(len(data))
+        records = await svc.pipeline.create_many(conn, runtime, actor, entity, data,
+                                                 budget=budget)
+        records = await as_seen(conn, runtime, actor, entity, records, budget=budget)
     return LoomJSONResponse({"items": records}, status_code=201)
 
 
@@ -159,9 +163,11 @@ async def change(request: Request, app: str, entity: str, record_id: int) -> Any
     svc = services(request)
     async with command(request, write=True) as (conn, actor):
         runtime, actor = await svc.apps.enter(conn, actor, app)
+        budget = WriteBudget()
         record = await svc.pipeline.update(conn, runtime, actor, entity, record_id, data,
-                                           expected_version=required_version(request, runtime))
-        [record] = await as_seen(conn, runtime, actor, entity, [record])
+                                           expected_version=required_version(request, runtime),
+                                           budget=budget)
+        [record] = await as_seen(conn, runtime, actor, entity, [record], budget=budget)
         record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
