@@ -23,6 +23,7 @@ from loom.metamodel.errors import (
 )
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.apps.runtime import AppRuntime
+from loom.platform.apps.service import join_app_entry
 from loom.platform.security.actors import Actor
 from loom.platform.security.sessions import (
     CSRF_HEADER,
@@ -30,7 +31,13 @@ from loom.platform.security.sessions import (
     SESSION_COOKIE,
     csrf_matches,
 )
-from loom.platform.security.tokens import BEARER_KINDS, Credential, resolve_token, touch
+from loom.platform.security.tokens import (
+    BEARER_KINDS,
+    Credential,
+    Joined,
+    resolve_token,
+    touch,
+)
 from loom.platform.services import Services
 
 register_messages({
@@ -87,18 +94,20 @@ def presented_token(request: Request) -> tuple[str, frozenset[str]]:
 
 
 @asynccontextmanager
-async def authenticated(request: Request, *, write: bool,
-                        scope: str | None = None) -> AsyncIterator[tuple[AsyncConnection,
-                                                                          Credential]]:
+async def authenticated(request: Request, *, write: bool, scope: str | None = None,
+                        joined: Joined | None = None, params: dict[str, Any] | None = None,
+                        ) -> AsyncIterator[tuple[AsyncConnection, Credential]]:
     """Authenticate the caller and open the command's transaction (committed at the end
     of the block, rolled back on any error). The one place where a token's scopes are
-    enforced: a command needs ``scope`` — by default "write" when it writes, else "read"."""
+    enforced: a command needs ``scope`` — by default "write" when it writes, else "read".
+    ``joined`` and its ``params``: what to read with the token (``resolve_token``)."""
     svc = services(request)
     token, kinds = presented_token(request)  # a %00 in the address: refused by sane_address
     needed = scope or ("write" if write else "read")
     transaction = svc.database.write() if write else svc.database.read()
     async with transaction as conn:
-        credential = await resolve_token(conn, token, svc.clock, kinds)
+        credential = await resolve_token(conn, token, svc.clock, kinds, joined=joined,
+                                          params=params)
         # the reader's saved language: what they read when the request names none
         request.state.reader_locale = credential.actor.locale
         if not credential.allows(needed):
@@ -120,6 +129,18 @@ async def command(request: Request, *, write: bool,
     """``authenticated``, for commands that need only who is acting."""
     async with authenticated(request, write=write, scope=scope) as (conn, credential):
         yield conn, credential.actor
+
+
+@asynccontextmanager
+async def app_command(request: Request, app: str, *, write: bool, scope: str | None = None,
+                      ) -> AsyncIterator[tuple[AsyncConnection, AppRuntime, Actor]]:
+    """``command`` in an app: its published version and the caller as a member of it
+    (``AppService.enter``), read in the same statement as the caller's token."""
+    async with authenticated(request, write=write, scope=scope, joined=join_app_entry,
+                             params={"app_slug": app}) as (conn, credential):
+        runtime, actor = await services(request).apps.entered(conn, credential.actor, app,
+                                                              credential.rows)
+        yield conn, runtime, actor
 
 
 def _refuse_constant(name: str) -> Any:
