@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -179,6 +180,14 @@ async def drive(target: Target, clients: int, seconds: float = SECONDS,
     return Run(latencies, errors[0], seconds, _cpu_seconds(target.pid) - cpu[0])
 
 
+def _free_port() -> int:
+    """A loopback port nothing listens on: a fixed one may be another run's server (two
+    checkouts benchmarking at once), which would then answer this run's requests."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, env={**os.environ, **env},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -237,8 +246,8 @@ async def run() -> None:
             loom_url = services.settings.resolved_database_url()
             baseline_url = (f"sqlite+aiosqlite:///{folder}/baseline.db" if not DATABASE_URL
                             else async_database_url(loom_url))
-            loom, loom_process = await _loom_target(services, Path(folder), 18431)
-            baseline, baseline_process = await _baseline_target(baseline_url, 18432)
+            loom, loom_process = await _loom_target(services, Path(folder), _free_port())
+            baseline, baseline_process = await _baseline_target(baseline_url, _free_port())
             try:
                 for target in (baseline, loom):
                     await _preload(target)
