@@ -5,8 +5,10 @@ holding one ``deal`` entity (title, amount, stage), and ``bench/handwritten_app.
 + SQLAlchemy Core, one ``hw_deal`` table, the same bearer-token check against hashed tokens
 and the same audit row in the same transaction). One closed-loop client mix drives each in
 turn: of every 10 requests, 3 creates, 4 reads, 2 lists (a stage, newest first, 50) and
-1 change with ``If-Match``. Reported: requests per second, p50 and p99, and the ratios
-Loom ÷ hand-written, at 1 and at 16 concurrent clients.
+1 change with ``If-Match``. Reported: requests per second, p50 and p99, the server
+process's CPU time per request, and the ratios Loom ÷ hand-written, at 1 and at 16
+concurrent clients. On a shared machine the load drifts during a run: each measurement is
+taken in rounds that alternate the two servers (ABBA…), so both see the same drift.
 
 Target (issue: performance): Loom ≥ 0.8× the hand-written throughput at 1 and 16 clients,
 and its p99 at 16 clients ≤ 1.5× the hand-written p99.
@@ -18,6 +20,7 @@ Settings (environment):
                              default SQLite files in a temporary folder
     LOOM_BENCH_API_SECONDS   seconds measured per run, default 20
     LOOM_BENCH_API_CLIENTS   the client counts, default "1,16"
+    LOOM_BENCH_API_ROUNDS    alternating rounds the seconds are split into, default 4
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,7 @@ from loom.platform.storage.system_tables import users
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 SECONDS = float(os.environ.get("LOOM_BENCH_API_SECONDS", "20"))
 CLIENTS = [int(n) for n in os.environ.get("LOOM_BENCH_API_CLIENTS", "1,16").split(",")]
+ROUNDS = max(1, int(os.environ.get("LOOM_BENCH_API_ROUNDS", "4")))
 WARMUP_SECONDS = 3.0
 MIX = ["create"] * 3 + ["read"] * 4 + ["list"] * 2 + ["change"]
 STAGES = ["lead", "qualified", "proposal", "won", "lost"]
@@ -72,19 +77,31 @@ class Target:
     token: str
     records: str                       # the deals' collection path
     list_params: Callable[[str], dict[str, str]]
+    pid: int = 0                       # the server's process
     ids: list[int] = field(default_factory=list)
     etags: dict[int, str] = field(default_factory=dict)   # the last version seen
 
 
 @dataclass
 class Run:
-    latencies: list[float]
-    errors: int
-    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0           # the server process's, all its threads
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
+
+    @property
+    def cpu_per_request_ms(self) -> float:
+        return self.cpu_seconds * 1000 / max(1, len(self.latencies))
+
+    def add(self, other: Run) -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
@@ -138,15 +155,37 @@ async def _client(target: Target, seed: int, until: float, measure_from: float,
                     errors[0] += not ok
 
 
-async def drive(target: Target, clients: int) -> Run:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def drive(target: Target, clients: int, seconds: float = SECONDS,
+                warmup: float = WARMUP_SECONDS, seed: int = 0) -> Run:
     latencies: list[float] = []
     errors = [0]
     start = time.perf_counter()
-    measure_from = start + WARMUP_SECONDS
-    until = measure_from + SECONDS
-    await asyncio.gather(*[_client(target, seed, until, measure_from, latencies, errors)
-                           for seed in range(clients)])
-    return Run(latencies, errors[0], SECONDS)
+    measure_from = start + warmup
+    until = measure_from + seconds
+    cpu = [0.0]
+
+    async def measure_cpu() -> None:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        cpu[0] = _cpu_seconds(target.pid)
+
+    await asyncio.gather(measure_cpu(), *[
+        _client(target, seed * 1000 + n, until, measure_from, latencies, errors)
+        for n in range(clients)])
+    return Run(latencies, errors[0], seconds, _cpu_seconds(target.pid) - cpu[0])
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on: a fixed one may be another run's server (two
+    checkouts benchmarking at once), which would then answer this run's requests."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -191,7 +230,7 @@ async def _loom_target(services: Any, folder: Path,
     return Target("Loom", f"http://127.0.0.1:{port}", token,
                   "/api/apps/bench/records/deal",
                   lambda stage: {"filter": f'{{"==":[{{"var":"stage"}},"{stage}"]}}',
-                                 "sort": "-id", "limit": "50"}), process
+                                 "sort": "-id", "limit": "50"}, process.pid), process
 
 
 async def _baseline_target(url: str, port: int) -> tuple[Target, subprocess.Popen[bytes]]:
@@ -205,7 +244,7 @@ async def _baseline_target(url: str, port: int) -> tuple[Target, subprocess.Pope
                                                                  user_id=1))
     await engine.dispose()
     return Target("hand-written", f"http://127.0.0.1:{port}", token, "/deals",
-                  lambda stage: {"stage": stage, "limit": "50"}), process
+                  lambda stage: {"stage": stage, "limit": "50"}, process.pid), process
 
 
 async def _preload(target: Target) -> None:
@@ -222,13 +261,14 @@ async def run() -> None:
             loom_url = services.settings.resolved_database_url()
             baseline_url = (f"sqlite+aiosqlite:///{folder}/baseline.db" if not DATABASE_URL
                             else async_database_url(loom_url))
-            loom, loom_process = await _loom_target(services, Path(folder), 18431)
-            baseline, baseline_process = await _baseline_target(baseline_url, 18432)
+            loom, loom_process = await _loom_target(services, Path(folder), _free_port())
+            baseline, baseline_process = await _baseline_target(baseline_url, _free_port())
             try:
                 for target in (baseline, loom):
                     await _preload(target)
-                print(f"{label}; {SECONDS:.0f} s per run after {WARMUP_SECONDS:.0f} s warm-up",
-                      flush=True)
+                print(f"{label}; {SECONDS:.0f} s per server and client count, in {ROUNDS} "
+                      f"alternating rounds, after {WARMUP_SECONDS:.0f} s warm-up; load "
+                      f"average {os.getloadavg()[0]:.1f}", flush=True)
                 await _compare(baseline, loom)
             finally:
                 for process in (loom_process, baseline_process):
@@ -238,18 +278,27 @@ async def run() -> None:
 
 async def _compare(baseline: Target, loom: Target) -> None:
     print(f"{'clients':>7} {'server':<13} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'errors':>6}")
+          f"{'cpu ms':>7} {'errors':>6}")
     for clients in CLIENTS:
-        runs: dict[str, Run] = {}
+        runs = {baseline.name: Run(), loom.name: Run()}
+        for target in (baseline, loom):  # warm-up, not measured
+            await drive(target, clients, seconds=0.0)
+        for round_ in range(ROUNDS):  # A B B A A B …: a drift of the load hits both alike
+            for target in (baseline, loom) if round_ % 2 == 0 else (loom, baseline):
+                runs[target.name].add(await drive(target, clients, SECONDS / ROUNDS,
+                                                  warmup=0.0, seed=round_))
+        load = os.getloadavg()[0]
         for target in (baseline, loom):
-            runs[target.name] = result = await drive(target, clients)
+            result = runs[target.name]
             print(f"{clients:>7} {target.name:<13} {result.rate:7.0f} "
                   f"{result.percentile(0.5) * 1000:7.1f} {result.percentile(0.99) * 1000:7.1f} "
-                  f"{result.errors:>6}", flush=True)
+                  f"{result.cpu_per_request_ms:7.2f} {result.errors:>6}", flush=True)
         ours, theirs = runs["Loom"], runs["hand-written"]
         print(f"{'':>7} Loom ÷ hand-written: throughput {ours.rate / theirs.rate:.2f} "
               f"(target ≥ 0.80), p99 {ours.percentile(0.99) / theirs.percentile(0.99):.2f}"
-              f"{' (target ≤ 1.50)' if clients > 1 else ''}", flush=True)
+              f"{' (target ≤ 1.50)' if clients > 1 else ''}, CPU per request "
+              f"{ours.cpu_per_request_ms / theirs.cpu_per_request_ms:.2f}; load average "
+              f"{load:.1f}", flush=True)
 
 
 def main() -> None:

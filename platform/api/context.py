@@ -22,6 +22,7 @@ from loom.metamodel.errors import (
     ServiceBusy,
 )
 from loom.metamodel.i18n import message, register_messages
+from loom.platform.apps.service import join_app_entry
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
 from loom.platform.security.sessions import (
@@ -30,7 +31,13 @@ from loom.platform.security.sessions import (
     SESSION_COOKIE,
     csrf_matches,
 )
-from loom.platform.security.tokens import BEARER_KINDS, Credential, resolve_token, touch
+from loom.platform.security.tokens import (
+    BEARER_KINDS,
+    Credential,
+    Joined,
+    resolve_token,
+    touch,
+)
 from loom.platform.services import Services
 from loom.platform.storage.replica import ReplicaReadFailed
 
@@ -92,21 +99,24 @@ def presented_token(request: Request) -> tuple[str, frozenset[str]]:
 
 @asynccontextmanager
 async def authenticated(request: Request, *, write: bool, scope: str | None = None,
-                        lag_ok: bool = False) -> AsyncIterator[tuple[AsyncConnection,
-                                                                      Credential]]:
+                        lag_ok: bool = False, joined: Joined | None = None,
+                        params: dict[str, Any] | None = None,
+                        ) -> AsyncIterator[tuple[AsyncConnection, Credential]]:
     """Authenticate the caller and open the command's transaction (committed at the end
     of the block, rolled back on any error). The one place where a token's scopes are
     enforced: a command needs ``scope`` — by default "write" when it writes, else "read".
     ``lag_ok``: a read that may see data a little behind (dashboards, exports), on the
     read replica when there is one; who the caller is and what their token allows is still
-    decided on the primary, so a revoked token or a disabled user stops at once."""
+    decided on the primary, so a revoked token or a disabled user stops at once.
+    ``joined`` and its ``params``: what to read with the token (``resolve_token``)."""
     svc = services(request)
     token, kinds = presented_token(request)  # a %00 in the address: refused by sane_address
     needed = scope or ("write" if write else "read")
     lagging = lag_ok and not write and svc.database.replica is not None
     transaction = svc.database.write() if write else svc.database.read()
     async with transaction as conn:
-        credential = await resolve_token(conn, token, svc.clock, kinds)
+        credential = await resolve_token(conn, token, svc.clock, kinds, joined=joined,
+                                          params=params)
         # the reader's saved language: what they read when the request names none
         request.state.reader_locale = credential.actor.locale
         if not credential.allows(needed):
@@ -146,6 +156,18 @@ async def lag_tolerant(request: Request,
     except ReplicaReadFailed:
         async with command(request, write=False) as (conn, actor):
             return await read(conn, actor)
+
+
+@asynccontextmanager
+async def app_command(request: Request, app: str, *, write: bool, scope: str | None = None,
+                      ) -> AsyncIterator[tuple[AsyncConnection, AppRuntime, Actor]]:
+    """``command`` in an app: its published version and the caller as a member of it
+    (``AppService.enter``), read in the same statement as the caller's token."""
+    async with authenticated(request, write=write, scope=scope, joined=join_app_entry,
+                             params={"app_slug": app}) as (conn, credential):
+        runtime, actor = await services(request).apps.entered(conn, credential.actor, app,
+                                                              credential.rows)
+        yield conn, runtime, actor
 
 
 def _refuse_constant(name: str) -> Any:

@@ -15,8 +15,9 @@ from loom.engines.field_values.coercion import MAX_ID
 from loom.metamodel.errors import BadRequest
 
 
-def sane_address(request: Request) -> None:
-    """A FastAPI dependency of every route: the path and the query hold no %00 (400)."""
+async def sane_address(request: Request) -> None:
+    """A FastAPI dependency of every route: the path and the query hold no %00 (400).
+    Async, though it awaits nothing: FastAPI runs a plain function in a thread."""
     parts = [*request.path_params.values(), *request.query_params.keys(),
              *request.query_params.values()]
     if any("\x00" in str(part) for part in parts):

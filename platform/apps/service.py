@@ -5,10 +5,11 @@ written to the metadata audit trail in the transaction that makes it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, func, insert, inspect, select, text, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,6 +42,7 @@ from loom.platform.storage.system_tables import (
     apps,
     metadata_versions,
     role_members,
+    users,
     workspaces,
 )
 
@@ -123,6 +125,22 @@ def _json_of(document: AppDocument | None) -> dict[str, Any]:
 _NAMING_COLUMNS = (apps.c.id, apps.c.slug, apps.c.workspace_id, apps.c.current_version)
 
 
+def join_app_entry(query: Select[Any]) -> Select[Any]:
+    """What ``AppService.enter`` reads, joined to a statement over ``users`` (the token's,
+    so a request reads its caller and the app in one statement): the app named by the
+    parameter ``app_slug`` in the user's workspace, and the user's roles in it (a row per
+    role). The columns are named ``app_…``."""
+    return (query.add_columns(*[column.label(f"app_{column.name}")
+                                for column in _NAMING_COLUMNS],
+                              workspaces.c.slug.label("app_workspace_slug"),
+                              role_members.c.role.label("app_role"))
+            .outerjoin(apps, and_(apps.c.workspace_id == users.c.workspace_id,
+                                  apps.c.slug == bindparam("app_slug")))
+            .outerjoin(workspaces, workspaces.c.id == apps.c.workspace_id)
+            .outerjoin(role_members, and_(role_members.c.app_id == apps.c.id,
+                                          role_members.c.user_id == users.c.id)))
+
+
 def require_admin(actor: Actor) -> None:
     """Metadata administration is for administrators (app builders get roles later)."""
     if not actor.is_admin:
@@ -202,6 +220,20 @@ class AppService:
             query = query.add_columns(role_members.c.role).outerjoin(role_members, and_(
                 role_members.c.app_id == apps.c.id, role_members.c.user_id == actor.user_id))
         rows = (await conn.execute(query)).mappings().all()
+        return await self._entry(conn, slug, rows, with_roles=with_roles)
+
+    async def entered(self, conn: AsyncConnection, actor: Actor, slug: str,
+                      joined_rows: Sequence[Any]) -> tuple[AppRuntime, Actor]:
+        """``enter``, from the rows ``join_app_entry`` added to the caller's statement."""
+        prefix = len("app_")
+        rows = [{key[prefix:]: value for key, value in row.items() if key.startswith("app_")}
+                for row in joined_rows if row["app_id"] is not None]
+        runtime, roles = await self._entry(conn, slug, rows, with_roles=True)
+        return runtime, member_of_app(actor, runtime, roles)
+
+    async def _entry(self, conn: AsyncConnection, slug: str, rows: Sequence[Any], *,
+                     with_roles: bool) -> tuple[AppRuntime, frozenset[str]]:
+        """The published app and the roles from its naming rows (none: no such app)."""
         if not rows:
             raise NotFound(message("app_not_found", slug=slug))
         row = rows[0]

@@ -76,6 +76,12 @@ class WriteBudget:
     def leave(self) -> None:
         self.chain.pop()
 
+    @property
+    def wrote_once(self) -> bool:
+        """Whether the command made its one write and it set off no other: what the
+        pipeline returned is then the record as stored (no need to read it again)."""
+        return self.writes == 1
+
 
 @dataclass
 class WriteContext:

@@ -146,33 +146,34 @@ class RecordPipeline:
             return {}, refused
         for ctx in contexts:
             await self._fill_serials(ctx, tz)
-        ids = await self._insert(conn, runtime, entity, spec, actor, contexts, single)
-        records = []
-        for ctx, record_id in zip(contexts, ids, strict=True):
-            ctx.new.update(id=record_id, version=ctx.new.get("version", 1), created_at=now,
+        stored = await self._insert(conn, runtime, entity, spec, actor, contexts, single)
+        for ctx, row in zip(contexts, stored, strict=True):
+            ctx.new.update(id=row["id"], version=ctx.new.get("version", 1), created_at=now,
                            updated_at=now, created_by=actor.user_id, updated_by=actor.user_id)
-            records.append(ctx.new)
         await write_audit(conn, [
             audit_row(ctx, ctx.new["id"], ctx.new["version"],
                       field_changes(None, ctx.new, list(spec.fields))
                       | (rows[pos].audit if pos in rows else {}))
             for pos, ctx in zip(kept, contexts, strict=True)])
         budget.enter(f"new {entity}")
+        writes = budget.writes
         try:
             for ctx in contexts:
                 await self._after_save(ctx, flush=False)
             await write_later(conn, contexts)
         finally:
             budget.leave()
+        # what the hooks wrote may have changed the records: then they are as saved here
+        records = stored if budget.writes == writes else [ctx.new for ctx in contexts]
         return ({pos: self._public(spec, record) for pos, record in zip(kept, records,
                                                                         strict=True)},
                 refused)
 
     async def _insert(self, conn: AsyncConnection, runtime: AppRuntime, entity: str,
                       spec: EntitySpec, actor: Actor, contexts: list[WriteContext],
-                      single: bool) -> list[int]:
+                      single: bool) -> list[dict[str, Any]]:
         """Insert the new records; one staged with its line items already has its row,
-        which gets its values."""
+        which gets its values. Returns the rows as stored (RETURNING, no second read)."""
         table = runtime.tables[entity]
         columns = set(spec.stored_fields())
         rows = []
@@ -183,16 +184,18 @@ class RecordPipeline:
             rows.append(row)
         fresh = [row | {"version": 1} for ctx, row in zip(contexts, rows, strict=True)
                  if ctx.new.get("id") is None]
+        staged: dict[int, dict[str, Any]] = {}
         try:
             for ctx, row in zip(contexts, rows, strict=True):
                 if ctx.new.get("id") is not None:
-                    await conn.execute(update(table).where(table.c.id == ctx.new["id"])
-                                       .values(**row))
-            ids = iter(await _insert_rows(conn, table, fresh) if fresh else [])
+                    staged[ctx.new["id"]] = dict((await conn.execute(
+                        update(table).where(table.c.id == ctx.new["id"]).values(**row)
+                        .returning(*table.c))).mappings().one())
+            inserted = iter(await _insert_rows(conn, table, fresh) if fresh else [])
         except IntegrityError as exc:
             raise _integrity_problem(exc, table, spec,
                                      contexts[0].new if len(contexts) == 1 else None) from None
-        return [ctx.new["id"] if ctx.new.get("id") is not None else next(ids)
+        return [staged[ctx.new["id"]] if ctx.new.get("id") is not None else next(inserted)
                 for ctx in contexts]
 
     async def _fill_serials(self, ctx: WriteContext, tz: ZoneInfo) -> None:
@@ -239,16 +242,19 @@ class RecordPipeline:
             if not (stored or rows.touched or rows.staged):
                 return self._public(spec, current)
             # what the rows' stage wrote is written again: a rule may have set it back
-            version = await self._write_update(ctx, stored | rows.staged)
-            await write_audit(conn, [audit_row(ctx, record_id, version,
+            row = await self._write_update(ctx, stored | rows.staged)
+            await write_audit(conn, [audit_row(ctx, record_id, row["version"],
                                                field_changes(current, ctx.new, sorted(stored))
                                                | rows.audit)])
+            writes = budget.writes
             await self._after_save(ctx)
         finally:
             budget.leave()
-        return self._public(spec, ctx.new)
+        # as in ``_create``: the row as stored, unless the hooks wrote more
+        return self._public(spec, row if budget.writes == writes else ctx.new)
 
-    async def _write_update(self, ctx: WriteContext, fields: set[str]) -> int:
+    async def _write_update(self, ctx: WriteContext, fields: set[str]) -> dict[str, Any]:
+        """Write the changed fields with the next version; the row as stored comes back."""
         table = ctx.runtime.tables[ctx.entity]
         old_version = ctx.old["version"] if ctx.old else 0
         values = {name: ctx.new[name] for name in fields}
@@ -258,14 +264,15 @@ class RecordPipeline:
             result = await ctx.conn.execute(
                 update(table).where(table.c.id == ctx.record_id,
                                     table.c.version == old_version)
-                .values(**values).returning(table.c.version))
+                .values(**values).returning(*table.c))
         except IntegrityError as exc:
             raise _integrity_problem(exc, table, ctx.spec, ctx.new) from None
-        version = result.scalar_one_or_none()
-        if version is None:  # changed between load and write (only without row locks)
+        row = result.mappings().first()
+        if row is None:  # changed between load and write (only without row locks)
             raise Conflict(message("stale_version", current="?", sent=old_version))
-        ctx.new.update(version=version, updated_at=ctx.now, updated_by=ctx.actor.user_id)
-        return version
+        ctx.new.update(version=row["version"], updated_at=ctx.now,
+                       updated_by=ctx.actor.user_id)
+        return dict(row)
 
     # --- delete ---------------------------------------------------------------------------
 
@@ -427,16 +434,17 @@ class RecordPipeline:
 
 
 async def _insert_rows(conn: AsyncConnection, table: Table,
-                       rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` with multi-row statements; their new ids, in the order of ``rows``."""
+                       rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert ``rows`` with multi-row statements; the rows as stored, in the order of
+    ``rows``."""
     if conn.dialect.name == "sqlite":
         # SQLite gives each row of an INSERT the next rowid, in the order given, but does
         # not promise to return them in that order; asked to keep the order, SQLAlchemy
-        # would send one INSERT per row. The ids sorted are the rows' ids in order.
-        return sorted((await conn.execute(insert(table).returning(table.c.id), rows))
-                      .scalars())
-    return list((await conn.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).scalars())
+        # would send one INSERT per row. Sorted by id, they are in the order given.
+        stored = (await conn.execute(insert(table).returning(*table.c), rows)).mappings()
+        return sorted((dict(row) for row in stored), key=lambda row: row["id"])
+    return [dict(row) for row in (await conn.execute(
+        insert(table).returning(*table.c, sort_by_parameter_order=True), rows)).mappings()]
 
 
 def _tz(runtime: AppRuntime) -> ZoneInfo:

@@ -26,6 +26,7 @@ from loom.metamodel.errors import BadRequest, NotFound, PermissionDenied
 from loom.metamodel.i18n import message, register_messages
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.compiled.conditions import environment, filter_clause
+from loom.platform.records.context import WriteBudget
 from loom.platform.records.search import search_clause
 from loom.platform.security.actors import Actor
 from loom.platform.security.permissions import Access, authorize
@@ -82,12 +83,16 @@ def visible(spec: EntitySpec, access: Access, record: dict[str, Any],
 
 
 async def as_seen(conn: AsyncConnection, runtime: AppRuntime, actor: Actor, entity: str,
-                  records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                  records: list[dict[str, Any]], *,
+                  budget: WriteBudget | None = None) -> list[dict[str, Any]]:
     """Records just written, as their writer may see them: hidden fields absent (a role
-    may create without reading: then only the id and version come back). They are read
-    again, because after-save rules and flows may have changed them in the same
-    transaction (an SLA's due time, a new version) — the answer is the record as stored."""
-    records = await _as_stored(conn, runtime, entity, records)
+    may create without reading: then only the id and version come back). The answer is
+    the record as stored: read again when after-save rules and flows may have changed
+    them in the same transaction (an SLA's due time, a new version) — unless ``budget``,
+    the write's, shows the write set off no other (the pipeline's answer is then the row
+    the database returned)."""
+    if budget is None or not budget.wrote_once:
+        records = await _as_stored(conn, runtime, entity, records)
     try:
         access = await authorize(conn, actor, runtime, entity, "read")
     except PermissionDenied:

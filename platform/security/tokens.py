@@ -9,14 +9,15 @@ again, so an administrator's read-only token is a read-only, non-admin caller.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.metamodel.errors import NotAuthenticated, NotFound
@@ -56,6 +57,8 @@ class Credential:
     scopes: frozenset[str]
     actor: Actor
     last_used_at: datetime | None
+    # the token's rows with what ``resolve_token``'s ``joined`` added (a row per match)
+    rows: Sequence[Any] = ()
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes
@@ -95,18 +98,35 @@ async def issue_token(conn: AsyncConnection, user_id: int, clock: Clock, *, name
     return issued.token
 
 
+# Every request reads its token: the statement is built once, so SQLAlchemy neither builds
+# it nor works out its cache key again
+_TOKEN_QUERY = (select(users, api_tokens.c.id.label("token_id"), api_tokens.c.kind,
+                       api_tokens.c.scopes, api_tokens.c.expires_at, api_tokens.c.revoked_at,
+                       api_tokens.c.last_used_at)
+                .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .where(api_tokens.c.token_hash == bindparam("token_hash")))
+Joined = Callable[[Select[Any]], Select[Any]]
+
+
+@functools.cache
+def _token_query(joined: Joined | None) -> Select[Any]:
+    return joined(_TOKEN_QUERY) if joined else _TOKEN_QUERY
+
+
 async def resolve_token(conn: AsyncConnection, token: str, clock: Clock,
-                        kinds: Collection[str] = BEARER_KINDS) -> Credential:
+                        kinds: Collection[str] = BEARER_KINDS, *,
+                        joined: Joined | None = None,
+                        params: Mapping[str, Any] | None = None) -> Credential:
     """The credential behind ``token``, if it is live, of one of ``kinds``, and its user
-    active; one vague refusal otherwise."""
+    active; one vague refusal otherwise. ``joined`` adds to the same statement what the
+    request needs next of the user (outer joins, so the token is found whatever they find;
+    a function defined once, its values bound by ``params``); the credential's ``rows``
+    carry it."""
     if not token.startswith(PREFIX) or len(token) > 200:
         raise NotAuthenticated(message("token_invalid"))
-    row = (await conn.execute(
-        select(users, api_tokens.c.id.label("token_id"), api_tokens.c.kind,
-               api_tokens.c.scopes, api_tokens.c.expires_at, api_tokens.c.revoked_at,
-               api_tokens.c.last_used_at)
-        .join(api_tokens, api_tokens.c.user_id == users.c.id)
-        .where(api_tokens.c.token_hash == digest(token)))).mappings().first()
+    rows = (await conn.execute(_token_query(joined), {
+        "token_hash": digest(token), **(params or {})})).mappings().all()
+    row = rows[0] if rows else None
     now = clock.now()
     if row is None or row["revoked_at"] is not None or not row["active"] \
             or row["kind"] not in kinds \
@@ -115,7 +135,7 @@ async def resolve_token(conn: AsyncConnection, token: str, clock: Clock,
     scopes = ALL_SCOPES if row["scopes"] is None else frozenset(row["scopes"])
     actor = actor_from_row(row)
     actor = dataclasses.replace(actor, is_admin=actor.is_admin and "admin" in scopes)
-    return Credential(row["token_id"], row["kind"], scopes, actor, row["last_used_at"])
+    return Credential(row["token_id"], row["kind"], scopes, actor, row["last_used_at"], rows)
 
 
 async def actor_for_token(conn: AsyncConnection, token: str, clock: Clock) -> Actor:

@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 from loom.metamodel.errors import ServiceBusy
 from loom.platform import metrics
@@ -107,7 +108,10 @@ def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         readonly = connection.get_execution_options().get(READONLY, False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # straight to the driver: one trip to its thread, where a statement through
+        # SQLAlchemy's cursor takes three (open, execute, close) on every transaction
+        driver = connection.connection.driver_connection
+        await_only(driver.execute("BEGIN" if readonly else "BEGIN IMMEDIATE"))
 
     return engine
 

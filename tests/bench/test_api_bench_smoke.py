@@ -23,7 +23,8 @@ def test_the_api_benchmark_runs_both_servers_without_errors(kind: str) -> None:
     done = subprocess.run([sys.executable, "-m", "bench", "api"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = re.findall(r"^\s+(\d+) (Loom|hand-written)\s+(\d+)\s+[\d.]+\s+[\d.]+\s+(\d+)$",
+    rows = re.findall(r"^\s+(\d+) (Loom|hand-written)\s+(\d+)\s+[\d.]+\s+[\d.]+\s+[\d.]+"
+                      r"\s+(\d+)$",
                       done.stdout, re.M)
     assert sorted((clients, server) for clients, server, _, _ in rows) == [
         ("1", "Loom"), ("1", "hand-written"), ("2", "Loom"), ("2", "hand-written")], done.stdout

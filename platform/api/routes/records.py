@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from loom.metamodel.errors import BadRequest
 from loom.platform.api.context import (
-    command,
+    app_command,
     etag,
     json_body,
     loads_exact,
@@ -24,6 +24,7 @@ from loom.platform.api.problems import refusals, request_locale
 from loom.platform.api.responses import LoomJSONResponse
 from loom.platform.records import shares
 from loom.platform.records.audit import SHARE_KEY, record_history
+from loom.platform.records.context import WriteBudget
 from loom.platform.records.reads import (
     DEFAULT_LIMIT,
     ListQuery,
@@ -90,8 +91,7 @@ async def list_(request: Request, app: str, entity: str,
                       fields=[f.strip() for f in fields.split(",") if f.strip()]
                       if fields else None, count=count, search=q)
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=False) as (conn, runtime, actor):
         page = await list_records(conn, runtime, actor, entity, query, svc.clock.now())
         body: dict[str, Any] = {"items": page.items, "next_cursor": page.next_cursor}
         if titles:
@@ -107,10 +107,10 @@ async def list_(request: Request, app: str, entity: str,
 async def create(request: Request, app: str, entity: str) -> Any:
     data = await json_body(request)
     svc = services(request)
-    async with command(request, write=True) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
-        record = await svc.pipeline.create(conn, runtime, actor, entity, data)
-        [record] = await as_seen(conn, runtime, actor, entity, [record])
+    async with app_command(request, app, write=True) as (conn, runtime, actor):
+        budget = WriteBudget()
+        record = await svc.pipeline.create(conn, runtime, actor, entity, data, budget=budget)
+        [record] = await as_seen(conn, runtime, actor, entity, [record], budget=budget)
         record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, status_code=201, headers={
         "Location": f"/api/apps/{app}/records/{entity}/{record['id']}",
@@ -127,10 +127,11 @@ async def bulk(request: Request, app: str, entity: str) -> Any:
     if len(data) > MAX_BULK:
         raise BadRequest(f"_bulk takes at most {MAX_BULK} records per request")
     svc = services(request)
-    async with command(request, write=True) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
-        records = await svc.pipeline.create_many(conn, runtime, actor, entity, data)
-        records = await as_seen(conn, runtime, actor, entity, records)
+    async with app_command(request, app, write=True) as (conn, runtime, actor):
+        budget = WriteBudget.for_batch(len(data))
+        records = await svc.pipeline.create_many(conn, runtime, actor, entity, data,
+                                                 budget=budget)
+        records = await as_seen(conn, runtime, actor, entity, records, budget=budget)
     return LoomJSONResponse({"items": records}, status_code=201)
 
 
@@ -140,8 +141,7 @@ async def read(request: Request, app: str, entity: str, record_id: int,
                                     "of the records, people and departments referenced")
                ) -> Any:
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=False) as (conn, runtime, actor):
         record = await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
         record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
         if titles:
@@ -157,11 +157,12 @@ async def read(request: Request, app: str, entity: str, record_id: int,
 async def change(request: Request, app: str, entity: str, record_id: int) -> Any:
     data = await json_body(request)
     svc = services(request)
-    async with command(request, write=True) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=True) as (conn, runtime, actor):
+        budget = WriteBudget()
         record = await svc.pipeline.update(conn, runtime, actor, entity, record_id, data,
-                                           expected_version=required_version(request, runtime))
-        [record] = await as_seen(conn, runtime, actor, entity, [record])
+                                           expected_version=required_version(request, runtime),
+                                           budget=budget)
+        [record] = await as_seen(conn, runtime, actor, entity, [record], budget=budget)
         record = await with_rows(conn, runtime, actor, entity, record, svc.clock.now())
     return LoomJSONResponse(record, headers={"ETag": etag(record["version"])})
 
@@ -172,8 +173,7 @@ async def change(request: Request, app: str, entity: str, record_id: int) -> Any
                openapi_extra={"parameters": [IF_MATCH]}, responses=refusals(428))
 async def remove(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
-    async with command(request, write=True) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=True) as (conn, runtime, actor):
         removal = await svc.pipeline.delete(conn, runtime, actor, entity, record_id,
                                             expected_version=required_version(request,
                                                                               runtime))
@@ -185,8 +185,7 @@ async def remove(request: Request, app: str, entity: str, record_id: int) -> Any
             "into; changes nothing")
 async def impact(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=False) as (conn, runtime, actor):
         plan = await delete_impact(conn, runtime, actor, entity, record_id, svc.clock.now())
     return LoomJSONResponse(plan.as_json(runtime, request_locale(request)))
 
@@ -195,8 +194,7 @@ async def impact(request: Request, app: str, entity: str, record_id: int) -> Any
             name="record_history", summary="Who changed what, and when")
 async def history(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=False) as (conn, runtime, actor):
         await get_record(conn, runtime, actor, entity, record_id, svc.clock.now())
         access = await authorize(conn, actor, runtime, entity, "read")
         items = await record_history(conn, runtime.app_id, entity, record_id)
@@ -216,8 +214,7 @@ async def timeline(request: Request, app: str, entity: str, record_id: int,
                    cursor: str | None = Query(default=None, description="`next_cursor` of "
                                               "the page before")) -> Any:
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=False) as (conn, runtime, actor):
         body = await record_timeline(conn, runtime, actor, entity, record_id, svc.clock.now(),
                                      locale=request_locale(request), limit=limit,
                                      cursor=cursor)
@@ -232,8 +229,7 @@ class RecordShareIn(BaseModel):
 @router.get(PREFIX + "/{record_id}/shares", summary="Who the record is shared with")
 async def list_shares(request: Request, app: str, entity: str, record_id: int) -> Any:
     svc = services(request)
-    async with command(request, write=False) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=False) as (conn, runtime, actor):
         items = await shares.shares_of(conn, runtime, actor, entity, record_id,
                                        svc.clock.now())
     return LoomJSONResponse({"items": items})
@@ -244,8 +240,7 @@ async def list_shares(request: Request, app: str, entity: str, record_id: int) -
 async def add_share(request: Request, app: str, entity: str, record_id: int,
                     body: RecordShareIn) -> Response:
     svc = services(request)
-    async with command(request, write=True) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=True) as (conn, runtime, actor):
         await shares.share(conn, runtime, actor, entity, record_id, body.user, body.access,
                            svc.clock.now())
     return Response(status_code=204)
@@ -256,8 +251,7 @@ async def add_share(request: Request, app: str, entity: str, record_id: int,
 async def remove_share(request: Request, app: str, entity: str, record_id: int,
                        user_id: RowId) -> Response:
     svc = services(request)
-    async with command(request, write=True) as (conn, actor):
-        runtime, actor = await svc.apps.enter(conn, actor, app)
+    async with app_command(request, app, write=True) as (conn, runtime, actor):
         await shares.unshare(conn, runtime, actor, entity, record_id, user_id,
                              svc.clock.now())
     return Response(status_code=204)
