@@ -23,6 +23,25 @@ from sqlalchemy import select
 
 from loom.platform.storage.database import Database, create_engine
 
+# ``make test`` hands whole files to its two processes in the order collected (see the
+# Makefile). Files that start servers, browsers and commands or load demo data take
+# minutes: handed out first, they run alongside the many quick files instead of leaving
+# one process to finish a long file alone at the end.
+LONG_FILES_FIRST = (
+    "tests/platform/operations/", "tests/browser/", "tests/acceptance/",
+    "tests/platform/faults/", "tests/platform/backup/", "tests/platform/demo/",
+    "tests/platform/test_cli.py", "tests/test_newcomer.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((place for place, prefix in enumerate(LONG_FILES_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONG_FILES_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a file stays
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> object:
