@@ -3,7 +3,8 @@
 # then the web app is built (offline) into renderers/web/dist.
 
 PYTHON ?= python3
-# test processes for make test (each takes whole test files: their servers and fixtures)
+# test processes for make test (each takes whole test files: their servers and fixtures),
+# handed out in the order tests/conftest.py collects them: the long files first
 TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -44,7 +45,7 @@ run: install
 ## Lint and run the whole test suite (SQLite and PostgreSQL; see README)
 test: install lint
 	npm run --silent test:unit
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .

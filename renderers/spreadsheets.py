@@ -16,9 +16,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
@@ -50,6 +47,12 @@ class XlsxWriter:
     """One worksheet, written row by row to a temporary file (``finish`` returns it)."""
 
     def __init__(self, title: str) -> None:
+        # openpyxl brings numpy along (a second of CPU): imported by the first export,
+        # not by every command and server start
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        self._new_cell = WriteOnlyCell
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet(sheet_title(title))
 
@@ -60,7 +63,7 @@ class XlsxWriter:
     def _cell(self, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        cell = WriteOnlyCell(self.sheet, ILLEGAL_XML.sub("", value))
+        cell = self._new_cell(self.sheet, ILLEGAL_XML.sub("", value))
         cell.data_type = "s"  # never a formula
         return cell
 

@@ -15,32 +15,70 @@ from fixture_kit import (
     START,
     copy_database,
     create_pg_database,
-    created_pg_databases,
-    drop_pg_databases,
+    drop_remaining_databases,
     migrated_template,
+    release_database,
 )
 from sqlalchemy import select
 
 from loom.platform.storage.database import Database, create_engine
 
+# ``make test`` hands whole files to its two processes in the order collected (see the
+# Makefile). Files that start servers, browsers and commands or load demo data take
+# minutes: handed out first, they run alongside the many quick files instead of leaving
+# one process to finish a long file alone at the end.
+LONG_FILES_FIRST = (
+    "tests/platform/operations/", "tests/browser/", "tests/acceptance/",
+    "tests/platform/faults/", "tests/platform/backup/", "tests/platform/demo/",
+    "tests/platform/test_cli.py", "tests/test_newcomer.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((place for place, prefix in enumerate(LONG_FILES_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONG_FILES_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a file stays
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> object:
     yield
-    if created_pg_databases:
-        import asyncio
+    drop_remaining_databases()
 
-        asyncio.run(drop_pg_databases(list(created_pg_databases)))
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> object:
+    """Passwords hashed by the tests' own processes cost little: argon2's production cost
+    (64 MiB, 3 passes, a fifth of a second of CPU per hash or check) adds up to minutes
+    over the suite. A check reads the cost from the hash it checks, so servers the tests
+    start check these hashes cheaply too; their own hashes keep the production cost."""
+    from argon2 import PasswordHasher
+
+    from loom.platform.security import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._hasher = production
+    passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture(params=DATABASES)
-async def empty_database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+async def empty_database_url(request: pytest.FixtureRequest,
+                             tmp_path: object) -> AsyncIterator[str]:
     """The URL of a new, empty database of each kind under test."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/loom.db"
-    if request.param == "postgresql":
-        return await create_pg_database()
-    raise ValueError(f"unknown test database {request.param!r}")
+        yield f"sqlite+aiosqlite:///{tmp_path}/loom.db"
+    elif request.param == "postgresql":
+        url = await create_pg_database()
+        yield url
+        release_database(url)
+    else:
+        raise ValueError(f"unknown test database {request.param!r}")
 
 
 @pytest.fixture
@@ -77,9 +115,11 @@ async def migrated_database(database_kind: str,
 
 
 @pytest.fixture
-async def database_url(migrated_database: str, tmp_path: object) -> str:
+async def database_url(migrated_database: str, tmp_path: object) -> AsyncIterator[str]:
     """A new database of each kind under test, migrated, with the first admin."""
-    return await copy_database(migrated_database, tmp_path)
+    url = await copy_database(migrated_database, tmp_path)
+    yield url
+    release_database(url)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fixture_kit import ADMIN_EMAIL, START, copy_database
+from fixture_kit import ADMIN_EMAIL, START, copy_database, release_database
 from sqlalchemy import select
 
 from loom.platform.api.app import create_app
@@ -278,10 +278,13 @@ def world_fixtures(language: str) -> tuple[Any, Any]:
 
     @pytest.fixture
     async def database_url(database_kind: str, migrated_database: str,
-                           tmp_path_factory: pytest.TempPathFactory, tmp_path: object) -> str:
+                           tmp_path_factory: pytest.TempPathFactory,
+                           tmp_path: object) -> AsyncIterator[str]:
         template, _cast = await world_database(database_kind, migrated_database,
                                                tmp_path_factory.mktemp("crm_world"))
-        return await copy_database(template, tmp_path)
+        url = await copy_database(template, tmp_path)
+        yield url
+        release_database(url)
 
     @pytest.fixture
     async def world(database_kind: str, api: httpx.AsyncClient, services: Services,

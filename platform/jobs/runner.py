@@ -28,7 +28,6 @@ from loom.platform import metrics
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.compiled.conditions import environment
 from loom.platform.jobs import runs
-from loom.platform.jobs.clv import stage_clv
 from loom.platform.jobs.rfm import StagedRun, stage_rfm
 from loom.platform.records.context import WriteBudget
 from loom.platform.security.actors import Actor, system_actor
@@ -160,6 +159,10 @@ class JobRunner:
             memory = self.services.settings.job_work_mem  # checked: digits and a unit
             await conn.execute(text(f"SET LOCAL work_mem = '{memory}'"))
         if isinstance(job, ClvJob):
+            # its models need numpy and scipy, a second of CPU to import: loaded here, so
+            # every command and server start that runs no CLV job goes without them
+            from loom.platform.jobs.clv import stage_clv
+
             return await stage_clv(conn, runtime, job, as_of=as_of, now=now, env=env)
         return await stage_rfm(conn, runtime, job, as_of=as_of, now=now, env=env)
 

@@ -25,7 +25,7 @@ from browser_kit import (
     start_server,
 )
 from crm_world import Cast, world_database
-from fixture_kit import DATABASES, copy_database, migrated_template
+from fixture_kit import DATABASES, copy_database, migrated_template, release_database
 from playwright.sync_api import Browser, sync_playwright
 
 
@@ -58,6 +58,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     live = start_server(url, directory / "loom-data", kind=kind, cast=cast)
     yield live
     live.stop()
+    release_database(url)
 
 
 # One per module: the driver keeps an event loop running in this thread while it is open,
