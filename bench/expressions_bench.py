@@ -2,11 +2,12 @@
 panzi-json-logic (a pure-Python interpreter) and datalogic-py (a Rust engine), measured in
 the same run. Targets: at least 5x panzi-json-logic, within 2x of datalogic-py.
 
-    python -m bench expressions        (needs `pip install -e ".[bench]"`)
+    python -m bench expressions        (LOOM_BENCH_EXPRESSION_RECORDS: how many, 100,000)
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 from loom.engines.expressions import Env, compile_condition
 
-RECORDS = 100_000
+RECORDS = int(os.environ.get("LOOM_BENCH_EXPRESSION_RECORDS", "100000"))
 ROUNDS = 3
 # "Open, big, in our regions, not archived": what a scheduled rule or a list filter asks.
 CONDITION = {"and": [

@@ -30,7 +30,8 @@ from loom.platform.storage.database import Database, create_engine
 LONG_FILES_FIRST = (
     "tests/platform/operations/", "tests/browser/", "tests/acceptance/",
     "tests/platform/faults/", "tests/platform/backup/", "tests/platform/demo/",
-    "tests/platform/test_cli.py", "tests/test_newcomer.py",
+    "tests/platform/test_cli.py", "tests/test_newcomer.py", "tests/bench/",
+    "tests/platform/storage/test_read_replica.py", "tests/platform/api/test_schemathesis.py",
 )
 
 

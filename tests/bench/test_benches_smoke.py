@@ -1,6 +1,7 @@
-"""The RFM, lists and schema benchmarks stay runnable: each on a few thousand rows, on every
-database under test, in seconds (smoke runs — their figures are the benchmarks', in
-docs/PERFORMANCE.md). Each benchmark checks its own results and exits non-zero when they
+"""The benchmarks stay runnable: each on a few thousand rows, on every database under test
+(the expressions benchmark needs none), in seconds (smoke runs — their figures are the
+benchmarks', in docs/PERFORMANCE.md; the API, bulk and load benchmarks have files of their
+own). Each benchmark checks its own results and exits non-zero when they
 are wrong: the RFM job's scores against pandas', a list page against the same page in
 plain SQL, a table that a new field rewrote."""
 
@@ -18,7 +19,7 @@ from fixture_kit import DATABASES, POSTGRES_URL
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bench(name: str, kind: str, **settings: str) -> str:
+def bench(name: str, kind: str | None, **settings: str) -> str:
     env = {**os.environ, **settings,
            "LOOM_BENCH_DATABASE_URL": POSTGRES_URL if kind == "postgresql" else ""}
     done = subprocess.run([sys.executable, "-m", "bench", name], cwd=ROOT, env=env,
@@ -50,3 +51,33 @@ def test_the_schema_benchmark_adds_fields_without_rewriting(kind: str) -> None:
                 LOOM_BENCH_SCHEMA_ROUNDS="1")
     assert len(re.findall(r"^  (text|integer with a default|select) +[\d.]+ ms", out,
                           re.M)) == 3, out
+
+
+SMALL = {
+    "rules": {"LOOM_BENCH_CREATES": "20", "LOOM_BENCH_TABLE_ROWS": "2000"},
+    "imports": {"LOOM_BENCH_IMPORT_ROWS": "500"},
+    "clv": {"LOOM_BENCH_CLV_CUSTOMERS": "2000"},
+    "demo": {"LOOM_BENCH_DEMO_SIZES": "small"},
+    "web": {"LOOM_BENCH_WEB_ROWS": "2000", "LOOM_BENCH_WEB_RUNS": "1"},
+}
+
+
+def test_the_expressions_benchmark_runs() -> None:
+    printed = bench("expressions", None, LOOM_BENCH_EXPRESSION_RECORDS="2000")
+    matches = re.findall(r"\((\d+) match\)", printed)  # every engine finds the same records
+    assert len(matches) >= 4 and len(set(matches)) == 1, printed
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_a_database_benchmark_runs_on_a_few_rows(name: str, kind: str) -> None:
+    printed = bench(name, kind, **SMALL[name])
+    # a ratio against its baseline
+    assert re.search(r"\d\s?[x×]|ratio [^:]*: [\d.]+", printed), printed
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_the_flows_benchmark_runs_against_spiffworkflow(kind: str) -> None:
+    printed = bench("flows", kind, LOOM_BENCH_FLOW_INSTANCES="5",
+                        LOOM_BENCH_FLOW_ROUNDS="1", LOOM_BENCH_FLOW_DATABASES=kind)
+    assert re.search(r"Loom's steps/s against SpiffWorkflow's: [\d.]+x", printed), printed
