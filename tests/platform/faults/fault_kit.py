@@ -12,6 +12,8 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from loom.platform.services import Services
 
 MAILS = 8
@@ -68,3 +70,19 @@ async def loom_process(services: Services, tmp_path: Path, *args: str,
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "loom.platform.cli", *args, env=loom_env(services, **env),
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def loom_server(services: Services, tmp_path: Path, port: int,
+                      **env: str) -> asyncio.subprocess.Process:
+    """``loom serve`` on ``port`` of an existing workspace, once it answers."""
+    server = await loom_process(services, tmp_path, "serve", "--port", str(port),
+                                LOOM_FIRST_RUN="blank", **env)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        async with asyncio.timeout(60):
+            while True:
+                try:
+                    if (await client.get("/api/health/live")).status_code == 200:
+                        return server
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fault_kit import MAILS, SlowInbox, loom_process
+from fault_kit import MAILS, SlowInbox, loom_process, loom_server
 from fixture_kit import free_port
 from sqlalchemy import select
 
@@ -80,20 +80,10 @@ async def test_a_stopped_worker_gives_back_what_it_had_not_begun(
 async def test_a_stopped_server_finishes_the_request_under_way(services: Services,
                                                                tmp_path: Path) -> None:
     port = free_port()
-    server = await loom_process(services, tmp_path, "serve", "--port", str(port),
-                                LOOM_FIRST_RUN="blank", LOOM_SHUTDOWN_SECONDS="20")
+    server = await loom_server(services, tmp_path, port, LOOM_SHUTDOWN_SECONDS="20")
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            async with asyncio.timeout(60):
-                while True:
-                    try:
-                        if (await client.get("/api/health/live")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-
             sent_first_part = asyncio.Event()
 
             async def slow_body() -> Any:
