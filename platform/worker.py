@@ -113,7 +113,9 @@ class Worker:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
         finally:
+            # the last word is "stopped": no beat of the heartbeat task may land after it
             beating.cancel()
+            await asyncio.wait([beating])
             with contextlib.suppress(Exception):
                 await heartbeat.stopped(database, name, clock.now())
 
@@ -122,6 +124,8 @@ class Worker:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=heartbeat.BEAT_SECONDS)
+            if stop.is_set():
+                break
             try:
                 await heartbeat.beat(self.services.database, name, self.services.clock.now(),
                                      started_at=started)
