@@ -18,10 +18,16 @@ def _lead(server: LiveServer, **values: object) -> dict:
 
 
 def _rows(page: Page, count: int) -> list[str]:
-    """The names in the grid's rows, in order, once it shows ``count`` rows."""
+    """The names in the grid's rows, in order, once it shows ``count`` rows and has filled
+    them (a page of an infinite list draws its rows before their values arrive)."""
     cells = page.locator(".ag-row [col-id=name]")
     expect(cells).to_have_count(count)
-    return cells.all_inner_texts()
+    for _ in range(100):
+        names = cells.all_inner_texts()
+        if all(name.strip() for name in names):
+            break
+        page.wait_for_timeout(100)
+    return names
 
 
 def test_search_and_filter_builder_narrow_a_list(visitor: Visitor) -> None:
