@@ -21,6 +21,7 @@ Settings (environment):
     LOOM_BENCH_API_SECONDS   seconds measured per run, default 20
     LOOM_BENCH_API_CLIENTS   the client counts, default "1,16"
     LOOM_BENCH_API_ROUNDS    alternating rounds the seconds are split into, default 4
+    LOOM_BENCH_API_WARMUP    seconds of warm-up before each measurement, default 3
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 SECONDS = float(os.environ.get("LOOM_BENCH_API_SECONDS", "20"))
 CLIENTS = [int(n) for n in os.environ.get("LOOM_BENCH_API_CLIENTS", "1,16").split(",")]
 ROUNDS = max(1, int(os.environ.get("LOOM_BENCH_API_ROUNDS", "4")))
-WARMUP_SECONDS = 3.0
+WARMUP_SECONDS = float(os.environ.get("LOOM_BENCH_API_WARMUP", "3"))
 MIX = ["create"] * 3 + ["read"] * 4 + ["list"] * 2 + ["change"]
 STAGES = ["lead", "qualified", "proposal", "won", "lost"]
 PRELOAD = 500

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("kind", DATABASES)
 def test_the_api_benchmark_runs_both_servers_without_errors(kind: str) -> None:
     env = {**os.environ, "LOOM_BENCH_API_SECONDS": "1", "LOOM_BENCH_API_CLIENTS": "1,2",
+           "LOOM_BENCH_API_WARMUP": "0.5", "LOOM_BENCH_API_ROUNDS": "2",
            "LOOM_BENCH_DATABASE_URL": POSTGRES_URL if kind == "postgresql" else ""}
     done = subprocess.run([sys.executable, "-m", "bench", "api"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
