@@ -40,15 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import handwritten_app
-from bench.scratch import ADMIN, scratch_services
+from bench.scratch import admin_actor, scratch_services
 from loom.platform.security.tokens import digest, issue_token
-from loom.platform.security.users import actor_from_row
 from loom.platform.settings import async_database_url
-from loom.platform.storage.system_tables import users
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 SECONDS = float(os.environ.get("LOOM_BENCH_API_SECONDS", "20"))
@@ -224,9 +221,9 @@ def loom_serve(services: Any, folder: Path, port: int) -> subprocess.Popen[bytes
 async def _loom_target(services: Any, folder: Path,
                        port: int) -> tuple[Target, subprocess.Popen[bytes]]:
     async with services.database.write() as conn:
-        row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
-        await services.apps.create(conn, actor_from_row(row), "bench", DOC)
-        token = await issue_token(conn, row["id"], services.clock, name="bench")
+        actor = await admin_actor(conn)
+        await services.apps.create(conn, actor, "bench", DOC)
+        token = await issue_token(conn, actor.user_id, services.clock, name="bench")
     process = loom_serve(services, folder, port)
     return Target("Loom", f"http://127.0.0.1:{port}", token,
                   "/api/apps/bench/records/deal",

@@ -36,12 +36,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from bench.imports_bench import BATCH, Bench
-from bench.scratch import ADMIN, scratch_services, timed
+from bench.scratch import admin_actor, scratch_services, timed
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.security.actors import Actor
-from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import record_audit, users
+from loom.platform.storage.system_tables import record_audit
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 ROWS = int(os.environ.get("LOOM_BENCH_BULK_ROWS", "20000"))
@@ -170,9 +169,7 @@ def line(label: str, seconds: float, rows: int, floor: float) -> None:
 async def run() -> None:
     async with scratch_services(DATABASE_URL or None) as (services, kind):
         async with services.database.write() as conn:
-            row = (await conn.execute(select(users).where(users.c.email == ADMIN))
-                   ).mappings().one()
-            actor = actor_from_row(row)
+            actor = await admin_actor(conn)
             for slug in WAYS:
                 await services.apps.create(conn, actor, slug, DOC)
         ways = Ways(services, actor)

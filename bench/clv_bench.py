@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select, text
 
-from bench.scratch import ADMIN, scratch_services, timed
+from bench.scratch import ADMIN, analyze, scratch_services, timed
 from loom.platform.jobs.runner import JobRunner
 from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
@@ -129,13 +129,7 @@ async def generate(services: Services, customer: Any, order: Any) -> int:
                      "customer": int(c), "order_date": date.fromisoformat(str(d)),
                      "amount": float(a)}
                     for c, d, a in zip(owners[part], days[part], amounts[part], strict=True)])
-    if postgres:
-        async with services.database.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("VACUUM ANALYZE"))
-    else:
-        async with services.database.write() as conn:
-            await conn.execute(text("ANALYZE"))
+    await analyze(services)
     return len(owners)
 
 

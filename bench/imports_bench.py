@@ -40,13 +40,11 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.scratch import ADMIN, scratch_services, timed
+from bench.scratch import ADMIN, admin_actor, scratch_services, timed
 from loom.platform.compiled.app import AppRuntime
 from loom.platform.records.reads import ListQuery, list_records
 from loom.platform.security.actors import Actor
-from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import users
 from loom.platform.transfer.exports import ExportOptions, prepare_export
 from loom.platform.transfer.import_plan import ImportOptions
 from loom.platform.transfer.imports import RecordImport
@@ -191,9 +189,7 @@ def line(label: str, seconds: float, rows: int, baseline: float | None = None) -
 async def run() -> None:
     async with scratch_services(DATABASE_URL or None) as (services, kind):
         async with services.database.write() as conn:
-            row = (await conn.execute(select(users).where(users.c.email == ADMIN))
-                   ).mappings().one()
-            actor = actor_from_row(row)
+            actor = await admin_actor(conn)
             for slug in ("imported", "baseline", "floor"):
                 await services.apps.create(conn, actor, slug, DOC)
         bench = Bench(services, actor)
@@ -211,7 +207,7 @@ async def run() -> None:
             assert report.created == ROWS and not report.refused, report.render("en")
             rss_after = peak_rss_mib()
             inputs = [api_input(r) for r in customer_rows(11, ROWS)]
-            rows = [typed(i, row["id"], services.clock.now()) for i in inputs]
+            rows = [typed(i, actor.user_id, services.clock.now()) for i in inputs]
             floor, _ = await timed(lambda: bench.raw_insert("floor", "customer", rows))
             base, _ = await timed(lambda: bench.create_many("baseline", "customer", inputs))
             print("customers", flush=True)

@@ -38,13 +38,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, bindparam, case, event, literal, null, select, text
+from sqlalchemy import Date, bindparam, case, event, literal, null, text
 
-from bench.scratch import ADMIN, analyze, scratch_services
+from bench.scratch import admin_actor, analyze, scratch_services
 from bench.synthetic_rows import fill, padded
 from loom.platform.records.views import open_view
-from loom.platform.security.users import actor_from_row
-from loom.platform.storage.system_tables import users
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 ROWS = int(os.environ.get("LOOM_BENCH_LISTS_ROWS", "1000000"))
@@ -82,8 +80,7 @@ def _choice(n: Any, values: list[str]) -> Any:
 async def prepare(services: Any) -> tuple[Any, Any]:
     """The app, its rows, statistics; the admin actor and the table."""
     async with services.database.write() as conn:
-        row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
-        actor = actor_from_row(row)
+        actor = await admin_actor(conn)
         await services.apps.create(conn, actor, "bench", DOC)
     async with services.database.write() as conn:
         runtime, _ = await services.apps.enter(conn, actor, "bench")

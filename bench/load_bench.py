@@ -54,11 +54,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bench.api_bench import loom_command, loom_env, loom_serve
-from bench.scratch import ADMIN, scratch_services
+from bench.scratch import ADMIN, admin_actor, scratch_services
 from loom.platform.security.tokens import issue_token
-from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import outbox, timers, users
+from loom.platform.storage.system_tables import outbox, timers
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 SECONDS = float(os.environ.get("LOOM_BENCH_LOAD_SECONDS", "60"))
@@ -302,9 +301,9 @@ def percentile(values: list[float], share: float) -> float:
 async def _prepare(services: Services, webhook_url: str) -> str:
     """The load app, and the admin's token."""
     async with services.database.write() as conn:
-        row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
-        await services.apps.create(conn, actor_from_row(row), "load", app_doc(webhook_url))
-        return await issue_token(conn, row["id"], services.clock, name="load")
+        actor = await admin_actor(conn)
+        await services.apps.create(conn, actor, "load", app_doc(webhook_url))
+        return await issue_token(conn, actor.user_id, services.clock, name="load")
 
 
 async def _queue(services: Services) -> dict[str, int]:

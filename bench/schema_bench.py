@@ -29,14 +29,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, literal, select, text
+from sqlalchemy import case, literal, text
 
-from bench.scratch import ADMIN, analyze, scratch_services, timed
+from bench.scratch import admin_actor, analyze, scratch_services, timed
 from bench.synthetic_rows import fill, padded
 from loom.platform.security.actors import Actor
-from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services
-from loom.platform.storage.system_tables import users
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 ROWS = int(os.environ.get("LOOM_BENCH_SCHEMA_ROWS", "1000000"))
@@ -64,8 +62,7 @@ KINDS: list[tuple[str, dict[str, Any]]] = [
 
 async def _prepare(services: Services, slug: str, rows: int) -> Actor:
     async with services.database.write() as conn:
-        row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
-        actor = actor_from_row(row)
+        actor = await admin_actor(conn)
         await services.apps.create(conn, actor, slug, copy.deepcopy(DOC))
     async with services.database.write() as conn:
         runtime, _ = await services.apps.enter(conn, actor, slug)
@@ -76,7 +73,7 @@ async def _prepare(services: Services, slug: str, rows: int) -> Actor:
         await fill(conn, runtime.tables["deal"], rows, {
             "title": lambda n: literal("交易 ").concat(padded(n, 7)),
             "amount": lambda n: (n % 997) * 1000 + 500, "stage": stage,
-            "owner": lambda n: literal(row["id"])}, datetime.now(UTC))
+            "owner": lambda n: literal(actor.user_id)}, datetime.now(UTC))
     return actor
 
 

@@ -13,17 +13,27 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loom.platform.bootstrap import bootstrap
 from loom.platform.clock import Clock
+from loom.platform.security.actors import Actor
+from loom.platform.security.users import actor_from_row
 from loom.platform.services import Services, build_services
 from loom.platform.settings import Settings, async_database_url
 from loom.platform.storage.database import Database, create_engine
 from loom.platform.storage.migrate import upgrade
+from loom.platform.storage.system_tables import users
 
 ADMIN = "admin@example.com"
+
+
+async def admin_actor(conn: AsyncConnection) -> Actor:
+    """The scratch workspace's first administrator, who creates the benchmarks' apps."""
+    row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
+    return actor_from_row(row)
 
 
 @asynccontextmanager

@@ -33,12 +33,10 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import Page, sync_playwright
-from sqlalchemy import case, literal, select
+from sqlalchemy import case, literal
 
-from bench.scratch import ADMIN, scratch_services
+from bench.scratch import ADMIN, admin_actor, scratch_services
 from bench.synthetic_rows import fill, padded
-from loom.platform.security.users import actor_from_row
-from loom.platform.storage.system_tables import users
 
 DATABASE_URL = os.environ.get("LOOM_BENCH_DATABASE_URL", "")
 ROWS = int(os.environ.get("LOOM_BENCH_WEB_ROWS", "1000000"))
@@ -68,8 +66,7 @@ DOC = {"app": {"label": {"zh-CN": "基准", "en": "Bench"}},
 async def prepare(services: Any) -> None:
     """The app and its rows (set-based: generating them is not what is measured)."""
     async with services.database.write() as conn:
-        row = (await conn.execute(select(users).where(users.c.email == ADMIN))).mappings().one()
-        actor = actor_from_row(row)
+        actor = await admin_actor(conn)
         await services.apps.create(conn, actor, "bench", DOC)
     async with services.database.write() as conn:
         runtime, _ = await services.apps.enter(conn, actor, "bench")
@@ -82,7 +79,7 @@ async def prepare(services: Any) -> None:
                 "title": lambda n: literal("交易 ").concat(padded(n, 7)),
                 "amount": lambda n: (n % 997) * 1000 + 500,
                 "stage": stage,
-                "owner": lambda n: literal(row["id"]),
+                "owner": lambda n: literal(actor.user_id),
             }, now)
 
 
